@@ -58,14 +58,14 @@ export function render(
       errors.push({ code: 'missing_translation', detail: `${key} has no ${candidate} text` });
       continue;
     }
-    const filled: Record<string, string | number> = { ...values };
-    for (const name of placeholders(source)) {
-      if (filled[name] === undefined) {
-        errors.push({ code: 'missing_variable', detail: `${key} needs {${name}}` });
-        filled[name] = '';
-      }
-    }
     try {
+      const filled: Record<string, string | number> = { ...values };
+      for (const name of placeholders(source)) {
+        if (filled[name] === undefined) {
+          errors.push({ code: 'missing_variable', detail: `${key} needs {${name}}` });
+          filled[name] = '';
+        }
+      }
       const text = String(formatter(candidate, source).format(filled)).trim();
       if (text.length > 0) return { ok: true, text, lang: candidate, errors };
       errors.push({ code: 'empty_message', detail: `${key} rendered empty in ${candidate}` });

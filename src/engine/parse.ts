@@ -64,18 +64,14 @@ export class Source {
     return { line: p.line, column: p.col };
   }
 
-  /** YAML syntax errors, or undefined when the text parsed. */
+  /** YAML syntax errors (empty when the text parsed). */
   syntaxProblems(): Problem[] {
-    return this.doc.errors.map((e) => {
-      const p = e.linePos?.[0] ?? { line: 1, col: 1 };
-      return {
-        file: this.file,
-        line: p.line,
-        column: p.col,
-        code: 'yaml_syntax',
-        message: e.message.split('\n')[0] ?? 'invalid YAML',
-      };
-    });
+    return this.doc.errors.map((e) => ({
+      file: this.file,
+      ...this.pos(e.pos[0]),
+      code: 'yaml_syntax',
+      message: `invalid YAML: ${e.message.split('\n')[0] ?? e.code}`,
+    }));
   }
 }
 

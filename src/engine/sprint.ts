@@ -13,7 +13,7 @@ export interface Sprint {
   at: string;
   steps: number;
   /** Text for this turn, sent as one SMS when the sprint stops. */
-  pending: { keys: string[]; parts: string[]; lang: string | undefined };
+  pending: { keys: string[]; parts: string[]; lang: string | undefined; index: number };
 }
 
 /** What a node does next. */
@@ -31,18 +31,21 @@ export function newSprint(session: Session, env: Env): Sprint {
     env,
     at: env.now.toUTC().toISO() ?? '',
     steps: 0,
-    pending: { keys: [], parts: [], lang: undefined },
+    pending: { keys: [], parts: [], lang: undefined, index: 0 },
   };
 }
 
 type Dist<T> = T extends unknown ? Omit<T, 'at'> : never;
 
 export function emit(sprint: Sprint, event: Dist<EngineEvent>): void {
-  if (event.type !== 'msg_created' && event.type !== 'error') flush(sprint);
   sprint.events.push({ ...event, at: sprint.at } as EngineEvent);
 }
 
-/** Adds a message to this turn's SMS. Returns a failure step when no language has the text. */
+/**
+ * Adds a message to this turn's SMS. All text of one turn goes out as one SMS (Twilio does not
+ * keep the order of separate messages), placed in the event list where its first part was made.
+ * Returns a failure step when no language has the text.
+ */
 export function addText(
   sprint: Sprint,
   key: string,
@@ -53,6 +56,7 @@ export function addText(
   for (const e of result.errors) emit(sprint, { type: 'error', code: e.code, detail: e.detail });
   if (!result.ok)
     return { kind: 'fail', code: 'message_unavailable', detail: `no text for ${key}` };
+  if (sprint.pending.parts.length === 0) sprint.pending.index = sprint.events.length;
   sprint.pending.keys.push(key);
   sprint.pending.parts.push(result.text);
   sprint.pending.lang ??= result.lang;
@@ -60,12 +64,12 @@ export function addText(
 }
 
 export function flush(sprint: Sprint): void {
-  const { keys, parts, lang } = sprint.pending;
+  const { keys, parts, lang, index } = sprint.pending;
   if (parts.length === 0) return;
   const text = parts.join('\n');
   const cost = smsCost(text);
-  sprint.pending = { keys: [], parts: [], lang: undefined };
-  sprint.events.push({
+  sprint.pending = { keys: [], parts: [], lang: undefined, index: 0 };
+  sprint.events.splice(index, 0, {
     type: 'msg_created',
     at: sprint.at,
     keys,

@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { isSkip, matchChoice, matchNumber, matchYesNo, normalize } from '../../src/engine/index.js';
+import { locale } from '../support/engine.js';
+
+const en = locale(
+  'en',
+  {},
+  {
+    keywords: {
+      yes: ['yes', 'yeah', 'ok', '👍'],
+      no: ['no', 'nope', 'not now'],
+      skip: ['skip', 'rather not say'],
+      lonely: ['lonely', 'cut off'],
+      money: ['money', 'debt'],
+    },
+    numbers: { '0': ['zero'], '2': ['two'], '7': ['seven'], '10': ['ten'] },
+  },
+);
+const cy = locale(
+  'cy',
+  {},
+  {
+    keywords: { yes: ['ie', 'iawn', 'ydw'], no: ['na', 'nac ydw'], skip: ['hepgor'] },
+    numbers: { '7': ['saith'] },
+  },
+);
+const options = [
+  { value: 'lonely', keywords: 'lonely' },
+  { value: 'money', keywords: 'money' },
+  { value: 'other' },
+];
+
+describe('normalize', () => {
+  it.each([
+    ['  Yes!! ', 'yes'],
+    ['Dydw i ddim yn siŵr', 'dydw i ddim yn siwr'],
+    ['I’m fine.', 'im fine'],
+    ['👍🏽', '👍'],
+    ['Łódź', 'lodz'],
+    ['٧', '7'],
+    ['ہاں', 'ہاں'],
+  ])('%j -> %j', (input, out) => expect(normalize(input)).toBe(out));
+});
+
+describe('matchChoice', () => {
+  it.each([
+    ['1', 'lonely'],
+    [' 2. ', 'money'],
+    ['option 3', 'other'],
+    ['two', 'money'],
+    ['I feel LONELY', 'lonely'],
+    ['lonley', 'lonely'],
+    ['lonelyy', 'lonely'],
+    ['deb', undefined],
+    ['very cut off', 'lonely'],
+    ['١', 'lonely'],
+  ])('%j reads as %s', (text, value) => {
+    const m = matchChoice(text, options, [en]);
+    if (value === undefined) expect(m.kind).toBe('none');
+    else expect(m).toEqual({ kind: 'match', value });
+  });
+
+  it('never guesses between two options', () => {
+    expect(matchChoice('1 or 2', options, [en]).kind).toBe('ambiguous');
+    expect(matchChoice('lonely and money worries', options, [en]).kind).toBe('ambiguous');
+  });
+
+  it('a number outside the options reads as nothing', () => {
+    expect(matchChoice('4', options, [en]).kind).toBe('none');
+  });
+
+  it('number words count only in short replies', () => {
+    expect(matchChoice('there is no two ways about it really', options, [en]).kind).toBe('none');
+  });
+});
+
+describe('matchYesNo', () => {
+  it.each([
+    ['YES', 'yes'],
+    ['yeah!', 'yes'],
+    ['👍', 'yes'],
+    ['👍🏻', 'yes'],
+    ['nope', 'no'],
+    ['not now thanks', 'no'],
+  ])('%j is %s', (text, value) => expect(matchYesNo(text, [en])).toEqual({ kind: 'match', value }));
+
+  it('reads Welsh, and does not guess "yes no"', () => {
+    expect(matchYesNo('Ydw', [cy])).toEqual({ kind: 'match', value: 'yes' });
+    expect(matchYesNo('yes no', [en]).kind).toBe('ambiguous');
+    expect(matchYesNo('banana', [en]).kind).toBe('none');
+  });
+});
+
+describe('matchNumber', () => {
+  it.each([
+    ['7', 7],
+    ['seven', 7],
+    ['7/10', 7],
+    ['7 / 10', 7],
+    ['7 out of 10', 7],
+    ['about seven', 7],
+    ['saith', undefined],
+    ['٧', 7],
+    ['৭', 7],
+    ['0', 0],
+    ['zero', 0],
+  ])('%j reads as %s', (text, value) => {
+    const m = matchNumber(text, [en]);
+    if (value === undefined) expect(m.kind).toBe('none');
+    else expect(m).toEqual({ kind: 'match', value });
+  });
+
+  it('a decimal or two numbers are not guessed', () => {
+    expect(matchNumber('7.5', [en]).kind).toBe('none');
+    expect(matchNumber('6 or 7', [en]).kind).toBe('ambiguous');
+    expect(matchNumber('saith', [cy])).toEqual({ kind: 'match', value: 7 });
+  });
+});
+
+describe('isSkip', () => {
+  it('matches the whole reply only', () => {
+    expect(isSkip('Skip', [en])).toBe(true);
+    expect(isSkip('rather not say', [en])).toBe(true);
+    expect(isSkip("don't skip me", [en])).toBe(false);
+    expect(isSkip('hepgor', [cy])).toBe(true);
+  });
+});
