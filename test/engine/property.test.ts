@@ -33,9 +33,11 @@ const action = fc.oneof(
   fc.record({ kind: fc.constant('handback' as const), resume: fc.boolean() }),
 );
 
+type Action = typeof action extends fc.Arbitrary<infer T> ? T : never;
+
 function inputFor(
   session: Session,
-  a: fc.Infer<typeof action>,
+  a: Action,
   now: DateTime,
 ): EngineInput | undefined {
   if (a.kind === 'msg') return { type: 'msg', text: a.text };
