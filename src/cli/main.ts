@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError, configHelp, loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { createLogger } from '../log.js';
+
+const USAGE = `Usage: linkline <command> [options]
+
+Commands:
+  serve                      Run the service (configured by environment variables)
+  config [--check]           List the environment variables; --check validates the current ones
+  flows validate [options]   Check flow and locale files (see: linkline flows validate --help)
+  simulate <flow> [options]  Play a flow in the terminal as a participant
+  help                       Show this help
+`;
+
+/** Errors the user can fix: print the message, never a stack trace. */
+class UsageError extends Error {}
+
+function out(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+function err(text: string): void {
+  process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** parseArgs, with its errors (unknown option, missing value) turned into usage errors. */
+function parse<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (cause) {
+    throw new UsageError(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
+/** Loads the config, or prints one line per problem to stderr and returns null. */
+function configOrReport(): Config | null {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    err('linkline: invalid configuration (see `linkline config`):');
+    for (const problem of error.problems) err(problem);
+    return null;
+  }
+}
+
+async function runServe(args: string[]): Promise<number> {
+  parse(() => parseArgs({ args, options: {}, strict: true }));
+  const config = configOrReport();
+  if (!config) return 1;
+  const logger = createLogger({ level: config.log.level });
+  // Loaded on demand so that `config`, `flows` and `simulate` never load Redis or Fastify.
+  const { serve } = await import('../serve.js');
+  const { RedisStartupError } = await import('../redis.js');
+  try {
+    return await serve(config, logger);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (error instanceof RedisStartupError || code === 'EADDRINUSE' || code === 'EACCES') {
+      logger.fatal((error as Error).message);
+      return 1;
+    }
+    logger.fatal({ err: error }, 'failed to start');
+    return 1;
+  }
+}
+
+function runConfig(args: string[]): number {
+  const { values } = parse(() =>
+    parseArgs({
+      args,
+      options: { check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    }),
+  );
+  if (!values.check) {
+    out(configHelp());
+    return 0;
+  }
+  const config = configOrReport();
+  if (!config) return 1;
+  out(`ok (${config.mode} mode)`);
+  return 0;
+}
+
+async function runFlows(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'validate') throw new UsageError(`unknown flows command: ${sub ?? '(none)'}`);
+  return (await import('./flows-validate.js')).runFlowsValidate(rest);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        out(USAGE);
+        return 0;
+      case 'serve':
+        return await runServe(rest);
+      case 'config':
+        return runConfig(rest);
+      case 'flows':
+        return await runFlows(rest);
+      case 'simulate':
+        return await (await import('./simulate.js')).runSimulate(rest);
+      default:
+        throw new UsageError(`unknown command: ${command}`);
+    }
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    err(`linkline: ${error.message}\n`);
+    err(USAGE);
+    return 2;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

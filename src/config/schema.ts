@@ -1,0 +1,199 @@
+import { IANAZone } from 'luxon';
+import { z } from 'zod';
+
+/**
+ * The environment variables Linkline reads, one zod schema each, with help text.
+ * Field schemas only check a variable on its own; which variables must be set together
+ * (sandbox vs production mode) is decided in load.ts.
+ */
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+const LANG = /^[a-z]{2,3}(-[a-z0-9]{2,8})*$/;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+function urlWithSchemes(schemes: readonly string[], error: string) {
+  return z.string().refine(
+    (value) => {
+      try {
+        const url = new URL(value);
+        return schemes.includes(url.protocol) && url.host !== '';
+      } catch {
+        return false;
+      }
+    },
+    { error, abort: true },
+  );
+}
+
+const httpUrl = (error: string) => urlWithSchemes(['http:', 'https:'], error);
+
+const secret = z.string().min(1, 'must not be empty');
+
+export const envSchema = z.object({
+  PORT: z.coerce
+    .number({ error: 'must be a whole number between 0 and 65535' })
+    .int('must be a whole number between 0 and 65535')
+    .min(0, 'must be a whole number between 0 and 65535')
+    .max(65535, 'must be a whole number between 0 and 65535')
+    .default(3000)
+    .describe('TCP port the HTTP server listens on.'),
+  HOST: z
+    .string()
+    .min(1, 'must not be empty')
+    .default('0.0.0.0')
+    .describe('Interface the HTTP server binds to.'),
+  PUBLIC_URL: httpUrl('must be an http(s) URL such as https://linkline.example.org')
+    .refine((value) => !/[?#]/.test(value), 'must not contain a query string or fragment')
+    .optional()
+    .describe(
+      'Public base URL as Twilio and Slack see it (behind a proxy: the outside URL). ' +
+        'Twilio signatures are checked against it. A trailing slash is dropped.',
+    )
+    .meta({ helpDefault: 'http://localhost:$PORT' }),
+  DATABASE_URL: urlWithSchemes(
+    ['postgres:', 'postgresql:'],
+    'must be a postgres:// or postgresql:// connection URL',
+  )
+    .optional()
+    .describe('PostgreSQL connection URL. Unset: an embedded PGlite database in DATA_DIR.'),
+  DATA_DIR: z
+    .string()
+    .min(1, 'must not be empty')
+    .default('./data')
+    .describe('Folder for local state (the embedded PGlite database when DATABASE_URL is unset).'),
+  REDIS_URL: urlWithSchemes(['redis:', 'rediss:'], 'must be a redis:// or rediss:// URL')
+    .default('redis://127.0.0.1:6379')
+    .describe('Redis for queues, timers and locks (needs maxmemory-policy noeviction).'),
+  DEFAULT_TZ: z
+    .string()
+    .refine((zone) => IANAZone.isValidZone(zone), 'must be an IANA time zone such as Europe/London')
+    .default('Europe/London')
+    .describe('Time zone for participants who have none recorded (quiet hours, reminders).'),
+  DEFAULT_LANG: z
+    .string()
+    .regex(LANG, 'must be a lowercase BCP-47 language code such as en or cy')
+    .default('en')
+    .describe('Language for participants who have none recorded; locales/<lang> must exist.'),
+  ADMIN_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .optional()
+    .describe('Bearer token for the admin API. Unset: the admin API is disabled.'),
+  TWILIO_ACCOUNT_SID: z
+    .string()
+    .regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex digits')
+    .optional()
+    .describe('Twilio Account SID (production mode).'),
+  TWILIO_AUTH_TOKEN: secret
+    .optional()
+    .describe('Twilio Auth Token; signs and verifies webhooks (production mode).'),
+  TWILIO_FROM: z
+    .string()
+    .regex(
+      E164,
+      'must be an E.164 phone number (two-way long code); alphanumeric sender IDs cannot receive replies',
+    )
+    .optional()
+    .describe(
+      'Sending number in E.164, e.g. +447700900123: a two-way long code. ' +
+        'Set this or TWILIO_MESSAGING_SERVICE_SID (production mode).',
+    ),
+  TWILIO_MESSAGING_SERVICE_SID: z
+    .string()
+    .regex(/^MG[0-9a-fA-F]{32}$/, 'must be MG followed by 32 hex digits')
+    .optional()
+    .describe('Twilio Messaging Service SID; used instead of, or with, TWILIO_FROM.'),
+  TWILIO_API_URL: httpUrl('must be an http(s) URL')
+    .optional()
+    .describe('Override the Twilio API base URL (tests and the sandbox point it at a fake).'),
+  SLACK_BOT_TOKEN: z
+    .string()
+    .startsWith('xoxb-', 'must be a bot token starting with xoxb-')
+    .optional()
+    .describe('Slack bot token (production mode).'),
+  SLACK_SIGNING_SECRET: secret
+    .optional()
+    .describe('Slack signing secret; verifies requests from Slack (production mode).'),
+  SLACK_APP_TOKEN: z
+    .string()
+    .startsWith('xapp-', 'must be an app-level token starting with xapp-')
+    .optional()
+    .describe('Slack app-level token for Socket Mode. Unset: Slack calls the HTTP endpoints.'),
+  SLACK_API_URL: httpUrl('must be an http(s) URL')
+    .optional()
+    .describe('Override the Slack Web API base URL (tests and the sandbox point it at a fake).'),
+  LOG_LEVEL: z
+    .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })
+    .default('info')
+    .describe('Minimum log level.'),
+  FLOWS_DIR: z
+    .string()
+    .min(1, 'must not be empty')
+    .default('./flows')
+    .describe('Folder of conversation flow YAML files.'),
+  LOCALES_DIR: z
+    .string()
+    .min(1, 'must not be empty')
+    .default('./locales')
+    .describe('Folder of locale files (messages and reply keywords per language).'),
+});
+
+export type EnvVar = keyof typeof envSchema.shape;
+export type Env = z.infer<typeof envSchema>;
+
+export const ENV_VARS = Object.keys(envSchema.shape) as EnvVar[];
+
+/** Twilio credentials that, with Slack's, switch Linkline from sandbox to production. */
+export const TWILIO_VARS = [
+  'TWILIO_ACCOUNT_SID',
+  'TWILIO_AUTH_TOKEN',
+  'TWILIO_FROM',
+  'TWILIO_MESSAGING_SERVICE_SID',
+] as const satisfies readonly EnvVar[];
+
+export const SLACK_VARS = [
+  'SLACK_BOT_TOKEN',
+  'SLACK_SIGNING_SECRET',
+  'SLACK_APP_TOKEN',
+] as const satisfies readonly EnvVar[];
+
+export type TwilioConfig = {
+  readonly accountSid: string;
+  readonly authToken: string;
+  /** At least one of `from` and `messagingServiceSid` is set. */
+  readonly from: string | null;
+  readonly messagingServiceSid: string | null;
+  readonly apiUrl: string | null;
+};
+
+export type SlackConfig = {
+  readonly botToken: string;
+  readonly signingSecret: string;
+  readonly appToken: string | null;
+  readonly apiUrl: string | null;
+};
+
+type Common = {
+  readonly http: { readonly port: number; readonly host: string; readonly publicUrl: string };
+  readonly db:
+    | { readonly kind: 'postgres'; readonly url: string }
+    | { readonly kind: 'pglite'; readonly dir: string };
+  readonly dataDir: string;
+  readonly redis: { readonly url: string };
+  readonly defaults: { readonly tz: string; readonly lang: string };
+  readonly adminToken: string | null;
+  readonly log: { readonly level: LogLevel };
+  readonly flowsDir: string;
+  readonly localesDir: string;
+};
+
+/** Sandbox: no provider credentials; production: every Twilio and Slack credential. */
+export type Config = Common &
+  (
+    | { readonly mode: 'sandbox'; readonly twilio: null; readonly slack: null }
+    | { readonly mode: 'production'; readonly twilio: TwilioConfig; readonly slack: SlackConfig }
+  );
+
+export type Mode = Config['mode'];

@@ -1,0 +1,185 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, configHelp, loadConfig } from '../../src/config/load.js';
+import { ENV_VARS } from '../../src/config/schema.js';
+
+const TWILIO = {
+  TWILIO_ACCOUNT_SID: `AC${'a1'.repeat(16)}`,
+  TWILIO_AUTH_TOKEN: 'twilio-auth-token',
+  TWILIO_FROM: '+447700900123',
+};
+const SLACK = {
+  SLACK_BOT_TOKEN: 'xoxb-1-2-abc',
+  SLACK_SIGNING_SECRET: 'slack-signing-secret',
+};
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return [...(error as ConfigError).problems];
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies the defaults to an empty environment, in sandbox mode', () => {
+    const config = loadConfig({});
+    expect(config).toEqual({
+      mode: 'sandbox',
+      http: { port: 3000, host: '0.0.0.0', publicUrl: 'http://localhost:3000' },
+      db: { kind: 'pglite', dir: './data' },
+      dataDir: './data',
+      redis: { url: 'redis://127.0.0.1:6379' },
+      defaults: { tz: 'Europe/London', lang: 'en' },
+      adminToken: null,
+      log: { level: 'info' },
+      flowsDir: './flows',
+      localesDir: './locales',
+      twilio: null,
+      slack: null,
+    });
+  });
+
+  it('derives PUBLIC_URL from PORT and drops a trailing slash', () => {
+    expect(loadConfig({ PORT: '8080' }).http.publicUrl).toBe('http://localhost:8080');
+    expect(loadConfig({ PUBLIC_URL: 'https://ll.example.org/' }).http.publicUrl).toBe(
+      'https://ll.example.org',
+    );
+  });
+
+  it('treats blank values as unset', () => {
+    expect(loadConfig({ PORT: '', TWILIO_FROM: '  ' }).mode).toBe('sandbox');
+  });
+
+  it('uses PostgreSQL when DATABASE_URL is set', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/linkline' });
+    expect(config.db).toEqual({ kind: 'postgres', url: 'postgres://u:p@127.0.0.1:5432/linkline' });
+  });
+
+  it.each([
+    ['PORT', 'seventy'],
+    ['PORT', '70000'],
+    ['PUBLIC_URL', 'not a url'],
+    ['PUBLIC_URL', 'ftp://example.org'],
+    ['DATABASE_URL', 'mysql://localhost/db'],
+    ['REDIS_URL', 'http://localhost:6379'],
+    ['DEFAULT_TZ', 'Europe/Atlantis'],
+    ['DEFAULT_LANG', 'EN'],
+    ['ADMIN_TOKEN', 'too-short'],
+    ['TWILIO_ACCOUNT_SID', 'AC123'],
+    ['TWILIO_MESSAGING_SERVICE_SID', 'MGxyz'],
+    ['TWILIO_API_URL', 'nope'],
+    ['SLACK_BOT_TOKEN', 'xoxp-user-token'],
+    ['SLACK_APP_TOKEN', 'xoxb-not-an-app-token'],
+    ['SLACK_API_URL', 'nope'],
+    ['LOG_LEVEL', 'loud'],
+  ])('names %s when it is %j', (name, value) => {
+    const problems = problemsOf({ [name]: value });
+    expect(problems.some((p) => p.startsWith(`${name}: `))).toBe(true);
+  });
+
+  it('reports every problem at once, one line each, naming the variable', () => {
+    const problems = problemsOf({ PORT: 'x', DEFAULT_TZ: 'Nowhere', LOG_LEVEL: 'loud' });
+    expect(problems).toEqual([
+      expect.stringMatching(/^PORT: /),
+      expect.stringMatching(/^DEFAULT_TZ: /),
+      expect.stringMatching(/^LOG_LEVEL: /),
+    ]);
+    for (const problem of problems) expect(problem).not.toContain('\n');
+  });
+
+  it('refuses an alphanumeric sender ID: conversations need replies (checklist 46)', () => {
+    const problems = problemsOf({ ...TWILIO, ...SLACK, TWILIO_FROM: 'Linkline' });
+    expect(problems).toEqual([
+      'TWILIO_FROM: must be an E.164 phone number (two-way long code); alphanumeric sender IDs cannot receive replies',
+    ]);
+  });
+
+  it('refuses a national-format number', () => {
+    expect(problemsOf({ ...TWILIO, ...SLACK, TWILIO_FROM: '07700900123' })).toHaveLength(1);
+  });
+
+  it('runs in production mode with every Twilio and Slack credential', () => {
+    const config = loadConfig({ ...TWILIO, ...SLACK, TWILIO_API_URL: 'http://127.0.0.1:4010/' });
+    expect(config.mode).toBe('production');
+    if (config.mode !== 'production') return;
+    expect(config.twilio).toEqual({
+      accountSid: TWILIO.TWILIO_ACCOUNT_SID,
+      authToken: TWILIO.TWILIO_AUTH_TOKEN,
+      from: '+447700900123',
+      messagingServiceSid: null,
+      apiUrl: 'http://127.0.0.1:4010',
+    });
+    expect(config.slack).toEqual({
+      botToken: SLACK.SLACK_BOT_TOKEN,
+      signingSecret: SLACK.SLACK_SIGNING_SECRET,
+      appToken: null,
+      apiUrl: null,
+    });
+  });
+
+  it('accepts a Messaging Service instead of a number', () => {
+    const { TWILIO_FROM: _, ...rest } = TWILIO;
+    const config = loadConfig({
+      ...rest,
+      ...SLACK,
+      TWILIO_MESSAGING_SERVICE_SID: `MG${'0'.repeat(32)}`,
+    });
+    expect(config.twilio?.messagingServiceSid).toBe(`MG${'0'.repeat(32)}`);
+    expect(config.twilio?.from).toBeNull();
+  });
+
+  it('names what is missing from a partial set of credentials', () => {
+    const problems = problemsOf({ ...TWILIO });
+    expect(problems.map((p) => p.split(':')[0])).toEqual([
+      'SLACK_BOT_TOKEN',
+      'SLACK_SIGNING_SECRET',
+    ]);
+    expect(problems[0]).toContain('production mode');
+  });
+
+  it('asks for a sender when neither TWILIO_FROM nor a Messaging Service is set', () => {
+    const { TWILIO_FROM: _, ...rest } = TWILIO;
+    const problems = problemsOf({ ...rest, ...SLACK });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^TWILIO_FROM: .*TWILIO_MESSAGING_SERVICE_SID/);
+  });
+
+  it('counts a lone Slack app token as a partial set', () => {
+    const names = problemsOf({ SLACK_APP_TOKEN: 'xapp-1' }).map((p) => p.split(':')[0]);
+    expect(names).toEqual([
+      'TWILIO_ACCOUNT_SID',
+      'TWILIO_AUTH_TOKEN',
+      'SLACK_BOT_TOKEN',
+      'SLACK_SIGNING_SECRET',
+      'TWILIO_FROM',
+    ]);
+  });
+
+  it('never echoes a secret value in a problem', () => {
+    const problems = problemsOf({ TWILIO_AUTH_TOKEN: 'super-secret-value' });
+    expect(problems.join('\n')).not.toContain('super-secret-value');
+  });
+
+  it('returns a deeply frozen object', () => {
+    const config = loadConfig({ ...TWILIO, ...SLACK });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.http)).toBe(true);
+    expect(Object.isFrozen(config.twilio)).toBe(true);
+    expect(() => {
+      (config.http as { port: number }).port = 1;
+    }).toThrow(TypeError);
+  });
+});
+
+describe('configHelp', () => {
+  it('lists every variable with its default and help text', () => {
+    const help = configHelp();
+    for (const name of ENV_VARS) expect(help).toMatch(new RegExp(`^  ${name}  \\(`, 'm'));
+    expect(help).toContain('PORT  (default: 3000)');
+    expect(help).toContain('PUBLIC_URL  (default: http://localhost:$PORT)');
+    expect(help).toContain('DATABASE_URL  (optional)');
+    expect(help).toContain('embedded PGlite');
+  });
+});
