@@ -1,0 +1,7 @@
+import { init0001 } from './0001-init.js';
+import type { Migration } from './migration.js';
+
+export type { Migration } from './migration.js';
+
+/** Every migration this code knows, in the order they apply. Append only. */
+export const MIGRATIONS: readonly Migration[] = [init0001];

@@ -1,0 +1,73 @@
+import type { Db } from '../db-port.js';
+import { appendAudit } from './audit.js';
+import { cancelPendingForParticipant } from './scheduled-items.js';
+
+export interface ErasureResult {
+  erased: boolean;
+  /** Hand-off threads to delete in Slack (chat.delete), outside this transaction. */
+  slackThreads: { channel: string; threadTs: string }[];
+  /** BullMQ jobs to remove. */
+  cancelledJobIds: string[];
+}
+
+const NOTHING: ErasureResult = { erased: false, slackThreads: [], cancelledJobIds: [] };
+
+/**
+ * Turns a participant into a pseudonymous tombstone (see the erasure design comment in
+ * migration 0001): identifiers and free text go, reporting categories and foreign keys
+ * stay. One transaction. An opted-out phone is kept in suppressions. Idempotent.
+ */
+export function eraseParticipant(db: Db, id: string, actor: string): Promise<ErasureResult> {
+  return db.transaction(async (tx) => {
+    const found = await tx.query<{ phone: string | null; optedOut: boolean }>(
+      `SELECT phone, opted_out AS "optedOut" FROM participants
+       WHERE id = $1 AND erased_at IS NULL FOR UPDATE`,
+      [id],
+    );
+    const person = found.rows[0];
+    if (!person) return NOTHING;
+    if (person.phone !== null) await forgetPhone(tx, person.phone, person.optedOut);
+    await scrubContent(tx, id);
+    const cancelled = await cancelPendingForParticipant(tx, id, 'erased');
+    const threads = await tx.query<{ channel: string; threadTs: string }>(
+      `SELECT DISTINCT slack_channel AS channel, slack_thread_ts AS "threadTs" FROM handoffs
+       WHERE participant_id = $1 AND slack_thread_ts IS NOT NULL`,
+      [id],
+    );
+    await tx.query(
+      `UPDATE participants SET phone = NULL, first_name = NULL, postcode_part = NULL,
+         fields = '{}', tags = '{}', communication_needs = '{}', best_time = NULL,
+         erased_at = now()
+       WHERE id = $1`,
+      [id],
+    );
+    await appendAudit(tx, { participantId: id, kind: 'participant.erased', actor });
+    return {
+      erased: true,
+      slackThreads: threads.rows,
+      cancelledJobIds: cancelled.map((item) => item.jobId),
+    };
+  });
+}
+
+async function forgetPhone(tx: Db, phone: string, optedOut: boolean): Promise<void> {
+  if (optedOut) {
+    await tx.query(
+      `INSERT INTO suppressions (phone, reason) VALUES ($1, 'opted_out')
+       ON CONFLICT (phone) DO NOTHING`,
+      [phone],
+    );
+  }
+  await tx.query(`DELETE FROM inbound_raw WHERE form ->> 'From' = $1`, [phone]);
+}
+
+async function scrubContent(tx: Db, id: string): Promise<void> {
+  await tx.query('UPDATE messages SET body = NULL, address = NULL WHERE participant_id = $1', [id]);
+  await tx.query('UPDATE answers SET value = NULL WHERE participant_id = $1', [id]);
+  await tx.query(
+    `UPDATE conversation_sessions SET state = '{}', status = 'ended',
+       ended_at = coalesce(ended_at, now()), version = version + 1
+     WHERE participant_id = $1`,
+    [id],
+  );
+}

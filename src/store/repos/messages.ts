@@ -1,0 +1,228 @@
+import type { Db } from '../db-port.js';
+import type { Channel, MessageStatus } from '../enums.js';
+import { selectList } from './sql.js';
+
+export type OutboundStatus = Exclude<MessageStatus, 'received'>;
+
+export interface Message {
+  /** Ours: goes in the StatusCallback URL. */
+  id: string;
+  direction: 'in' | 'out';
+  channel: Channel;
+  participantId: string | null;
+  conversationSessionId: string | null;
+  /** The other party (E.164 or a Slack id); null once erased. */
+  address: string | null;
+  providerSid: string | null;
+  dedupeKey: string | null;
+  status: MessageStatus;
+  errorCode: string | null;
+  /** null once erased. */
+  body: string | null;
+  encoding: 'gsm7' | 'ucs2' | null;
+  segments: number | null;
+  numMedia: number;
+  templateKey: string | null;
+  kind: string;
+  priority: number;
+  skipReason: string | null;
+  createdAt: Date;
+  statusAt: Date;
+  sentAt: Date | null;
+  updatedAt: Date;
+}
+
+const MESSAGE_SELECT = selectList({
+  id: 'id',
+  direction: 'direction',
+  channel: 'channel',
+  participantId: 'participant_id',
+  conversationSessionId: 'conversation_session_id',
+  address: 'address',
+  providerSid: 'provider_sid',
+  dedupeKey: 'dedupe_key',
+  status: 'status',
+  errorCode: 'error_code',
+  body: 'body',
+  encoding: 'encoding',
+  segments: 'segments',
+  numMedia: 'num_media',
+  templateKey: 'template_key',
+  kind: 'kind',
+  priority: 'priority',
+  skipReason: 'skip_reason',
+  createdAt: 'created_at',
+  statusAt: 'status_at',
+  sentAt: 'sent_at',
+  updatedAt: 'updated_at',
+} satisfies Record<keyof Message, string>);
+
+interface Common {
+  channel: Channel;
+  participantId?: string | null;
+  conversationSessionId?: string | null;
+  address?: string | null;
+  body?: string | null;
+  encoding?: 'gsm7' | 'ucs2' | null;
+  segments?: number | null;
+}
+
+export interface InboundInput extends Common {
+  providerSid: string;
+  numMedia?: number;
+}
+
+/**
+ * Stores an inbound message once per provider id. Concurrent or replayed duplicates
+ * return `inserted: false` and the id of the row stored first.
+ */
+export async function insertInbound(
+  db: Db,
+  m: InboundInput,
+): Promise<{ inserted: boolean; id: string }> {
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO messages (direction, status, channel, provider_sid, participant_id,
+       conversation_session_id, address, body, encoding, segments, num_media)
+     VALUES ('in', 'received', $1, $2, $3, $4, $5, $6, $7, $8, $9)
+     ON CONFLICT (provider_sid) DO NOTHING RETURNING id`,
+    [
+      m.channel,
+      m.providerSid,
+      m.participantId ?? null,
+      m.conversationSessionId ?? null,
+      m.address ?? null,
+      m.body ?? null,
+      m.encoding ?? null,
+      m.segments ?? null,
+      m.numMedia ?? 0,
+    ],
+  );
+  if (rows[0]) return { inserted: true, id: rows[0].id };
+  const existing = await db.query<{ id: string }>(
+    'SELECT id FROM messages WHERE provider_sid = $1',
+    [m.providerSid],
+  );
+  return { inserted: false, id: existing.rows[0]!.id };
+}
+
+export interface OutboundInput extends Common {
+  /** Give our id up front when it must be known before the insert. */
+  id?: string;
+  /** Same key twice inserts once (the second call returns the first row). */
+  dedupeKey?: string | null;
+  templateKey?: string | null;
+  kind: string;
+  priority?: number;
+  /** A message decided against (quiet hours, opted out...) is stored as skipped. */
+  skipReason?: string;
+}
+
+/** Writes an outbox row (status 'queued', or 'skipped' with a reason). */
+export async function insertOutbound(
+  db: Db,
+  m: OutboundInput,
+): Promise<{ inserted: boolean; message: Message }> {
+  const { rows } = await db.query<Message>(
+    `INSERT INTO messages (id, direction, status, skip_reason, channel, participant_id,
+       conversation_session_id, address, body, encoding, segments, template_key, kind,
+       priority, dedupe_key)
+     VALUES (coalesce($1::uuid, gen_random_uuid()), 'out',
+       CASE WHEN $2::text IS NULL THEN 'queued' ELSE 'skipped' END, $2::text,
+       $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+     ON CONFLICT (dedupe_key) DO NOTHING RETURNING ${MESSAGE_SELECT}`,
+    [
+      m.id ?? null,
+      m.skipReason ?? null,
+      m.channel,
+      m.participantId ?? null,
+      m.conversationSessionId ?? null,
+      m.address ?? null,
+      m.body ?? null,
+      m.encoding ?? null,
+      m.segments ?? null,
+      m.templateKey ?? null,
+      m.kind,
+      m.priority ?? 0,
+      m.dedupeKey ?? null,
+    ],
+  );
+  if (rows[0]) return { inserted: true, message: rows[0] };
+  const existing = await db.query<Message>(
+    `SELECT ${MESSAGE_SELECT} FROM messages WHERE dedupe_key = $1`,
+    [m.dedupeKey],
+  );
+  return { inserted: false, message: existing.rows[0]! };
+}
+
+// The monotonic state machine. A status applies only over a strictly lower rank, so late,
+// duplicate or out-of-order callbacks never move a message backwards; rank 3 is final.
+const RANK: Record<OutboundStatus, number> = {
+  queued: 0,
+  sending: 1,
+  sent: 2,
+  delivered: 3,
+  undelivered: 3,
+  failed: 3,
+  skipped: 3,
+};
+
+export function statusesBelow(status: OutboundStatus): OutboundStatus[] {
+  return (Object.keys(RANK) as OutboundStatus[]).filter((s) => RANK[s] < RANK[status]);
+}
+
+export type StatusUpdate =
+  | { status: Exclude<OutboundStatus, 'skipped'>; errorCode?: string | null; providerSid?: string }
+  | { status: 'skipped'; skipReason: string };
+
+export type MessageKey = { id: string } | { providerSid: string };
+
+/**
+ * Moves an outbound message forward. Returns false (and changes nothing) when the update
+ * would not move it forward: a duplicate, a late callback, or an unknown message.
+ */
+export async function markStatus(db: Db, key: MessageKey, update: StatusUpdate): Promise<boolean> {
+  const [column, value] = 'id' in key ? ['id', key.id] : ['provider_sid', key.providerSid];
+  const extra =
+    update.status === 'skipped'
+      ? { errorCode: null, providerSid: null, skipReason: update.skipReason }
+      : {
+          errorCode: update.errorCode ?? null,
+          providerSid: update.providerSid ?? null,
+          skipReason: null,
+        };
+  const { rowCount } = await db.query(
+    `UPDATE messages SET status = $2::text, status_at = now(),
+       error_code = coalesce($3, error_code),
+       provider_sid = coalesce(provider_sid, $4),
+       skip_reason = $5,
+       sent_at = CASE WHEN $2::text IN ('sent', 'delivered', 'undelivered')
+                 THEN coalesce(sent_at, now()) ELSE sent_at END
+     WHERE ${column} = $1 AND direction = 'out' AND status = ANY($6::text[])`,
+    [
+      value,
+      update.status,
+      extra.errorCode,
+      extra.providerSid,
+      extra.skipReason,
+      statusesBelow(update.status),
+    ],
+  );
+  return rowCount > 0;
+}
+
+export async function getMessage(db: Db, id: string): Promise<Message | null> {
+  const { rows } = await db.query<Message>(`SELECT ${MESSAGE_SELECT} FROM messages WHERE id = $1`, [
+    id,
+  ]);
+  return rows[0] ?? null;
+}
+
+/** The outbox: queued outbound messages, most urgent first, then oldest first. */
+export async function listOutbox(db: Db, limit = 100): Promise<Message[]> {
+  const { rows } = await db.query<Message>(
+    `SELECT ${MESSAGE_SELECT} FROM messages WHERE direction = 'out' AND status = 'queued'
+     ORDER BY priority DESC, created_at, id LIMIT $1`,
+    [limit],
+  );
+  return rows;
+}

@@ -1,0 +1,165 @@
+import { randomInt } from 'node:crypto';
+import type { Db } from '../db-port.js';
+import { StoreError } from '../errors.js';
+import { appendConsentEvent } from './audit.js';
+import {
+  PARTICIPANT_SELECT,
+  PATCH_COLUMNS,
+  type Participant,
+  type ParticipantPatch,
+  paramValue,
+  patchEntries,
+  placeholder,
+} from './participant-row.js';
+
+export type { Participant, ParticipantPatch } from './participant-row.js';
+
+export interface NewParticipant extends ParticipantPatch {
+  /** Normally generated; give one only for imports. A clash then throws. */
+  ref?: string;
+}
+
+// No 0/O or 1/I: the ref is read aloud and typed by link workers.
+const REF_ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ';
+
+export function newParticipantRef(length = 4): string {
+  let out = 'P-';
+  for (let i = 0; i < length; i += 1) out += REF_ALPHABET[randomInt(REF_ALPHABET.length)];
+  return out;
+}
+
+async function insertWithRef(
+  db: Db,
+  ref: string,
+  input: ParticipantPatch,
+  onRefClash: 'nothing' | 'throw',
+): Promise<Participant | undefined> {
+  const entries = patchEntries(input);
+  const columns = ['ref', ...entries.map(([key]) => PATCH_COLUMNS[key])];
+  const values = ['$1', ...entries.map(([key], i) => placeholder(key, i + 2))];
+  const conflict = onRefClash === 'nothing' ? 'ON CONFLICT (ref) DO NOTHING' : '';
+  const { rows } = await db.query<Participant>(
+    `INSERT INTO participants (${columns.join(', ')}) VALUES (${values.join(', ')})
+     ${conflict} RETURNING ${PARTICIPANT_SELECT}`,
+    [ref, ...entries.map(([key, value]) => paramValue(key, value))],
+  );
+  return rows[0];
+}
+
+/** Creates a participant with a fresh unique ref. A taken phone throws a unique violation. */
+export async function createParticipant(db: Db, input: NewParticipant): Promise<Participant> {
+  const { ref, ...patch } = input;
+  if (ref !== undefined) return (await insertWithRef(db, ref, patch, 'throw'))!;
+  for (let attempt = 0; attempt < 8; attempt += 1) {
+    const created = await insertWithRef(
+      db,
+      newParticipantRef(attempt < 4 ? 4 : 6),
+      patch,
+      'nothing',
+    );
+    if (created) return created;
+  }
+  throw new StoreError('ref_exhausted', 'could not find a free participant ref');
+}
+
+async function getBy(db: Db, column: string, value: string): Promise<Participant | null> {
+  const { rows } = await db.query<Participant>(
+    `SELECT ${PARTICIPANT_SELECT} FROM participants WHERE ${column} = $1`,
+    [value],
+  );
+  return rows[0] ?? null;
+}
+
+export function getParticipantById(db: Db, id: string): Promise<Participant | null> {
+  return getBy(db, 'id', id);
+}
+
+export function getParticipantByPhone(db: Db, phone: string): Promise<Participant | null> {
+  return getBy(db, 'phone', phone);
+}
+
+export function getParticipantByRef(db: Db, ref: string): Promise<Participant | null> {
+  return getBy(db, 'ref', ref);
+}
+
+/**
+ * Sets the given columns; `fields` is MERGED into the stored object (a key set to null
+ * stays as null), `tags` and `communicationNeeds` are replaced. Returns null if no such
+ * participant.
+ */
+export async function updateParticipant(
+  db: Db,
+  id: string,
+  patch: ParticipantPatch,
+): Promise<Participant | null> {
+  const entries = patchEntries(patch);
+  if (entries.length === 0) return getParticipantById(db, id);
+  const sets = entries.map(([key], i) =>
+    key === 'fields' ? `fields = fields || $${i + 2}::jsonb` : `${PATCH_COLUMNS[key]} = $${i + 2}`,
+  );
+  const { rows } = await db.query<Participant>(
+    `UPDATE participants SET ${sets.join(', ')} WHERE id = $1 RETURNING ${PARTICIPANT_SELECT}`,
+    [id, ...entries.map(([key, value]) => paramValue(key, value))],
+  );
+  return rows[0] ?? null;
+}
+
+/** Same as updateParticipant, named for what flows do most: set custom fields. */
+export function updateFields(
+  db: Db,
+  id: string,
+  fields: Record<string, unknown>,
+): Promise<Participant | null> {
+  return updateParticipant(db, id, { fields });
+}
+
+export interface ConsentChange {
+  /** 'participant', 'system', 'slack:<user id>', 'admin:<name>', 'carrier'... */
+  actor: string;
+  /** Ids and codes only (e.g. { keyword: 'STOP', messageId }), never PII. */
+  detail?: Record<string, unknown>;
+}
+
+/**
+ * Opts a participant out (true) or back in (false) and records a consent event in the
+ * same transaction. A repeat of the current state changes nothing and records nothing.
+ */
+export function setOptOut(
+  db: Db,
+  id: string,
+  optedOut: boolean,
+  change: ConsentChange,
+): Promise<{ changed: boolean }> {
+  return db.transaction(async (tx) => {
+    const { rowCount } = await tx.query(
+      `UPDATE participants
+       SET opted_out = $2::boolean, opted_out_at = CASE WHEN $2::boolean THEN now() END
+       WHERE id = $1 AND opted_out <> $2::boolean`,
+      [id, optedOut],
+    );
+    if (rowCount === 0) return { changed: false };
+    const kind = optedOut ? 'opted_out' : 'opted_in';
+    await appendConsentEvent(tx, { participantId: id, kind, ...change });
+    return { changed: true };
+  });
+}
+
+/** Records consent given or withdrawn, with its consent event, in one transaction. */
+export function setConsent(
+  db: Db,
+  id: string,
+  state: 'given' | 'withdrawn',
+  change: ConsentChange,
+): Promise<{ changed: boolean }> {
+  return db.transaction(async (tx) => {
+    const { rowCount } = await tx.query(
+      `UPDATE participants SET consent = $2, consent_at = now()
+       WHERE id = $1 AND consent <> $2`,
+      [id, state],
+    );
+    if (rowCount === 0) return { changed: false };
+    const kind = state === 'given' ? 'consent_given' : 'consent_withdrawn';
+    await appendConsentEvent(tx, { participantId: id, kind, ...change });
+    return { changed: true };
+  });
+}

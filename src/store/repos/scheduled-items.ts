@@ -1,0 +1,186 @@
+import type { Db } from '../db-port.js';
+import type { ScheduledItemKind, ScheduledItemState } from '../enums.js';
+import { selectList } from './sql.js';
+
+export interface ScheduledItem {
+  id: string;
+  /** Natural key: what this timer is about (see scheduledItemKey). */
+  itemKey: string;
+  kind: ScheduledItemKind;
+  participantId: string | null;
+  bookingId: string | null;
+  sessionId: string | null;
+  conversationSessionId: string | null;
+  dueAt: Date;
+  /** Bumps on every reschedule; a job carrying an older version is stale. */
+  version: number;
+  state: ScheduledItemState;
+  skipReason: string | null;
+  /** Ids and codes only: it is copied into Redis job data. */
+  payload: Record<string, unknown>;
+  /** 'si-<id>-v<version>': the BullMQ job id (versioned, so a reschedule is a new job). */
+  jobId: string;
+  firedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const ITEM_SELECT = selectList({
+  id: 'id',
+  itemKey: 'item_key',
+  kind: 'kind',
+  participantId: 'participant_id',
+  bookingId: 'booking_id',
+  sessionId: 'session_id',
+  conversationSessionId: 'conversation_session_id',
+  dueAt: 'due_at',
+  version: 'version',
+  state: 'state',
+  skipReason: 'skip_reason',
+  payload: 'payload',
+  jobId: 'job_id',
+  firedAt: 'fired_at',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+} satisfies Record<keyof ScheduledItem, string>);
+
+const LIVE: readonly ScheduledItemState[] = ['pending', 'enqueued'];
+
+export interface ScheduleInput {
+  kind: ScheduledItemKind;
+  dueAt: Date;
+  participantId?: string | null;
+  bookingId?: string | null;
+  sessionId?: string | null;
+  conversationSessionId?: string | null;
+  /** Tells apart several timers of one kind about the same things, e.g. 'week_6'. */
+  slot?: string;
+  payload?: Record<string, unknown>;
+}
+
+/** kind + the ids it is about (+ slot): one timer per key, whatever calls upsert. */
+export function scheduledItemKey(input: Omit<ScheduleInput, 'dueAt' | 'payload'>): string {
+  const part = (label: string, v: string | null | undefined) => `${label}=${v ?? ''}`;
+  return [
+    input.kind,
+    part('p', input.participantId),
+    part('b', input.bookingId),
+    part('s', input.sessionId),
+    part('c', input.conversationSessionId),
+    part('slot', input.slot),
+  ].join('|');
+}
+
+/**
+ * Creates the timer, or reschedules it: a new due time or payload, or reviving a
+ * cancelled or skipped one, bumps the version (and so the job id) and makes it pending.
+ * The same call twice changes nothing the second time (`changed: false`).
+ */
+export async function upsertScheduledItem(
+  db: Db,
+  input: ScheduleInput,
+): Promise<{ item: ScheduledItem; changed: boolean }> {
+  const key = scheduledItemKey(input);
+  const { rows } = await db.query<ScheduledItem>(
+    `INSERT INTO scheduled_items (item_key, kind, participant_id, booking_id, session_id,
+       conversation_session_id, due_at, payload)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
+     ON CONFLICT (item_key) DO UPDATE SET due_at = excluded.due_at, payload = excluded.payload,
+       version = scheduled_items.version + 1, state = 'pending', skip_reason = NULL,
+       fired_at = NULL
+     WHERE scheduled_items.due_at IS DISTINCT FROM excluded.due_at
+        OR scheduled_items.payload IS DISTINCT FROM excluded.payload
+        OR scheduled_items.state IN ('cancelled', 'skipped')
+     RETURNING ${ITEM_SELECT}`,
+    [
+      key,
+      input.kind,
+      input.participantId ?? null,
+      input.bookingId ?? null,
+      input.sessionId ?? null,
+      input.conversationSessionId ?? null,
+      input.dueAt,
+      JSON.stringify(input.payload ?? {}),
+    ],
+  );
+  if (rows[0]) return { item: rows[0], changed: true };
+  const existing = await db.query<ScheduledItem>(
+    `SELECT ${ITEM_SELECT} FROM scheduled_items WHERE item_key = $1`,
+    [key],
+  );
+  return { item: existing.rows[0]!, changed: false };
+}
+
+export interface DueQuery {
+  /** Inclusive; omitted means from the beginning of time (overdue included). */
+  from?: Date;
+  /** Exclusive. */
+  to: Date;
+  states?: readonly ScheduledItemState[];
+  limit?: number;
+}
+
+/** Timers due in [from, to), oldest first; by default those not yet fired. */
+export async function listDueItems(db: Db, q: DueQuery): Promise<ScheduledItem[]> {
+  const { rows } = await db.query<ScheduledItem>(
+    `SELECT ${ITEM_SELECT} FROM scheduled_items
+     WHERE state = ANY($1::text[]) AND due_at < $2
+       AND ($3::timestamptz IS NULL OR due_at >= $3::timestamptz)
+     ORDER BY due_at, id LIMIT $4`,
+    [q.states ?? LIVE, q.to, q.from ?? null, q.limit ?? 1000],
+  );
+  return rows;
+}
+
+export async function listPendingForParticipant(
+  db: Db,
+  participantId: string,
+): Promise<ScheduledItem[]> {
+  const { rows } = await db.query<ScheduledItem>(
+    `SELECT ${ITEM_SELECT} FROM scheduled_items
+     WHERE participant_id = $1 AND state = ANY($2::text[]) ORDER BY due_at, id`,
+    [participantId, LIVE],
+  );
+  return rows;
+}
+
+/**
+ * Cancels every pending or enqueued timer of a participant (opt-out, erasure, crisis
+ * pause). Returns them: their jobId is the BullMQ job to remove.
+ */
+export async function cancelPendingForParticipant(
+  db: Db,
+  participantId: string,
+  reason: string,
+): Promise<ScheduledItem[]> {
+  const { rows } = await db.query<ScheduledItem>(
+    `UPDATE scheduled_items SET state = 'cancelled', skip_reason = $2
+     WHERE participant_id = $1 AND state = ANY($3::text[]) RETURNING ${ITEM_SELECT}`,
+    [participantId, reason, LIVE],
+  );
+  return rows;
+}
+
+export type ItemTransition =
+  | { to: 'enqueued' | 'fired' }
+  | { to: 'skipped' | 'cancelled'; reason: string };
+
+/**
+ * Compare-and-set on (id, version): moves a live timer on. Returns false if the timer
+ * was rescheduled (version moved), already fired or cancelled: the caller does nothing.
+ */
+export async function transitionItem(
+  db: Db,
+  id: string,
+  version: number,
+  t: ItemTransition,
+): Promise<boolean> {
+  const from = t.to === 'enqueued' ? ['pending'] : LIVE;
+  const { rowCount } = await db.query(
+    `UPDATE scheduled_items SET state = $3::text, skip_reason = $4,
+       fired_at = CASE WHEN $3::text = 'fired' THEN now() ELSE fired_at END
+     WHERE id = $1 AND version = $2 AND state = ANY($5::text[])`,
+    [id, version, t.to, 'reason' in t ? t.reason : null, from],
+  );
+  return rowCount === 1;
+}
