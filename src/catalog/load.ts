@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import type { Flow, Locale } from '../engine/index.js';
 import { type Problem, parseFlowSource, parseLocaleSource, type Source } from '../engine/index.js';
+import { checkGraph, checkLocales } from '../engine/validate/index.js';
 
 /** Every flow and locale on disk, parsed, with the problems found while parsing. */
 export interface Catalog {
@@ -21,6 +22,26 @@ async function yamlFiles(dir: string): Promise<string[]> {
     .map((n) => join(dir, n));
 }
 
+/**
+ * Reads and parses one file. A file that cannot be read (a directory named x.yaml, no permission)
+ * or that makes the parser throw (an alias bomb, an unresolved alias) is a problem, not a crash.
+ */
+async function parseFile<T extends { problems: Problem[] }>(
+  file: string,
+  parse: (text: string) => T,
+): Promise<T | { problems: Problem[] }> {
+  try {
+    return parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return {
+      problems: [
+        { file, line: 1, column: 1, code: 'unreadable', message: `cannot read: ${reason}` },
+      ],
+    };
+  }
+}
+
 export async function loadCatalog(flowsDir: string, localesDir: string): Promise<Catalog> {
   const catalog: Catalog = {
     flows: {},
@@ -31,21 +52,19 @@ export async function loadCatalog(flowsDir: string, localesDir: string): Promise
   };
   for (const file of await yamlFiles(localesDir)) {
     const lang = basename(file, extname(file));
-    const { locale, source, problems } = parseLocaleSource(
-      await readFile(file, 'utf8'),
-      file,
-      lang,
-    );
-    catalog.problems.push(...problems);
-    if (locale) {
+    const parsed = await parseFile(file, (text) => parseLocaleSource(text, file, lang));
+    catalog.problems.push(...parsed.problems);
+    if ('locale' in parsed && parsed.locale) {
+      const { locale, source } = parsed;
       catalog.locales[lang] = locale;
       catalog.localeSources.set(file, { locale, source });
     }
   }
   for (const file of await yamlFiles(flowsDir)) {
-    const { flow, source, problems } = parseFlowSource(await readFile(file, 'utf8'), file);
-    catalog.problems.push(...problems);
-    if (!flow) continue;
+    const parsed = await parseFile(file, (text) => parseFlowSource(text, file));
+    catalog.problems.push(...parsed.problems);
+    if (!('flow' in parsed) || !parsed.flow) continue;
+    const { flow, source } = parsed;
     const clash = catalog.flows[flow.id];
     if (clash) {
       catalog.problems.push(
@@ -65,4 +84,18 @@ export async function loadCatalog(flowsDir: string, localesDir: string): Promise
 
 export function formatProblem(p: Problem): string {
   return `${p.file}:${p.line}:${p.column}: ${p.message} [${p.code}]`;
+}
+
+/**
+ * Loads and fully checks flows and locales (graph, keys, placeholders; not SMS budgets), as
+ * the simulator and the live runner need: a broken catalog is refused, never half-run.
+ */
+export async function loadCheckedCatalog(flowsDir: string, localesDir: string): Promise<Catalog> {
+  const catalog = await loadCatalog(flowsDir, localesDir);
+  const view = {
+    flows: [...catalog.flowSources.values()],
+    locales: [...catalog.localeSources.values()],
+  };
+  catalog.problems.push(...checkGraph(view), ...checkLocales(view));
+  return catalog;
 }

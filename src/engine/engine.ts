@@ -238,7 +238,10 @@ function onHandoffClosed(
   if (session.status !== 'handed_off') return ignored(sprint, 'input_ignored', 'not handed off');
   if (!input.resume) return { kind: 'end', status: 'interrupted' };
   const node = waitingNode(sprint);
-  const target = input.node ?? (node?.type === 'handoff' ? node.resume : undefined);
+  // Back to the bot: a hand-off node's resume point, or the question it gave up on.
+  const fallback =
+    node?.type === 'handoff' ? node.resume : node?.type === 'ask' ? node.id : undefined;
+  const target = input.node ?? fallback;
   if (target === undefined) return { kind: 'end', status: 'completed' };
   return { kind: 'next', node: target };
 }

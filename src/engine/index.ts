@@ -12,3 +12,4 @@ export { isSkip, matchChoice, matchNumber, matchYesNo, type ReplyMatch } from '.
 export { type Session, sessionSchema } from './session.js';
 export { type SmsCost, smsCost } from './sms.js';
 export { normalize } from './text.js';
+export * from './validate/index.js';

@@ -101,6 +101,37 @@ export function zodProblems(source: Source, base: Path, error: z.ZodError): Prob
   });
 }
 
+/** The document as plain data; YAML that only fails on conversion (aliases) is a located problem. */
+function toData(source: Source): { data: unknown } | { problems: Problem[] } {
+  try {
+    const data: unknown = source.doc.toJS({ maxAliasCount: 100 });
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+      const what =
+        data === null || data === undefined
+          ? 'empty'
+          : Array.isArray(data)
+            ? 'a list'
+            : 'a single value';
+      return {
+        problems: [
+          source.problem(
+            [],
+            'schema',
+            `the file is ${what}; expected a mapping (version, id, name, nodes... or meta, messages, keywords)`,
+          ),
+        ],
+      };
+    }
+    return { data };
+  } catch (err) {
+    return {
+      problems: [
+        source.problem([], 'yaml_syntax', `invalid YAML: ${(err as Error).message.split('\n')[0]}`),
+      ],
+    };
+  }
+}
+
 function parseNode(source: Source, raw: unknown, index: number): FlowNode | Problem[] {
   const path = ['nodes', index];
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -147,7 +178,9 @@ export function parseFlowSource(
   const source = new Source(file, text);
   const syntax = source.syntaxProblems();
   if (syntax.length > 0) return { source, problems: syntax };
-  const top = flowSchema.safeParse(source.doc.toJS());
+  const data = toData(source);
+  if ('problems' in data) return { source, problems: data.problems };
+  const top = flowSchema.safeParse(data.data);
   if (!top.success) return { source, problems: zodProblems(source, [], top.error) };
   const nodes: FlowNode[] = [];
   const problems: Problem[] = [];
@@ -169,7 +202,9 @@ export function parseLocaleSource(
   const source = new Source(file, text);
   const syntax = source.syntaxProblems();
   if (syntax.length > 0) return { source, problems: syntax };
-  const parsed = localeSchema.safeParse(source.doc.toJS());
+  const data = toData(source);
+  if ('problems' in data) return { source, problems: data.problems };
+  const parsed = localeSchema.safeParse(data.data);
   if (!parsed.success) return { source, problems: zodProblems(source, [], parsed.error) };
   return { locale: { ...parsed.data, lang }, source, problems: [] };
 }

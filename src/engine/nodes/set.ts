@@ -27,9 +27,10 @@ function setTag(sprint: Sprint, tag: string, added: boolean): void {
 }
 
 export function set(node: NodeOf<'set'>, sprint: Sprint): Step {
-  if (node.field !== undefined && node.value !== undefined) {
-    setField(sprint, node.field, refValue(sprint.session, node.value) ?? null);
-  }
+  // A value that is absent (e.g. a skipped answer) changes nothing: it never wipes what is known.
+  const value = node.value === undefined ? undefined : refValue(sprint.session, node.value);
+  if (node.field !== undefined && value !== undefined && value !== null)
+    setField(sprint, node.field, value);
   if (node.tag !== undefined) setTag(sprint, node.tag, true);
   if (node.untag !== undefined) setTag(sprint, node.untag, false);
   return { kind: 'next', node: node.next };
