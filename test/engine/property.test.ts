@@ -35,11 +35,7 @@ const action = fc.oneof(
 
 type Action = typeof action extends fc.Arbitrary<infer T> ? T : never;
 
-function inputFor(
-  session: Session,
-  a: Action,
-  now: DateTime,
-): EngineInput | undefined {
+function inputFor(session: Session, a: Action, now: DateTime): EngineInput | undefined {
   if (a.kind === 'msg') return { type: 'msg', text: a.text };
   if (a.kind === 'handback') return { type: 'handoff_closed', resume: a.resume };
   const wait = session.wait;
