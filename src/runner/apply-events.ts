@@ -1,0 +1,211 @@
+import type { Logger } from 'pino';
+import type { EngineEvent, EventType } from '../engine/index.js';
+import type { Db } from '../store/db.js';
+import { insertAnswer } from '../store/repos/answers.js';
+import { appendAudit } from '../store/repos/audit.js';
+import { insertOutbound } from '../store/repos/messages.js';
+import {
+  type Participant,
+  type ParticipantPatch,
+  setConsent,
+  updateParticipant,
+} from '../store/repos/participants.js';
+import { type ScheduledItem, upsertScheduledItem } from '../store/repos/scheduled-items.js';
+import type { Effects } from './effects.js';
+
+/** What every event handler of one sprint shares. */
+export interface Applying {
+  tx: Db;
+  participant: Participant;
+  conversationId: string;
+  flowId: string;
+  /** Message kind for outbound rows: conversation, reminder... */
+  kind: string;
+  /** A reply to the participant's own message goes ahead of bulk sends. */
+  priority: number;
+  effects: Effects;
+  logger: Logger;
+}
+
+type Handler<T extends EventType> = (
+  a: Applying,
+  e: Extract<EngineEvent, { type: T }>,
+) => Promise<void>;
+
+/** participant.* fields a flow may set that are real columns; anything else goes to fields. */
+const COLUMN_FIELDS: Record<string, keyof ParticipantPatch> = {
+  first_name: 'firstName',
+  preferred_lang: 'preferredLang',
+  best_time: 'bestTime',
+  digital_access: 'digitalAccess',
+  age_band: 'ageBand',
+  postcode_part: 'postcodePart',
+  primary_reason: 'primaryReason',
+};
+
+async function msgCreated(
+  a: Applying,
+  e: Extract<EngineEvent, { type: 'msg_created' }>,
+): Promise<void> {
+  const { participant: p } = a;
+  const blocked = p.optedOut ? 'opted_out' : p.phone === null ? 'no_number' : undefined;
+  const { message } = await insertOutbound(a.tx, {
+    channel: 'sms',
+    participantId: p.id,
+    conversationSessionId: a.conversationId,
+    address: p.phone,
+    body: e.text,
+    encoding: e.encoding === 'GSM-7' ? 'gsm7' : 'ucs2',
+    segments: e.segments,
+    templateKey: e.keys.join(','),
+    kind: a.kind,
+    priority: a.priority,
+    ...(blocked ? { skipReason: blocked } : {}),
+  });
+  if (!blocked) a.effects.sends.push({ id: message.id, priority: a.priority });
+}
+
+async function timer(
+  a: Applying,
+  kind: 'flow_timeout' | 'flow_expiry',
+  at: string | undefined,
+  waitId: string | undefined,
+): Promise<void> {
+  const key = {
+    kind,
+    participantId: a.participant.id,
+    conversationSessionId: a.conversationId,
+  } as const;
+  if (at === undefined || waitId === undefined) {
+    const { rows } = await a.tx.query<{ job_id: string }>(
+      `UPDATE scheduled_items SET state = 'cancelled', skip_reason = 'wait_ended'
+       WHERE kind = $1 AND conversation_session_id = $2 AND state IN ('pending', 'enqueued') RETURNING job_id`,
+      [kind, a.conversationId],
+    );
+    a.effects.cancelledJobs.push(...rows.map((r) => r.job_id));
+    return;
+  }
+  const { item, changed } = await upsertScheduledItem(a.tx, {
+    ...key,
+    dueAt: new Date(at),
+    payload: { wait_id: waitId },
+  });
+  if (changed) a.effects.items.push(item);
+}
+
+async function waitStarted(
+  a: Applying,
+  e: Extract<EngineEvent, { type: 'wait_started' }>,
+): Promise<void> {
+  await timer(a, 'flow_timeout', e.timeout_at, e.timeout_at ? e.wait_id : undefined);
+  await timer(a, 'flow_expiry', e.expires_at, e.expires_at ? e.wait_id : undefined);
+}
+
+async function fieldChanged(
+  a: Applying,
+  e: Extract<EngineEvent, { type: 'field_changed' }>,
+): Promise<void> {
+  const [scope, name = ''] = e.field.split('.');
+  if (
+    scope === 'participant' &&
+    name === 'consent' &&
+    (e.value === 'given' || e.value === 'withdrawn')
+  ) {
+    await setConsent(a.tx, a.participant.id, e.value, {
+      actor: 'participant',
+      detail: { flow: a.flowId },
+    });
+    return;
+  }
+  const column = scope === 'participant' ? COLUMN_FIELDS[name] : undefined;
+  if (column) {
+    try {
+      // A savepoint: a value the column refuses (a CHECK) falls back to a custom field.
+      await a.tx.transaction((sp) =>
+        updateParticipant(sp, a.participant.id, { [column]: e.value }),
+      );
+      return;
+    } catch {
+      a.logger.warn(
+        { field: e.field },
+        'field value refused by its column; kept as a custom field',
+      );
+    }
+  }
+  await updateParticipant(a.tx, a.participant.id, { fields: { [name]: e.value } });
+}
+
+async function tagChanged(
+  a: Applying,
+  e: Extract<EngineEvent, { type: 'tag_changed' }>,
+): Promise<void> {
+  await a.tx.query(
+    e.added
+      ? 'UPDATE participants SET tags = array_append(array_remove(tags, $2), $2) WHERE id = $1'
+      : 'UPDATE participants SET tags = array_remove(tags, $2) WHERE id = $1',
+    [a.participant.id, e.tag],
+  );
+}
+
+async function handoffRequested(
+  a: Applying,
+  e: Extract<EngineEvent, { type: 'handoff_requested' }>,
+): Promise<void> {
+  const { rows } = await a.tx.query<{ id: string }>(
+    `INSERT INTO handoffs (participant_id, conversation_session_id, reason, urgency)
+     VALUES ($1, $2, $3, $4) ON CONFLICT (participant_id) WHERE status IN ('open', 'claimed')
+     DO UPDATE SET urgency = CASE WHEN excluded.urgency = 'urgent' THEN 'urgent' ELSE handoffs.urgency END
+     RETURNING id`,
+    [a.participant.id, a.conversationId, e.reason.replace(/[^a-z0-9_]/g, '_'), e.urgency],
+  );
+  if (rows[0]) a.effects.handoffs.push(rows[0].id);
+}
+
+async function flowEnded(a: Applying): Promise<void> {
+  await timer(a, 'flow_timeout', undefined, undefined);
+  await timer(a, 'flow_expiry', undefined, undefined);
+}
+
+async function failure(a: Applying, e: Extract<EngineEvent, { type: 'failure' }>): Promise<void> {
+  a.logger.error({ code: e.code, flow: a.flowId, ref: a.participant.ref }, 'flow failure');
+  await appendAudit(a.tx, {
+    participantId: a.participant.id,
+    kind: 'flow_failure',
+    actor: 'system',
+    detail: { code: e.code, flow: a.flowId },
+  });
+}
+
+const none = async (): Promise<void> => {};
+
+/** One handler per engine event; a missing one fails the typecheck. */
+export const eventHandlers = {
+  msg_created: msgCreated,
+  wait_started: waitStarted,
+  answer_recorded: (a, e) =>
+    insertAnswer(a.tx, {
+      participantId: a.participant.id,
+      conversationSessionId: a.conversationId,
+      question: e.question,
+      value: e.value,
+      score: e.score ?? null,
+      collectedAt: new Date(e.at),
+      collectedVia: 'sms',
+      flowId: e.flow_id,
+    }).then(none),
+  field_changed: fieldChanged,
+  tag_changed: tagChanged,
+  handoff_requested: handoffRequested,
+  flow_entered: none,
+  flow_ended: flowEnded,
+  error: async (a, e) => {
+    a.logger.warn({ code: e.code, flow: a.flowId }, 'flow error');
+  },
+  failure,
+} satisfies { [T in EventType]: Handler<T> };
+
+export async function applyEvents(a: Applying, events: readonly EngineEvent[]): Promise<void> {
+  for (const e of events) await (eventHandlers[e.type] as Handler<typeof e.type>)(a, e);
+}
+
+export type { ScheduledItem };

@@ -1,0 +1,130 @@
+import type { Logger } from 'pino';
+import type { Db } from '../store/db.js';
+import { getMessage, markStatus } from '../store/repos/messages.js';
+import { setOptOut } from '../store/repos/participants.js';
+import { cancelPendingForParticipant } from '../store/repos/scheduled-items.js';
+
+/** What a provider said about one send attempt (see channels/sms for the Twilio mapping). */
+export type SendOutcome =
+  | { kind: 'sent'; sid: string }
+  | { kind: 'retryable'; code: string; retryAfterMs?: number }
+  | {
+      kind: 'permanent';
+      code: string;
+      reason: 'opted_out' | 'invalid_number' | 'landline' | 'other';
+    }
+  /** The provider may have accepted it (connection reset, timeout): reconcile before resending. */
+  | { kind: 'ambiguous' };
+
+export interface SmsGateway {
+  send(m: { ourId: string; to: string; body: string }): Promise<SendOutcome>;
+  /** The provider's message for our id, if the provider has one. */
+  reconcile(m: { ourId: string; to: string; since: Date }): Promise<{ sid: string } | null>;
+}
+
+/** Thrown to make the queue retry the send later, with backoff. */
+export class RetrySend extends Error {
+  constructor(
+    readonly code: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(`send will be retried (${code})`);
+  }
+}
+
+const NUMBER_STATUS = { invalid_number: 'invalid', landline: 'landline' } as const;
+
+/**
+ * Sends one outbox message, exactly once: the row is marked `sending` before the provider
+ * call, so a retry after an ambiguous failure (or a worker killed mid-call) reconciles with
+ * the provider instead of sending again. Opt-out is checked again right before the call.
+ */
+export async function sendOutbound(
+  db: Db,
+  gateway: SmsGateway,
+  id: string,
+  logger: Logger,
+): Promise<string> {
+  const msg = await getMessage(db, id);
+  if (!msg || !['queued', 'sending'].includes(msg.status)) return 'done';
+  const opted = await db.query<{ opted_out: boolean }>(
+    'SELECT opted_out FROM participants WHERE id = $1',
+    [msg.participantId],
+  );
+  if (opted.rows[0]?.opted_out || !msg.address || msg.body === null) {
+    await markStatus(
+      db,
+      { id },
+      { status: 'skipped', skipReason: msg.address ? 'opted_out' : 'no_number' },
+    );
+    return 'skipped';
+  }
+  if (msg.status === 'sending') {
+    const found = await gateway.reconcile({
+      ourId: id,
+      to: msg.address,
+      since: new Date(msg.statusAt.getTime() - 60_000),
+    });
+    if (found) {
+      await markStatus(db, { id }, { status: 'sent', providerSid: found.sid });
+      return 'reconciled';
+    }
+  } else {
+    const claimed = await db.query(
+      "UPDATE messages SET status = 'sending', status_at = now() WHERE id = $1 AND status = 'queued'",
+      [id],
+    );
+    if (claimed.rowCount === 0) return 'done';
+  }
+  const outcome = await gateway.send({ ourId: id, to: msg.address, body: msg.body });
+  return settle(db, id, msg.participantId, outcome, logger);
+}
+
+async function settle(
+  db: Db,
+  id: string,
+  participantId: string | null,
+  outcome: SendOutcome,
+  logger: Logger,
+): Promise<string> {
+  switch (outcome.kind) {
+    case 'sent':
+      await markStatus(db, { id }, { status: 'sent', providerSid: outcome.sid });
+      return 'sent';
+    case 'ambiguous':
+      throw new RetrySend('ambiguous');
+    case 'retryable':
+      // Not accepted: back to queued so the retry sends without reconciling.
+      await db.query("UPDATE messages SET status = 'queued' WHERE id = $1 AND status = 'sending'", [
+        id,
+      ]);
+      throw new RetrySend(outcome.code, outcome.retryAfterMs);
+    case 'permanent':
+      await markStatus(db, { id }, { status: 'failed', errorCode: outcome.code });
+      if (participantId) await permanentFailure(db, participantId, outcome, logger);
+      return 'failed';
+  }
+}
+
+async function permanentFailure(
+  db: Db,
+  participantId: string,
+  outcome: Extract<SendOutcome, { kind: 'permanent' }>,
+  logger: Logger,
+): Promise<void> {
+  logger.warn({ code: outcome.code, reason: outcome.reason }, 'permanent send failure');
+  if (outcome.reason === 'opted_out') {
+    await db.transaction(async (tx) => {
+      await setOptOut(tx, participantId, true, {
+        actor: 'carrier',
+        detail: { code: outcome.code },
+      });
+      await cancelPendingForParticipant(tx, participantId, 'opted_out');
+    });
+  } else if (outcome.reason !== 'other') {
+    await db.query('UPDATE participants SET number_status = $2 WHERE id = $1', [
+      participantId,
+      NUMBER_STATUS[outcome.reason],
+    ]);
+  }
+}

@@ -1,0 +1,341 @@
+import { randomUUID } from 'node:crypto';
+import { DateTime } from 'luxon';
+import type { Logger } from 'pino';
+import { isQuiet, nextAllowedAfter } from '../domain/schedule/quiet-hours.js';
+import {
+  type EngineInput,
+  type Env,
+  type Flow,
+  type LocaleSet,
+  resume,
+  type Session,
+  start,
+} from '../engine/index.js';
+import type { Db } from '../store/db.js';
+import { appendAudit } from '../store/repos/audit.js';
+import {
+  type ConversationSession,
+  getSession,
+  loadActiveSession,
+  saveSession,
+  startSession,
+} from '../store/repos/conversation-sessions.js';
+import { getParticipantById, type Participant } from '../store/repos/participants.js';
+import {
+  type ScheduledItem,
+  transitionItem,
+  upsertScheduledItem,
+} from '../store/repos/scheduled-items.js';
+import { type Applying, applyEvents } from './apply-events.js';
+import { bookingContext, participantContext } from './context.js';
+import { type EffectSink, type Effects, noEffects } from './effects.js';
+import { lockParticipant } from './lock.js';
+
+export interface RunnerDeps {
+  db: Db;
+  flows: Readonly<Record<string, Flow>>;
+  locales: LocaleSet;
+  defaultLang: string;
+  logger: Logger;
+  /** The clock; injectable for tests. */
+  now: () => Date;
+  sink: EffectSink;
+  /** Global rules run before any flow sees a message (crisis, STOP, HELP... come later). */
+  rules?: readonly GlobalRule[];
+  /** Flow for a first message from someone who has not consented yet. */
+  intakeFlow?: string;
+  /** Flow for a message when no conversation is going on. */
+  idleFlow?: string;
+}
+
+export interface RuleContext {
+  tx: Db;
+  participant: Participant;
+  text: string;
+  conversation: ConversationSession<Session> | null;
+  effects: Effects;
+}
+
+/** A global rule handles a message before any flow (returns true) or lets it through. */
+export type GlobalRule = (ctx: RuleContext) => Promise<boolean>;
+
+interface Turn {
+  kind: string;
+  priority: number;
+}
+
+const REPLY: Turn = { kind: 'conversation', priority: 10 };
+
+export function createRunner(deps: RunnerDeps) {
+  const env = (p: Participant): Env => ({
+    now: DateTime.fromJSDate(deps.now()).setZone(p.tz),
+    newId: randomUUID,
+    flows: deps.flows,
+    locales: deps.locales,
+    defaultLang: deps.defaultLang,
+  });
+
+  function applying(
+    tx: Db,
+    p: Participant,
+    conversationId: string,
+    flowId: string,
+    effects: Effects,
+    turn: Turn,
+  ): Applying {
+    return { tx, participant: p, conversationId, flowId, effects, logger: deps.logger, ...turn };
+  }
+
+  async function save(tx: Db, conv: ConversationSession<Session>, session: Session): Promise<void> {
+    const ok = await saveSession(tx, {
+      id: conv.id,
+      expectedVersion: conv.version,
+      state: session,
+      status: session.status,
+    });
+    if (!ok) throw new Error('conversation changed under the participant lock');
+  }
+
+  /** Starts a flow, ending (interrupting) any conversation that was waiting. */
+  async function startFlow(
+    tx: Db,
+    p: Participant,
+    flowId: string,
+    extra: Record<string, Record<string, unknown>>,
+    effects: Effects,
+    turn: Turn,
+  ): Promise<boolean> {
+    const flow = deps.flows[flowId];
+    if (!flow) return false;
+    const active = await loadActiveSession<Session>(tx, p.id);
+    if (active) {
+      await applyEvents(applying(tx, p, active.id, active.flowId, effects, turn), [
+        {
+          type: 'flow_ended',
+          at: deps.now().toISOString(),
+          flow_id: active.flowId,
+          status: 'interrupted',
+        },
+      ]);
+      await save(tx, active, {
+        ...active.state,
+        status: 'ended',
+        ended: { status: 'interrupted', at: deps.now().toISOString() },
+      });
+    }
+    const { session, events } = start(
+      flow,
+      { context: { participant: participantContext(p), ...extra } },
+      env(p),
+    );
+    const conv = await startSession(tx, {
+      participantId: p.id,
+      flowId,
+      state: session,
+      status: session.status === 'ended' ? 'waiting' : session.status,
+    });
+    await applyEvents(applying(tx, p, conv.id, flowId, effects, turn), events);
+    if (session.status === 'ended') await save(tx, conv, session);
+    return true;
+  }
+
+  /** Feeds one input to the participant's conversation (or starts one for a message). */
+  async function converse(
+    tx: Db,
+    p: Participant,
+    conv: ConversationSession<Session> | null,
+    input: EngineInput,
+    effects: Effects,
+    turn: Turn,
+  ): Promise<void> {
+    if (!conv) {
+      if (input.type !== 'msg') return;
+      const flowId =
+        p.consent === 'given' ? (deps.idleFlow ?? 'idle') : (deps.intakeFlow ?? 'intake');
+      if (!(await startFlow(tx, p, flowId, {}, effects, turn)))
+        deps.logger.warn({ flow: flowId }, 'no flow for an unprompted message');
+      return;
+    }
+    const { session, events } = resume(conv.state, input, env(p));
+    await applyEvents(applying(tx, p, conv.id, conv.flowId, effects, turn), events);
+    if (events.length > 0) await save(tx, conv, session);
+  }
+
+  /** Handles the participant's oldest unhandled inbound message, under their lock. */
+  async function handleInbound(messageId: string): Promise<void> {
+    const { rows } = await deps.db.query<{ participant_id: string | null }>(
+      'SELECT participant_id FROM messages WHERE id = $1',
+      [messageId],
+    );
+    const pid = rows[0]?.participant_id;
+    if (!pid) return;
+    const effects = noEffects();
+    await deps.db.transaction(async (tx) => {
+      await lockParticipant(tx, pid);
+      const next = await tx.query<{ id: string; body: string | null }>(
+        `SELECT id, body FROM messages WHERE participant_id = $1 AND direction = 'in' AND processed_at IS NULL
+         ORDER BY seq LIMIT 1`,
+        [pid],
+      );
+      const msg = next.rows[0];
+      const p = msg ? await getParticipantById(tx, pid) : null;
+      if (!msg || !p) return;
+      const text = msg.body ?? '';
+      const conv = await loadActiveSession<Session>(tx, p.id);
+      let handled = false;
+      for (const rule of deps.rules ?? []) {
+        if (handled) break;
+        handled = await rule({ tx, participant: p, text, conversation: conv, effects });
+      }
+      if (!handled) await converse(tx, p, conv, { type: 'msg', text }, effects, REPLY);
+      await tx.query('UPDATE messages SET processed_at = now() WHERE id = $1', [msg.id]);
+    });
+    await deps.sink(effects);
+  }
+
+  async function flowTimer(
+    tx: Db,
+    p: Participant,
+    item: ScheduledItem,
+    effects: Effects,
+  ): Promise<string | undefined> {
+    const conv = item.conversationSessionId
+      ? await getSession<Session>(tx, item.conversationSessionId)
+      : null;
+    if (!conv || conv.status === 'ended') return 'session_ended';
+    const waitId = String(item.payload.wait_id ?? '');
+    const input: EngineInput =
+      item.kind === 'flow_expiry'
+        ? { type: 'expired', wait_id: waitId }
+        : { type: 'timeout', wait_id: waitId };
+    await converse(tx, p, conv, input, effects, { kind: 'conversation', priority: 0 });
+    return undefined;
+  }
+
+  /** A reminder starts its flow unless the booking, consent or hour says otherwise. */
+  async function reminder(
+    tx: Db,
+    p: Participant,
+    item: ScheduledItem,
+    effects: Effects,
+  ): Promise<string | undefined> {
+    if (p.optedOut) return 'opted_out';
+    if (p.consent === 'withdrawn') return 'no_consent';
+    if (!item.bookingId) return 'no_booking';
+    const ctx = await bookingContext(tx, item.bookingId, p.tz);
+    if (!ctx || !['booked', 'confirmed'].includes(String(ctx.booking.status)))
+      return 'booking_inactive';
+    const state = await tx.query<{ status: string; starts_at: Date }>(
+      'SELECT status, starts_at FROM sessions WHERE id = $1',
+      [ctx.session.id],
+    );
+    const s = state.rows[0];
+    if (!s || s.status === 'cancelled') return 'session_cancelled';
+    const now = deps.now();
+    if (s.starts_at <= now) return 'too_late';
+    const qh = { start: p.quietStart.slice(0, 5), end: p.quietEnd.slice(0, 5) };
+    if (isQuiet(DateTime.fromJSDate(now), p.tz, qh)) {
+      // Fired late into quiet hours: defer to the next allowed time if that is still before the session.
+      const next = nextAllowedAfter(DateTime.fromJSDate(now), p.tz, qh).toJSDate();
+      if (next >= s.starts_at) return 'quiet_hours';
+      const { item: moved } = await upsertScheduledItem(tx, {
+        ...itemKey(item),
+        dueAt: next,
+        payload: item.payload,
+      });
+      effects.items.push(moved);
+      return 'deferred';
+    }
+    const active = await loadActiveSession<Session>(tx, p.id);
+    if (active?.status === 'handed_off') return 'handed_off';
+    const started = await startFlow(tx, p, item.kind, ctx, effects, {
+      kind: 'reminder',
+      priority: 0,
+    });
+    return started ? undefined : 'no_flow';
+  }
+
+  /** Runs a due timer once: a timer whose version moved on is a no-op (mailroom's stale-fire guard). */
+  async function handleItem(
+    itemId: string,
+    version: number,
+  ): Promise<'fired' | 'skipped' | 'stale'> {
+    const effects = noEffects();
+    const outcome = await deps.db.transaction(async (tx) => {
+      const pre = await tx.query<{ participant_id: string | null }>(
+        'SELECT participant_id FROM scheduled_items WHERE id = $1',
+        [itemId],
+      );
+      const pid = pre.rows[0]?.participant_id;
+      if (pid) await lockParticipant(tx, pid);
+      const item = await lockedItem(tx, itemId, version);
+      if (!item) return 'stale' as const;
+      const p = pid ? await getParticipantById(tx, pid) : null;
+      const reason = await fire(tx, p, item, effects);
+      if (reason === 'deferred') return 'skipped' as const;
+      await transitionItem(
+        tx,
+        item.id,
+        item.version,
+        reason ? { to: 'skipped', reason } : { to: 'fired' },
+      );
+      return reason ? ('skipped' as const) : ('fired' as const);
+    });
+    await deps.sink(effects);
+    return outcome;
+  }
+
+  async function fire(
+    tx: Db,
+    p: Participant | null,
+    item: ScheduledItem,
+    effects: Effects,
+  ): Promise<string | undefined> {
+    switch (item.kind) {
+      case 'flow_timeout':
+      case 'flow_expiry':
+        return p ? flowTimer(tx, p, item, effects) : 'no_participant';
+      case 'reminder_day_before':
+      case 'reminder_same_day':
+        return p ? reminder(tx, p, item, effects) : 'no_participant';
+      default:
+        // Lead summaries, attendance nudges and the rest are carried out by their channels.
+        await appendAudit(tx, {
+          participantId: p?.id ?? null,
+          kind: `${item.kind}_due`,
+          actor: 'system',
+          detail: { item: item.id },
+        });
+        return undefined;
+    }
+  }
+
+  return { handleInbound, handleItem, startFlow, converse };
+}
+
+function itemKey(item: ScheduledItem) {
+  return {
+    kind: item.kind,
+    participantId: item.participantId,
+    bookingId: item.bookingId,
+    sessionId: item.sessionId,
+    conversationSessionId: item.conversationSessionId,
+    ...(item.itemKey.includes('slot=') && !item.itemKey.endsWith('slot=')
+      ? { slot: item.itemKey.split('slot=')[1] ?? '' }
+      : {}),
+  };
+}
+
+async function lockedItem(tx: Db, id: string, version: number): Promise<ScheduledItem | null> {
+  const { rows } = await tx.query<ScheduledItem>(
+    `SELECT id, item_key AS "itemKey", kind, participant_id AS "participantId", booking_id AS "bookingId",
+       session_id AS "sessionId", conversation_session_id AS "conversationSessionId", due_at AS "dueAt",
+       version, state, skip_reason AS "skipReason", payload, job_id AS "jobId", fired_at AS "firedAt",
+       created_at AS "createdAt", updated_at AS "updatedAt"
+     FROM scheduled_items WHERE id = $1 AND version = $2 AND state IN ('pending', 'enqueued') FOR UPDATE`,
+    [id, version],
+  );
+  return rows[0] ?? null;
+}
+
+export type Runner = ReturnType<typeof createRunner>;

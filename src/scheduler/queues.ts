@@ -1,0 +1,50 @@
+import { type JobsOptions, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import type { ScheduledItemKind } from '../store/enums.js';
+
+/** One queue per kind of work, so a reminder blast never sits in front of a reply. */
+export const QUEUE_NAMES = [
+  'inbound',
+  'outbound',
+  'timers',
+  'reminders',
+  'nudges',
+  'maintenance',
+] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+export type Queues = Record<QueueName, Queue>;
+
+/** Job data: ids only. BullMQ keeps job data in clear text in Redis (checklist 80). */
+export const messageJob = z.object({ messageId: z.uuid() }).strict();
+export const itemJob = z.object({ itemId: z.uuid(), version: z.number().int().min(1) }).strict();
+
+const DAY = 24 * 3600;
+/** Kept long enough to dedupe, short enough to stay small; failed jobs at most 30 days. */
+export const JOB_DEFAULTS: JobsOptions = {
+  removeOnComplete: { age: DAY, count: 10_000 },
+  removeOnFail: { age: 30 * DAY },
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 1_000, jitter: 0.5 },
+};
+
+export function queueFor(kind: ScheduledItemKind): QueueName {
+  if (kind === 'reminder_day_before' || kind === 'reminder_same_day') return 'reminders';
+  if (kind === 'lead_summary' || kind === 'attendance_nudge') return 'nudges';
+  return 'timers';
+}
+
+export function createQueues(connection: Redis, prefix: string): Queues {
+  const make = (name: QueueName) =>
+    new Queue(name, { connection, prefix, defaultJobOptions: JOB_DEFAULTS });
+  return Object.fromEntries(QUEUE_NAMES.map((n) => [n, make(n)])) as Queues;
+}
+
+export async function closeQueues(queues: Queues): Promise<void> {
+  await Promise.all(Object.values(queues).map((q) => q.close()));
+}
+
+/** The Redis key of a job's hash: how the reconciler asks "is this job still there?". */
+export function jobKey(prefix: string, queue: QueueName, jobId: string): string {
+  return `${prefix}:${queue}:${jobId}`;
+}

@@ -1,0 +1,90 @@
+import type { Logger } from 'pino';
+import type { EffectSink, Effects } from '../runner/effects.js';
+import type { Db } from '../store/db.js';
+import { type ScheduledItem, transitionItem } from '../store/repos/scheduled-items.js';
+import { type Queues, queueFor } from './queues.js';
+
+/** Timers due within this horizon get a delayed job now; later ones wait for the reconciler. */
+export const HORIZON_MS = 60 * 60_000;
+
+/** BullMQ priority: 1 is first. Replies to a participant go ahead of bulk reminders. */
+export function bullPriority(priority: number): number {
+  return priority > 0 ? 1 : 10;
+}
+
+export async function enqueueItems(
+  db: Db,
+  queues: Queues,
+  items: readonly ScheduledItem[],
+  now: Date,
+): Promise<void> {
+  const soon = items.filter((i) => i.dueAt.getTime() < now.getTime() + HORIZON_MS);
+  for (const item of soon) {
+    await queues[queueFor(item.kind)].add(
+      item.kind,
+      { itemId: item.id, version: item.version },
+      { jobId: item.jobId, delay: Math.max(0, item.dueAt.getTime() - now.getTime()) },
+    );
+    if (item.state === 'pending')
+      await transitionItem(db, item.id, item.version, { to: 'enqueued' });
+  }
+}
+
+export async function enqueueSends(queues: Queues, sends: Effects['sends']): Promise<void> {
+  if (sends.length === 0) return;
+  await queues.outbound.addBulk(
+    sends.map((s) => ({
+      name: 'send',
+      data: { messageId: s.id },
+      opts: { jobId: `send-${s.id}`, priority: bullPriority(s.priority) },
+    })),
+  );
+}
+
+async function removeJobs(queues: Queues, jobIds: readonly string[]): Promise<void> {
+  for (const id of jobIds) {
+    for (const q of [queues.timers, queues.reminders, queues.nudges]) {
+      // An active job cannot be removed; its stale-fire guard makes it a no-op instead.
+      await q.remove(id).catch(() => 0);
+    }
+  }
+}
+
+/**
+ * Carries out a committed transaction's effects. If Redis is down this throws after the
+ * commit: nothing is lost, the reconciler enqueues whatever is still pending.
+ */
+export function createSink(
+  db: Db,
+  queues: Queues,
+  logger: Logger,
+  now: () => Date = () => new Date(),
+  timeoutMs = 3_000,
+): EffectSink {
+  return async (effects) => {
+    try {
+      // A Redis that is down makes commands wait for the reconnect: don't hold a caller up.
+      await withTimeout(
+        (async () => {
+          await enqueueSends(queues, effects.sends);
+          await enqueueItems(db, queues, effects.items, now());
+          await removeJobs(queues, effects.cancelledJobs);
+        })(),
+        timeoutMs,
+      );
+    } catch (err) {
+      logger.warn(
+        { reason: (err as Error).message },
+        'enqueue after commit failed; the reconciler will retry',
+      );
+    }
+  };
+}
+
+export function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}

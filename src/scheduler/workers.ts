@@ -1,0 +1,97 @@
+import { type Processor, UnrecoverableError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { RetrySend, type SmsGateway, sendOutbound } from '../runner/outbound.js';
+import type { Runner } from '../runner/runner.js';
+import type { Db } from '../store/db.js';
+import { itemJob, messageJob, type QueueName, type Queues } from './queues.js';
+import { reconcile } from './reconciler.js';
+
+export interface WorkerDeps {
+  db: Db;
+  redis: Redis;
+  queues: Queues;
+  prefix: string;
+  runner: Runner;
+  gateway: SmsGateway;
+  logger: Logger;
+  now?: () => Date;
+  concurrency?: Partial<Record<QueueName, number>>;
+}
+
+function parse<T>(
+  schema: { safeParse: (v: unknown) => { success: true; data: T } | { success: false } },
+  data: unknown,
+): T {
+  const r = schema.safeParse(data);
+  // A malformed job can never succeed: fail it at once rather than retrying.
+  if (!r.success) throw new UnrecoverableError('malformed job data');
+  return r.data;
+}
+
+export function processors(deps: WorkerDeps): Record<QueueName, Processor> {
+  const now = deps.now ?? (() => new Date());
+  const item: Processor = async (job) => {
+    const { itemId, version } = parse(itemJob, job.data);
+    return deps.runner.handleItem(itemId, version);
+  };
+  return {
+    inbound: async (job) => deps.runner.handleInbound(parse(messageJob, job.data).messageId),
+    outbound: async (job) => {
+      try {
+        return await sendOutbound(
+          deps.db,
+          deps.gateway,
+          parse(messageJob, job.data).messageId,
+          deps.logger,
+        );
+      } catch (err) {
+        if (err instanceof RetrySend)
+          deps.logger.info({ code: err.code, attempt: job.attemptsMade }, 'send retry');
+        throw err;
+      }
+    },
+    timers: item,
+    reminders: item,
+    nudges: item,
+    maintenance: async () =>
+      reconcile(deps.db, deps.redis, deps.queues, deps.prefix, now(), deps.logger),
+  };
+}
+
+const DEFAULT_CONCURRENCY: Record<QueueName, number> = {
+  inbound: 16,
+  outbound: 16,
+  timers: 8,
+  reminders: 16,
+  nudges: 4,
+  maintenance: 1,
+};
+
+/** Starts one worker per queue, plus the every-minute reconciler. */
+export async function startWorkers(deps: WorkerDeps): Promise<{ close: () => Promise<void> }> {
+  const procs = processors(deps);
+  const workers = (Object.keys(procs) as QueueName[]).map(
+    (name) =>
+      new Worker(name, procs[name], {
+        connection: deps.redis,
+        prefix: deps.prefix,
+        concurrency: deps.concurrency?.[name] ?? DEFAULT_CONCURRENCY[name],
+      }),
+  );
+  for (const w of workers)
+    w.on('error', (err) =>
+      deps.logger.warn({ reason: err.message, queue: w.name }, 'worker error'),
+    );
+  await deps.queues.maintenance.upsertJobScheduler(
+    'reconcile',
+    { every: 60_000 },
+    { name: 'reconcile' },
+  );
+  return {
+    // Waits for active jobs to finish (graceful SIGTERM drain).
+    close: async () => {
+      await Promise.all(workers.map((w) => w.close()));
+    },
+  };
+}
