@@ -1,0 +1,58 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { z } from 'zod';
+import type { Config } from '../../config/schema.js';
+import {
+  type AfterCommitHook,
+  type BookingCtx,
+  inBookingTx,
+} from '../../domain/booking/changes.js';
+import type { PlanPolicy } from '../../domain/schedule/plan-policy.js';
+import type { Db } from '../../store/db-port.js';
+import { NotFound } from './errors.js';
+
+export interface AdminDeps {
+  db: Db;
+  config: Pick<Config, 'adminToken'>;
+  /** The clock; tests pass a fixed one. */
+  now?: () => Date;
+  policy?: Partial<PlanPolicy>;
+  /** Told after each commit which scheduled items changed (the scheduler enqueues them). */
+  afterCommit?: readonly AfterCommitHook[];
+}
+
+export interface AdminContext {
+  db: Db;
+  now: () => Date;
+  /** One transaction for the whole request: all of it is written, or none of it. */
+  tx<T>(log: FastifyBaseLogger, fn: (tx: Db, ctx: BookingCtx) => Promise<T>): Promise<T>;
+}
+
+export function adminContext(deps: AdminDeps): AdminContext {
+  const now = deps.now ?? (() => new Date());
+  return {
+    db: deps.db,
+    now,
+    tx: (log, fn) =>
+      inBookingTx(
+        deps.db,
+        {
+          now: now(),
+          actor: 'admin',
+          ...(deps.policy === undefined ? {} : { policy: deps.policy }),
+          ...(deps.afterCommit === undefined ? {} : { afterCommit: deps.afterCommit }),
+          onHookError: (err) =>
+            log.warn({ err: { message: (err as Error).message } }, 'afterCommit hook failed'),
+        },
+        fn,
+      ),
+  };
+}
+
+const idParams = z.object({ id: z.uuid() });
+
+/** The `:id` path parameter; anything that is not a uuid cannot exist: 404. */
+export function idOf(params: unknown, what: string): string {
+  const parsed = idParams.safeParse(params);
+  if (!parsed.success) throw new NotFound(what);
+  return parsed.data.id;
+}
