@@ -15,6 +15,8 @@ export type ServeOptions = {
   extraChecks?: Readonly<Record<string, ReadinessCheck>>;
   /** Registers routes (webhooks, admin API) before the server listens. */
   register?: (app: App) => void | Promise<void>;
+  /** Runs after the HTTP server has drained: workers, queues and the database close here. */
+  onClose?: () => Promise<void>;
 };
 
 export type Running = {
@@ -84,12 +86,13 @@ export async function start(
   logger.info({ mode: config.mode, address: app.addresses() }, 'linkline listening');
   const close = async () => {
     await app.close();
+    await options.onClose?.();
     await quitRedis(redis);
   };
   return { app, redis, close };
 }
 
-function waitForSignal(logger: Logger): Promise<NodeJS.Signals> {
+export function waitForSignal(logger: Logger): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       process.off('SIGTERM', onSignal).off('SIGINT', onSignal);

@@ -8,9 +8,12 @@ const USAGE = `Usage: linkline <command> [options]
 
 Commands:
   serve                      Run the service (configured by environment variables)
+  worker                     Run queue workers only (more processes share Redis and PostgreSQL)
+  db migrate                 Apply database migrations
   config [--check]           List the environment variables; --check validates the current ones
   flows validate [options]   Check flow and locale files (see: linkline flows validate --help)
   simulate <flow> [options]  Play a flow in the terminal as a participant
+  import FILE [--dry-run]    Load activities, sessions, participants and bookings (YAML or CSV)
   help                       Show this help
 `;
 
@@ -46,23 +49,27 @@ function configOrReport(): Config | null {
   }
 }
 
-async function runServe(args: string[]): Promise<number> {
+type ServiceCommand = 'serve' | 'worker' | 'migrate';
+
+async function runServiceCommand(which: ServiceCommand, args: string[]): Promise<number> {
   parse(() => parseArgs({ args, options: {}, strict: true }));
   const config = configOrReport();
   if (!config) return 1;
   const logger = createLogger({ level: config.log.level });
   // Loaded on demand so that `config`, `flows` and `simulate` never load Redis or Fastify.
-  const { serve } = await import('../serve.js');
+  const run = await import('./run-service.js');
   const { RedisStartupError } = await import('../redis.js');
   try {
-    return await serve(config, logger);
+    if (which === 'worker') return await run.runWorker(config, logger);
+    if (which === 'migrate') return await run.runMigrate(config, logger);
+    return await run.runService(config, logger);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (error instanceof RedisStartupError || code === 'EADDRINUSE' || code === 'EACCES') {
       logger.fatal((error as Error).message);
       return 1;
     }
-    logger.fatal({ err: error }, 'failed to start');
+    logger.fatal({ reason: (error as Error).message }, 'failed to start');
     return 1;
   }
 }
@@ -102,11 +109,19 @@ export async function main(argv: string[]): Promise<number> {
         out(USAGE);
         return 0;
       case 'serve':
-        return await runServe(rest);
+        return await runServiceCommand('serve', rest);
+      case 'worker':
+        return await runServiceCommand('worker', rest);
+      case 'db':
+        if (rest[0] !== 'migrate')
+          throw new UsageError(`unknown db command: ${rest[0] ?? '(none)'}`);
+        return await runServiceCommand('migrate', rest.slice(1));
       case 'config':
         return runConfig(rest);
       case 'flows':
         return await runFlows(rest);
+      case 'import':
+        return await (await import('./import.js')).runImport(rest);
       case 'simulate':
         return await (await import('./simulate.js')).runSimulate(rest);
       default:

@@ -96,6 +96,10 @@ function toConfig(env: Env): Config {
     log: { level: env.LOG_LEVEL },
     flowsDir: env.FLOWS_DIR,
     localesDir: env.LOCALES_DIR,
+    sandboxTwilioUrl: env.TWILIO_API_URL?.replace(/\/+$/, '') ?? null,
+    queuePrefix: env.QUEUE_PREFIX,
+    workers: env.WORKERS === 'on',
+    smsRate: env.SMS_RATE,
   };
   // modeProblems has already guaranteed all-or-nothing, so one variable decides.
   if (env.SLACK_BOT_TOKEN === undefined) {

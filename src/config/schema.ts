@@ -138,6 +138,26 @@ export const envSchema = z.object({
     .min(1, 'must not be empty')
     .default('./locales')
     .describe('Folder of locale files (messages and reply keywords per language).'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be lowercase letters, digits and -')
+    .default('linkline')
+    .describe(
+      'Prefix of every BullMQ key in Redis; services sharing one Redis need different ones.',
+    ),
+  SMS_RATE: z.coerce
+    .number({ error: 'must be a number of messages per second' })
+    .min(0, 'must be 0 (no pacing) or more')
+    .default(10)
+    .describe(
+      'Messages per second the sender may send, spread evenly (a UK long code takes about 10); 0 turns pacing off.',
+    ),
+  WORKERS: z
+    .enum(['on', 'off'])
+    .default('on')
+    .describe(
+      'Run the queue workers in this process (off: HTTP only; run `linkline worker` elsewhere).',
+    ),
 });
 
 export type EnvVar = keyof typeof envSchema.shape;
@@ -187,6 +207,12 @@ type Common = {
   readonly log: { readonly level: LogLevel };
   readonly flowsDir: string;
   readonly localesDir: string;
+  /** Sandbox only: an already running local Twilio (TWILIO_API_URL); unset = one in-process. */
+  readonly sandboxTwilioUrl: string | null;
+  readonly queuePrefix: string;
+  readonly workers: boolean;
+  /** Messages per second per sender; 0 = unpaced. */
+  readonly smsRate: number;
 };
 
 /** Sandbox: no provider credentials; production: every Twilio and Slack credential. */

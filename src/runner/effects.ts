@@ -1,11 +1,13 @@
 import type { ScheduledItem } from '../store/repos/scheduled-items.js';
 
+type ItemRef = Pick<ScheduledItem, 'id' | 'version' | 'kind' | 'dueAt' | 'jobId' | 'state'>;
+
 /** What a committed transaction asks the scheduler to do next (after commit, never before). */
 export interface Effects {
   /** Outbound messages to send; higher priority goes first (replies before reminders). */
   sends: { id: string; priority: number }[];
   /** Timers created or moved: enqueue those due soon. */
-  items: ScheduledItem[];
+  items: ItemRef[];
   /** BullMQ job ids of timers that were cancelled. */
   cancelledJobs: string[];
   /** Hand-offs opened or raised, to notify people about. */

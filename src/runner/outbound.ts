@@ -32,6 +32,13 @@ export class RetrySend extends Error {
   }
 }
 
+/** An earlier message to the same person is not out yet: this one waits its turn. */
+export class WaitTurn extends Error {
+  constructor() {
+    super('an earlier message to this participant is still being sent');
+  }
+}
+
 const NUMBER_STATUS = { invalid_number: 'invalid', landline: 'landline' } as const;
 
 /**
@@ -51,7 +58,9 @@ export async function sendOutbound(
     'SELECT opted_out FROM participants WHERE id = $1',
     [msg.participantId],
   );
-  if (opted.rows[0]?.opted_out || !msg.address || msg.body === null) {
+  // Our own STOP confirmation (if a service turns it on) is the one text an opted-out person gets.
+  const blocked = opted.rows[0]?.opted_out && msg.kind !== 'opt_out_confirmation';
+  if (blocked || !msg.address || msg.body === null) {
     await markStatus(
       db,
       { id },
@@ -59,6 +68,13 @@ export async function sendOutbound(
     );
     return 'skipped';
   }
+  // One participant's messages leave in the order they were written (SMS keeps no order).
+  const earlier = await db.query(
+    `SELECT 1 FROM messages m, messages me WHERE me.id = $1 AND m.participant_id = me.participant_id
+       AND m.direction = 'out' AND m.seq < me.seq AND m.status IN ('queued', 'sending') LIMIT 1`,
+    [id],
+  );
+  if (earlier.rowCount > 0) throw new WaitTurn();
   if (msg.status === 'sending') {
     const found = await gateway.reconcile({
       ourId: id,

@@ -12,10 +12,16 @@ export function bullPriority(priority: number): number {
   return priority > 0 ? 1 : 10;
 }
 
+/** What enqueueing needs to know of a timer. */
+export type ItemToEnqueue = Pick<
+  ScheduledItem,
+  'id' | 'version' | 'kind' | 'dueAt' | 'jobId' | 'state'
+>;
+
 export async function enqueueItems(
   db: Db,
   queues: Queues,
-  items: readonly ScheduledItem[],
+  items: readonly ItemToEnqueue[],
   now: Date,
 ): Promise<void> {
   const soon = items.filter((i) => i.dueAt.getTime() < now.getTime() + HORIZON_MS);

@@ -1,7 +1,7 @@
-import { type Processor, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, type Processor, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { RetrySend, type SmsGateway, sendOutbound } from '../runner/outbound.js';
+import { RetrySend, type SmsGateway, sendOutbound, WaitTurn } from '../runner/outbound.js';
 import type { Runner } from '../runner/runner.js';
 import type { Db } from '../store/db.js';
 import { itemJob, messageJob, type QueueName, type Queues } from './queues.js';
@@ -37,7 +37,7 @@ export function processors(deps: WorkerDeps): Record<QueueName, Processor> {
   };
   return {
     inbound: async (job) => deps.runner.handleInbound(parse(messageJob, job.data).messageId),
-    outbound: async (job) => {
+    outbound: async (job, token) => {
       try {
         return await sendOutbound(
           deps.db,
@@ -46,6 +46,11 @@ export function processors(deps: WorkerDeps): Record<QueueName, Processor> {
           deps.logger,
         );
       } catch (err) {
+        if (err instanceof WaitTurn && token) {
+          // Not a failure: try again shortly without using up an attempt.
+          await job.moveToDelayed(Date.now() + 200, token);
+          throw new DelayedError();
+        }
         if (err instanceof RetrySend)
           deps.logger.info({ code: err.code, attempt: job.attemptsMade }, 'send retry');
         throw err;

@@ -36,9 +36,30 @@ describe('loadConfig', () => {
       log: { level: 'info' },
       flowsDir: './flows',
       localesDir: './locales',
+      sandboxTwilioUrl: null,
+      queuePrefix: 'linkline',
+      workers: true,
+      smsRate: 10,
       twilio: null,
       slack: null,
     });
+  });
+
+  it('reads the queue prefix, workers switch and SMS rate', () => {
+    const config = loadConfig({
+      QUEUE_PREFIX: 'll-east',
+      WORKERS: 'off',
+      SMS_RATE: '2.5',
+      TWILIO_API_URL: 'http://127.0.0.1:9/',
+    });
+    expect(config).toMatchObject({
+      queuePrefix: 'll-east',
+      workers: false,
+      smsRate: 2.5,
+      sandboxTwilioUrl: 'http://127.0.0.1:9',
+    });
+    expect(() => loadConfig({ QUEUE_PREFIX: 'Bad:Prefix' })).toThrow(/QUEUE_PREFIX/);
+    expect(() => loadConfig({ SMS_RATE: '-1' })).toThrow(/SMS_RATE/);
   });
 
   it('derives PUBLIC_URL from PORT and drops a trailing slash', () => {

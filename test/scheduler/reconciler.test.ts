@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reconcile } from '../../src/scheduler/reconciler.js';
+import { overdueCount, reconcile } from '../../src/scheduler/reconciler.js';
 import {
   type ScheduledItem,
   transitionItem,
@@ -55,14 +55,15 @@ describe('timers survive Redis losing everything', () => {
   }
 
   it('FLUSHALL with 1,000 pending timers: the reconciler restores them all and each fires exactly once', async () => {
-    const items = await timers(1000, 4_000, 'flush');
+    const items = await timers(1000, 15_000, 'flush');
     await p.sink({ sends: [], items, cancelledJobs: [], handoffs: [] });
     expect(await p.queues.nudges.getDelayedCount()).toBe(1000);
     const admin = new Redis(redis.url);
     await admin.flushall();
     expect(await p.queues.nudges.getDelayedCount()).toBe(0);
+    // The workers' own every-minute reconcile may race this one: together they restore all.
     const restored = await reconcile(getDb(), p.redis, p.queues, p.prefix, new Date(), quietLogger);
-    expect(restored.items).toBe(1000);
+    expect(restored.items).toBeGreaterThan(0);
     expect(await p.queues.nudges.getDelayedCount()).toBe(1000);
     // A second pass finds nothing missing: no duplicates.
     expect(
@@ -79,6 +80,35 @@ describe('timers survive Redis losing everything', () => {
     expect(rows[0]?.n).toBe(1000);
     admin.disconnect();
   }, 90_000);
+
+  it('the overdue figure counts timers more than two minutes late and not fired', async () => {
+    const before = await overdueCount(getDb(), new Date());
+    await upsertScheduledItem(getDb(), {
+      kind: 'lead_summary',
+      sessionId,
+      slot: 'late',
+      dueAt: new Date(Date.now() - 5 * 60_000),
+    });
+    await upsertScheduledItem(getDb(), {
+      kind: 'lead_summary',
+      sessionId,
+      slot: 'recent',
+      dueAt: new Date(Date.now() - 30_000),
+    });
+    expect(await overdueCount(getDb(), new Date())).toBe(before + 1);
+  });
+
+  it('a queued timer job holds only opaque ids and an age-limited retention (checklist 80)', async () => {
+    const [item] = await timers(1, 60_000, 'hygiene');
+    await p.sink({ sends: [], items: [item!], cancelledJobs: [], handoffs: [] });
+    const admin = new Redis(redis.url);
+    const hash = await admin.hgetall(`${p.prefix}:nudges:${item!.jobId}`);
+    admin.disconnect();
+    expect(JSON.parse(hash.data ?? '{}')).toEqual({ itemId: item!.id, version: 1 });
+    const opts = JSON.parse(hash.opts ?? '{}');
+    expect(opts.removeOnFail).toEqual({ age: 30 * 24 * 3600 });
+    expect(JSON.stringify(hash)).not.toMatch(/\+44|Walking/);
+  });
 
   it('a moved timer fires once at its new time; the old job is a no-op; a cancelled one never fires', async () => {
     const [moving] = await timers(1, 1_000, 'move');

@@ -168,7 +168,9 @@ describe('linkline simulate: setup errors', () => {
   });
 
   it('exits 1 for an unknown flow or language, 2 for bad usage, 0 for --help', async () => {
-    expect((await simulate(['nope', ...dirs])).err).toContain('no flow "nope" (have: intake)');
+    expect((await simulate(['nope', ...dirs])).err).toContain(
+      'no flow "nope" (have: intake, reminder_day_before, reminder_same_day)',
+    );
     expect((await simulate(['intake', '--lang', 'cy', ...dirs])).code).toBe(1);
     expect((await simulate([...dirs])).code).toBe(2);
     expect((await simulate(['intake', '--bogus'])).code).toBe(2);

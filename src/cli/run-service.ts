@@ -1,0 +1,44 @@
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+
+/** `linkline serve`: the HTTP server and (unless WORKERS=off) the workers, until SIGTERM. */
+export async function runService(config: Config, logger: Logger): Promise<number> {
+  const { buildService } = await import('../main.js');
+  const { serve } = await import('../serve.js');
+  const { registerRoutes } = await import('../http/routes.js');
+  const service = await buildService(config, logger);
+  return serve(config, logger, {
+    extraChecks: { db: async () => void (await service.db.query('SELECT 1')) },
+    register: (app) => registerRoutes(app, service, logger),
+    onClose: () => service.close(),
+  });
+}
+
+/** `linkline worker`: queue workers only (scale out by running more of these). */
+export async function runWorker(config: Config, logger: Logger): Promise<number> {
+  const { buildService } = await import('../main.js');
+  const { waitForSignal, SHUTDOWN_GRACE_MS } = await import('../serve.js');
+  const service = await buildService({ ...config, workers: true }, logger);
+  logger.info({ prefix: config.queuePrefix }, 'linkline worker running');
+  await waitForSignal(logger);
+  const force = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS);
+  force.unref();
+  await service.close();
+  return 0;
+}
+
+/** `linkline db migrate`: apply the migrations and exit. */
+export async function runMigrate(config: Config, logger: Logger): Promise<number> {
+  const { openDb } = await import('../store/db.js');
+  const { migrate } = await import('../store/migrate.js');
+  const db = await openDb(
+    config.db.kind === 'postgres' ? { databaseUrl: config.db.url } : { dataDir: config.db.dir },
+  );
+  try {
+    const { applied } = await migrate(db);
+    logger.info({ applied }, 'migrations applied');
+    return 0;
+  } finally {
+    await db.close();
+  }
+}

@@ -1,0 +1,41 @@
+import { jobEffects } from '../domain/booking/changes.js';
+import type { Logger } from '../log.js';
+import type { Service } from '../main.js';
+import { noEffects } from '../runner/effects.js';
+import { overdueCount } from '../scheduler/reconciler.js';
+import { createSink } from '../scheduler/sink.js';
+import { registerAdminRoutes } from './admin/index.js';
+import { registerMetrics } from './metrics.js';
+import type { App } from './server.js';
+import { registerSmsRoutes } from './sms/routes.js';
+
+/** Every HTTP route of the service: provider webhooks and the admin API. */
+export function registerRoutes(app: App, service: Service, logger: Logger): void {
+  const sink = createSink(service.db, service.queues, logger);
+  registerSmsRoutes(app, {
+    db: service.db,
+    publicUrl: service.config.http.publicUrl,
+    authTokens: [service.twilioConfig.authToken],
+    enqueueInbound: async (messageId: string) => {
+      await service.queues.inbound.add('inbound', { messageId }, { jobId: `in-${messageId}` });
+    },
+    logger,
+  });
+  registerMetrics(app, {
+    overdueTimers: () => overdueCount(service.db, new Date()),
+    queueDepths: async () => {
+      const entries = await Promise.all(
+        Object.entries(service.queues).map(
+          async ([name, q]) =>
+            [name, await q.getJobCountByTypes('waiting', 'delayed', 'prioritized')] as const,
+        ),
+      );
+      return Object.fromEntries(entries);
+    },
+  });
+  registerAdminRoutes(app, {
+    db: service.db,
+    config: service.config,
+    afterCommit: [(changes) => sink({ ...noEffects(), ...jobEffects(changes) })],
+  });
+}

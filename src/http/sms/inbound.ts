@@ -1,0 +1,89 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type InboundSms, parseInbound } from '../../channels/sms/parse-inbound.js';
+import { type Logger, maskPhone } from '../../log.js';
+import { acceptInbound } from '../../runner/accept-inbound.js';
+import { withTimeout } from '../../scheduler/sink.js';
+import type { Db } from '../../store/db.js';
+import { insertInbound } from '../../store/repos/messages.js';
+import { plain, twiml } from './form.js';
+import { pathAndQuery, type VerifyDeps, verified } from './verify-request.js';
+
+export interface InboundDeps extends VerifyDeps {
+  readonly db: Db;
+  /** Queues the runner's job for a stored message (BullMQ `inbound`, job id `in-<id>`). */
+  readonly enqueueInbound: (messageId: string) => Promise<void>;
+  /** Longest wait for the queue; past it the reconciler enqueues instead. Default 1 s. */
+  readonly enqueueTimeoutMs?: number;
+  /** Longest wait for the database before answering 503. Default 5 s (Twilio gives 15 s). */
+  readonly dbTimeoutMs?: number;
+}
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+/**
+ * Stores the message once per MessageSid. A sender that is not a phone number (a short code,
+ * an alphanumeric name) cannot be a participant: its message is kept without one, and
+ * nothing acts on it.
+ */
+async function store(db: Db, sms: InboundSms): Promise<{ inserted: boolean; messageId: string }> {
+  const message = {
+    sid: sms.messageSid,
+    from: sms.from,
+    body: sms.body,
+    numMedia: sms.numMedia,
+    segments: sms.numSegments,
+  };
+  if (E164.test(sms.from)) return acceptInbound(db, message);
+  const { inserted, id } = await insertInbound(db, {
+    channel: 'sms',
+    providerSid: sms.messageSid,
+    address: sms.from,
+    body: sms.body,
+    numMedia: sms.numMedia,
+    segments: sms.numSegments,
+  });
+  return { inserted, messageId: id };
+}
+
+/** Records a verified, parsed inbound SMS and queues it; the outcome decides the answer. */
+export async function ingest(
+  deps: InboundDeps,
+  sms: InboundSms,
+  log: Logger,
+): Promise<'stored' | 'duplicate' | 'db_unavailable'> {
+  let accepted: { inserted: boolean; messageId: string };
+  try {
+    accepted = await withTimeout(store(deps.db, sms), deps.dbTimeoutMs ?? 5_000);
+  } catch (err) {
+    log.error({ reason: (err as Error).message }, 'inbound sms not stored: database unavailable');
+    return 'db_unavailable';
+  }
+  const { inserted, messageId } = accepted;
+  log.info(
+    { messageId, from: maskPhone(sms.from), duplicate: !inserted, media: sms.numMedia },
+    'sms inbound',
+  );
+  if (!inserted || !E164.test(sms.from)) return inserted ? 'stored' : 'duplicate';
+  try {
+    await withTimeout(deps.enqueueInbound(messageId), deps.enqueueTimeoutMs ?? 1_000);
+  } catch (err) {
+    // Recorded is what matters: the reconciler enqueues unhandled messages.
+    log.warn({ messageId, reason: (err as Error).message }, 'inbound enqueue failed');
+  }
+  return 'stored';
+}
+
+/** `POST /sms/inbound`: verify, parse, store, enqueue, answer empty TwiML at once. */
+export function inboundHandler(deps: InboundDeps, log: Logger) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const params = verified(request, reply, deps, log);
+    if (!params) return reply;
+    const parsed = parseInbound(params);
+    if (!parsed.ok) {
+      log.warn({ path: pathAndQuery(request).path, errors: parsed.errors }, 'inbound sms invalid');
+      return reply.code(400).send({ errors: parsed.errors });
+    }
+    const outcome = await ingest(deps, parsed.value, log);
+    return outcome === 'db_unavailable' ? plain(reply, 503) : twiml(reply);
+  };
+}

@@ -1,0 +1,125 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { describeTwilioError } from '../../channels/sms/errors.js';
+import {
+  parseStatusCallback,
+  type StatusCallback,
+  type MessageStatus as TwilioStatus,
+} from '../../channels/sms/status.js';
+import type { Logger } from '../../log.js';
+import { type EffectSink, noEffects } from '../../runner/effects.js';
+import { lockParticipant } from '../../runner/lock.js';
+import { optOutParticipant } from '../../runner/rules/opt-out.js';
+import { withTimeout } from '../../scheduler/sink.js';
+import type { Db } from '../../store/db.js';
+import { appendAudit } from '../../store/repos/audit.js';
+import { type MessageKey, markStatus, type OutboundStatus } from '../../store/repos/messages.js';
+import { getParticipantById } from '../../store/repos/participants.js';
+import { plain } from './form.js';
+import { pathAndQuery, type VerifyDeps, verified } from './verify-request.js';
+
+export interface StatusDeps extends VerifyDeps {
+  readonly db: Db;
+  /** Carries out a carrier opt-out's effects (cancelled jobs, hand-off notice) after commit. */
+  readonly sink?: EffectSink;
+  readonly dbTimeoutMs?: number;
+}
+
+/** Any callback proves Twilio has the message: up to `sent` it is ours to call sent. */
+const OURS: Record<TwilioStatus, Exclude<OutboundStatus, 'queued' | 'sending' | 'skipped'>> = {
+  accepted: 'sent',
+  scheduled: 'sent',
+  queued: 'sent',
+  sending: 'sent',
+  sent: 'sent',
+  delivered: 'delivered',
+  read: 'delivered',
+  undelivered: 'undelivered',
+  failed: 'failed',
+  canceled: 'failed',
+};
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const NUMBER_STATUS = { landline: 'landline', invalid_number: 'invalid' } as const;
+
+interface Failed {
+  id: string;
+  participant_id: string | null;
+  kind: string;
+}
+
+/** A delivery failure: a reminder's is recorded; an opt-out or a bad number is acted on. */
+async function afterFailure(deps: StatusDeps, cb: StatusCallback, row: Failed, log: Logger) {
+  const code = cb.errorCode;
+  const reason = code === null ? null : describeTwilioError(code).reason;
+  const effects = noEffects();
+  await deps.db.transaction(async (tx) => {
+    if (row.participant_id) await lockParticipant(tx, row.participant_id);
+    if (row.kind === 'reminder')
+      await appendAudit(tx, {
+        participantId: row.participant_id,
+        kind: 'reminder_undelivered',
+        actor: 'carrier',
+        detail: {
+          messageId: row.id,
+          status: cb.status,
+          code,
+          redeliver: code !== null && describeTwilioError(code).redeliver,
+        },
+      });
+    const p = row.participant_id ? await getParticipantById(tx, row.participant_id) : null;
+    if (!p) return;
+    if (reason === 'opted_out') {
+      const change = { actor: 'carrier', detail: { code, messageId: row.id } };
+      await optOutParticipant({ tx, participant: p, effects }, change, {
+        logger: log,
+        now: () => new Date(),
+      });
+    } else if (reason === 'landline' || reason === 'invalid_number') {
+      await tx.query('UPDATE participants SET number_status = $2 WHERE id = $1', [
+        p.id,
+        NUMBER_STATUS[reason],
+      ]);
+    }
+  });
+  await deps.sink?.(effects);
+}
+
+async function applyStatus(deps: StatusDeps, cb: StatusCallback, log: Logger): Promise<void> {
+  const key: MessageKey =
+    cb.ourId && UUID.test(cb.ourId) ? { id: cb.ourId } : { providerSid: cb.messageSid };
+  const status = OURS[cb.status];
+  const moved = await markStatus(deps.db, key, {
+    status,
+    providerSid: cb.messageSid,
+    ...(cb.errorCode !== null ? { errorCode: String(cb.errorCode) } : {}),
+  });
+  log.debug({ messageId: cb.ourId, status: cb.status, code: cb.errorCode, moved }, 'sms status');
+  if (!moved || (status !== 'undelivered' && status !== 'failed')) return;
+  const column = 'id' in key ? 'id' : 'provider_sid';
+  const { rows } = await deps.db.query<Failed>(
+    `SELECT id, participant_id, kind FROM messages WHERE ${column} = $1`,
+    ['id' in key ? key.id : key.providerSid],
+  );
+  if (rows[0]) await afterFailure(deps, cb, rows[0], log);
+}
+
+/**
+ * `POST /sms/status?m=<our id>`: Twilio's StatusCallback. Signed over the URL with its
+ * query. The status only moves forward, so duplicates and late arrivals change nothing.
+ */
+export function statusHandler(deps: StatusDeps, log: Logger) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const params = verified(request, reply, deps, log);
+    if (!params) return reply;
+    const parsed = parseStatusCallback(params, new URLSearchParams(pathAndQuery(request).query));
+    if (!parsed.ok) return reply.code(400).send({ errors: parsed.errors });
+    try {
+      await withTimeout(applyStatus(deps, parsed.value, log), deps.dbTimeoutMs ?? 5_000);
+    } catch (err) {
+      log.error({ reason: (err as Error).message }, 'sms status not recorded');
+      return plain(reply, 503);
+    }
+    return reply.code(204).send();
+  };
+}

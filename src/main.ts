@@ -1,0 +1,133 @@
+import { Redis } from 'ioredis';
+import { formatProblem, loadCheckedCatalog } from './catalog/load.js';
+import { twilioGateway } from './channels/sms/gateway.js';
+import { createSmsSender } from './channels/sms/index.js';
+import type { Config, TwilioConfig } from './config/schema.js';
+import type { Logger } from './log.js';
+import type { SmsGateway } from './runner/outbound.js';
+import { defaultRules } from './runner/rules/index.js';
+import { createRunner, type Runner } from './runner/runner.js';
+import { startTwilioFake, type TwilioFake } from './sandbox/twilio/index.js';
+import { createPacer, pacedGateway } from './scheduler/pacing.js';
+import { closeQueues, createQueues, type Queues } from './scheduler/queues.js';
+import { reconcile } from './scheduler/reconciler.js';
+import { createSink } from './scheduler/sink.js';
+import { startWorkers } from './scheduler/workers.js';
+import { type Db, openDb } from './store/db.js';
+import { migrate } from './store/migrate.js';
+import { getMessage } from './store/repos/messages.js';
+
+/** The sandbox's pretend Twilio account: no real credentials exist in sandbox mode. */
+export const SANDBOX_TWILIO: TwilioConfig = {
+  accountSid: `AC${'0'.repeat(32)}`,
+  authToken: 'sandbox-auth-token',
+  from: '+447700900000',
+  messagingServiceSid: null,
+  apiUrl: null,
+};
+
+/** Reminders that cannot arrive within this long are dropped by the carrier (30036). */
+const VALIDITY_SECONDS = 2 * 3600;
+
+export interface Service {
+  config: Config;
+  db: Db;
+  redis: Redis;
+  queues: Queues;
+  runner: Runner;
+  gateway: SmsGateway;
+  twilioConfig: TwilioConfig;
+  /** The in-process local Twilio, in sandbox mode when none is given by TWILIO_API_URL. */
+  twilioFake: TwilioFake | null;
+  close(): Promise<void>;
+}
+
+async function twilioFor(
+  config: Config,
+): Promise<{ twilio: TwilioConfig; fake: TwilioFake | null }> {
+  if (config.twilio) return { twilio: config.twilio, fake: null };
+  if (config.sandboxTwilioUrl)
+    return { twilio: { ...SANDBOX_TWILIO, apiUrl: config.sandboxTwilioUrl }, fake: null };
+  const fake = await startTwilioFake({
+    accountSid: SANDBOX_TWILIO.accountSid,
+    authToken: SANDBOX_TWILIO.authToken,
+    webhookUrl: `${config.http.publicUrl}/sms/inbound`,
+  });
+  return { twilio: { ...SANDBOX_TWILIO, apiUrl: fake.url }, fake };
+}
+
+/**
+ * The composition root: database (migrated), flows (checked: a broken catalog refuses to
+ * start), Redis queues, the runner, the SMS gateway and, unless WORKERS=off, the workers.
+ */
+export async function buildService(config: Config, logger: Logger): Promise<Service> {
+  const catalog = await loadCheckedCatalog(config.flowsDir, config.localesDir);
+  if (catalog.problems.length > 0) {
+    throw new Error(
+      `flows or locales have problems:\n${catalog.problems.map(formatProblem).join('\n')}`,
+    );
+  }
+  const db = await openDb(
+    config.db.kind === 'postgres' ? { databaseUrl: config.db.url } : { dataDir: config.db.dir },
+  );
+  await migrate(db);
+  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  redis.on('error', (err: NodeJS.ErrnoException) =>
+    logger.warn({ code: err.code }, 'redis connection error'),
+  );
+  const queues = createQueues(redis, config.queuePrefix);
+  const { twilio, fake } = await twilioFor(config);
+  const sender = createSmsSender(twilio, { logger });
+  const gateway = twilioGateway(sender, {
+    publicUrl: config.http.publicUrl,
+    validitySeconds: VALIDITY_SECONDS,
+  });
+  const sink = createSink(db, queues, logger);
+  const runner = createRunner({
+    db,
+    flows: catalog.flows,
+    locales: catalog.locales,
+    defaultLang: config.defaults.lang,
+    logger,
+    now: () => new Date(),
+    sink,
+  });
+  const workers = config.workers
+    ? await startWorkers({
+        db,
+        redis,
+        queues,
+        prefix: config.queuePrefix,
+        runner,
+        gateway,
+        logger,
+        // A paced send waits for its slot while holding a worker: keep few so replies overtake.
+        concurrency: {
+          outbound: config.smsRate > 0 ? Math.max(2, Math.ceil(config.smsRate / 5)) : 16,
+        },
+      })
+    : null;
+  if (workers)
+    await reconcile(db, redis, queues, config.queuePrefix, new Date(), logger).catch((err: Error) =>
+      logger.warn({ reason: err.message }, 'start-up reconcile failed'),
+    );
+  return {
+    config,
+    db,
+    redis,
+    queues,
+    runner,
+    gateway,
+    twilioConfig: twilio,
+    twilioFake: fake,
+    close: async () => {
+      // Workers first: they finish their active jobs before the connections go.
+      await workers?.close();
+      await closeQueues(queues);
+      redis.disconnect();
+      sender.close();
+      await fake?.stop();
+      await db.close();
+    },
+  };
+}

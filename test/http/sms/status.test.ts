@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Effects } from '../../../src/runner/effects.js';
+import { listAuditEvents, listConsentEvents } from '../../../src/store/repos/audit.js';
+import { getMessage, insertOutbound } from '../../../src/store/repos/messages.js';
+import { createParticipant, getParticipantById } from '../../../src/store/repos/participants.js';
+import { upsertScheduledItem } from '../../../src/store/repos/scheduled-items.js';
+import { drivers, uniquePhone, useTestDb } from '../../store/drivers.js';
+import { capturedLogger } from '../../support/log-capture.js';
+import { ACCOUNT_SID, newSid, OUR_NUMBER, PUBLIC_URL, smsApp } from './support.js';
+
+const pg = drivers.find((d) => d.name === 'pg')!;
+
+describe('POST /sms/status (checklist 39-41)', () => {
+  const getDb = useTestDb(pg, { migrated: true });
+  const { logger } = capturedLogger('trace');
+  const sunk: Effects[] = [];
+  let t: ReturnType<typeof smsApp>;
+  beforeAll(() => {
+    t = smsApp(getDb(), logger, { sink: async (e) => void sunk.push(e) });
+  });
+  afterAll(async () => t.app.close());
+
+  async function outbound(kind = 'conversation', status: 'sending' | 'sent' = 'sending') {
+    const phone = uniquePhone();
+    const p = await createParticipant(getDb(), { phone });
+    const { message } = await insertOutbound(getDb(), {
+      channel: 'sms',
+      participantId: p.id,
+      address: phone,
+      body: 'See you tomorrow at 10:00.',
+      kind,
+    });
+    await getDb().query('UPDATE messages SET status = $2 WHERE id = $1', [message.id, status]);
+    return { participant: p, phone, id: message.id, sid: newSid() };
+  }
+
+  const callback = (
+    m: { id: string; sid: string; phone: string },
+    status: string,
+    errorCode?: number,
+    query = `?m=${m.id}`,
+  ) =>
+    t.post(`/sms/status${query}`, {
+      SmsSid: m.sid,
+      SmsStatus: status,
+      MessageStatus: status,
+      To: m.phone,
+      MessageSid: m.sid,
+      AccountSid: ACCOUNT_SID,
+      From: OUR_NUMBER,
+      ApiVersion: '2010-04-01',
+      ...(errorCode !== undefined ? { ErrorCode: String(errorCode) } : {}),
+    });
+
+  it('39: queued -> sent -> delivered in order: stored, linked by ?m= before the sid was saved', async () => {
+    const m = await outbound();
+    for (const s of ['queued', 'sent', 'delivered'])
+      expect((await callback(m, s)).statusCode).toBe(204);
+    const row = await getMessage(getDb(), m.id);
+    expect(row).toMatchObject({ status: 'delivered', providerSid: m.sid });
+    expect(row?.sentAt).not.toBeNull();
+  });
+
+  it('40: out of order and duplicated: delivered stays delivered', async () => {
+    const m = await outbound();
+    await callback(m, 'delivered');
+    await callback(m, 'sent');
+    await callback(m, 'queued');
+    await callback(m, 'delivered');
+    expect(await getMessage(getDb(), m.id)).toMatchObject({ status: 'delivered' });
+  });
+
+  it('40: concurrent duplicates are harmless', async () => {
+    const m = await outbound();
+    const all = await Promise.all(
+      ['sent', 'delivered', 'delivered', 'sent', 'delivered'].map((s) => callback(m, s)),
+    );
+    expect(all.every((r) => r.statusCode === 204)).toBe(true);
+    expect(await getMessage(getDb(), m.id)).toMatchObject({ status: 'delivered' });
+  });
+
+  it('40: without our id the callback is linked by MessageSid', async () => {
+    const m = await outbound('conversation', 'sent');
+    await getDb().query('UPDATE messages SET provider_sid = $2 WHERE id = $1', [m.id, m.sid]);
+    expect((await callback(m, 'delivered', undefined, '')).statusCode).toBe(204);
+    expect(await getMessage(getDb(), m.id)).toMatchObject({ status: 'delivered' });
+  });
+
+  it('40: the query string is signed: a callback moved to another message id is refused (403)', async () => {
+    const m = await outbound();
+    const other = await outbound();
+    const params = {
+      MessageSid: m.sid,
+      MessageStatus: 'delivered',
+      AccountSid: ACCOUNT_SID,
+      To: m.phone,
+      From: OUR_NUMBER,
+    };
+    const moved = await t.post(`/sms/status?m=${other.id}`, params, {
+      signUrl: `${PUBLIC_URL}/sms/status?m=${m.id}`,
+    });
+    expect(moved.statusCode).toBe(403);
+    expect(await getMessage(getDb(), other.id)).toMatchObject({ status: 'sending' });
+    expect((await t.post(`/sms/status?m=${m.id}`, params)).statusCode).toBe(204);
+    expect(await getMessage(getDb(), m.id)).toMatchObject({ status: 'delivered' });
+  });
+
+  it('an unknown status is a 400 with field errors', async () => {
+    const m = await outbound();
+    const res = await callback(m, 'exploded');
+    expect(res.statusCode).toBe(400);
+    expect(await getMessage(getDb(), m.id)).toMatchObject({ status: 'sending' });
+  });
+
+  it('41: an undelivered reminder is recorded for the link worker (once), with its error code', async () => {
+    const m = await outbound('reminder');
+    await callback(m, 'sent');
+    await callback(m, 'undelivered', 30003);
+    await callback(m, 'undelivered', 30003);
+    expect(await getMessage(getDb(), m.id)).toMatchObject({
+      status: 'undelivered',
+      errorCode: '30003',
+    });
+    const audit = (await listAuditEvents(getDb(), m.participant.id)).filter(
+      (e) => e.kind === 'reminder_undelivered',
+    );
+    expect(audit).toHaveLength(1);
+    expect(audit[0]?.detail).toMatchObject({ messageId: m.id, code: 30003, redeliver: true });
+  });
+
+  it('a failed conversation message is not reported as a reminder', async () => {
+    const m = await outbound('conversation');
+    await callback(m, 'failed', 30008);
+    const audit = await listAuditEvents(getDb(), m.participant.id);
+    expect(audit.filter((e) => e.kind === 'reminder_undelivered')).toEqual([]);
+  });
+
+  it('29: failed with 21610 opts the participant out, cancels their timers, tells the link worker', async () => {
+    const m = await outbound('reminder');
+    const { item } = await upsertScheduledItem(getDb(), {
+      kind: 'checkin',
+      participantId: m.participant.id,
+      dueAt: new Date(Date.now() + 86_400_000),
+    });
+    expect((await callback(m, 'failed', 21610)).statusCode).toBe(204);
+    const p = await getParticipantById(getDb(), m.participant.id);
+    expect(p?.optedOut).toBe(true);
+    const consent = await listConsentEvents(getDb(), m.participant.id);
+    expect(consent.map((e) => [e.kind, e.actor])).toEqual([['opted_out', 'carrier']]);
+    const { rows } = await getDb().query<{ state: string }>(
+      'SELECT state FROM scheduled_items WHERE id = $1',
+      [item.id],
+    );
+    expect(rows[0]?.state).toBe('cancelled');
+    const handoffs = await getDb().query<{ reason: string }>(
+      'SELECT reason FROM handoffs WHERE participant_id = $1',
+      [m.participant.id],
+    );
+    expect(handoffs.rows.map((r) => r.reason)).toEqual(['opted_out']);
+    expect(sunk.some((e) => e.cancelledJobs.includes(item.jobId))).toBe(true);
+  });
+
+  it('38: undelivered with 30006 flags the number as a landline', async () => {
+    const m = await outbound('conversation');
+    await callback(m, 'undelivered', 30006);
+    expect((await getParticipantById(getDb(), m.participant.id))?.numberStatus).toBe('landline');
+  });
+});

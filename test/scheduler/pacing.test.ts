@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPacer, pacedGateway } from '../../src/scheduler/pacing.js';
+import { MemoryGateway } from '../support/pipeline.js';
+
+/** The most sends in any 1 s window starting at a send (the sliding-window maximum). */
+function maxPerSecond(times: number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = 0;
+  let j = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    while (j < sorted.length && sorted[j]! < sorted[i]! + 1000) j++;
+    best = Math.max(best, j - i);
+  }
+  return best;
+}
+
+describe('createPacer: a smooth per-sender rate on Redis (checklist 42)', () => {
+  const connections: Redis[] = [];
+  beforeAll(() => {
+    for (let i = 0; i < 3; i++)
+      connections.push(new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: null }));
+  });
+  afterAll(() => {
+    for (const c of connections) c.disconnect();
+  });
+
+  it('300 sends at 100/s from three "processes" x 8 workers: no 1 s window above 110', async () => {
+    const key = `lltest-pace-${randomBytes(4).toString('hex')}`;
+    const pacers = connections.map((c) => createPacer(c, { key, ratePerSecond: 100 }));
+    const times: number[] = [];
+    let left = 300;
+    const started = performance.now();
+    const worker = async (pacer: (typeof pacers)[number]) => {
+      while (left > 0) {
+        left -= 1;
+        await pacer.take();
+        times.push(performance.now());
+      }
+    };
+    await Promise.all(pacers.flatMap((pacer) => Array.from({ length: 8 }, () => worker(pacer))));
+    const total = performance.now() - started;
+    expect(times).toHaveLength(300);
+    expect(maxPerSecond(times)).toBeLessThanOrEqual(110);
+    // Smooth, not slow: 300 at 100/s takes about 3 s (the first goes at once).
+    expect(total).toBeGreaterThan(2_900);
+    expect(total).toBeLessThan(4_500);
+    await connections[0]!.del(key);
+  });
+
+  it('an idle sender does not bank a burst: after a pause sends are still spaced', async () => {
+    const key = `lltest-pace-${randomBytes(4).toString('hex')}`;
+    const pacer = createPacer(connections[0]!, { key, ratePerSecond: 20 });
+    await pacer.take();
+    await new Promise((r) => setTimeout(r, 300));
+    const times: number[] = [];
+    await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        await pacer.take();
+        times.push(performance.now());
+      }),
+    );
+    times.sort((a, b) => a - b);
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    expect(Math.min(...gaps)).toBeGreaterThan(35);
+    await connections[0]!.del(key);
+  });
+
+  it('different senders do not slow each other', async () => {
+    const a = createPacer(connections[0]!, {
+      key: `lltest-pace-a-${Date.now()}`,
+      ratePerSecond: 5,
+    });
+    const b = createPacer(connections[1]!, {
+      key: `lltest-pace-b-${Date.now()}`,
+      ratePerSecond: 5,
+    });
+    await a.take();
+    const waited = await b.take();
+    expect(waited).toBeLessThan(1);
+  });
+
+  it('pacedGateway spaces the provider calls of a gateway', async () => {
+    const key = `lltest-pace-${randomBytes(4).toString('hex')}`;
+    const inner = new MemoryGateway();
+    const gateway = pacedGateway(inner, createPacer(connections[0]!, { key, ratePerSecond: 20 }));
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        gateway.send({ ourId: `m${i}`, to: '+447700900123', body: 'hi' }),
+      ),
+    );
+    expect(inner.accepted).toHaveLength(5);
+    expect(performance.now() - started).toBeGreaterThan(190);
+    expect(
+      await gateway.reconcile({ ourId: 'm0', to: '+447700900123', since: new Date() }),
+    ).toEqual({
+      sid: inner.accepted[0]?.sid,
+    });
+    await connections[0]!.del(key);
+  });
+
+  it('refuses a rate of zero', () => {
+    expect(() => createPacer(connections[0]!, { key: 'x', ratePerSecond: 0 })).toThrow(RangeError);
+  });
+});
