@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { EffectSink, Effects } from '../runner/effects.js';
 import type { Db } from '../store/db.js';
-import { type ScheduledItem, transitionItem } from '../store/repos/scheduled-items.js';
-import { type Queues, queueFor } from './queues.js';
+import type { ScheduledItem } from '../store/repos/scheduled-items.js';
+import { type QueueName, type Queues, queueFor } from './queues.js';
 
 /** Timers due within this horizon get a delayed job now; later ones wait for the reconciler. */
 export const HORIZON_MS = 60 * 60_000;
@@ -25,15 +25,27 @@ export async function enqueueItems(
   now: Date,
 ): Promise<void> {
   const soon = items.filter((i) => i.dueAt.getTime() < now.getTime() + HORIZON_MS);
-  for (const item of soon) {
-    await queues[queueFor(item.kind)].add(
-      item.kind,
-      { itemId: item.id, version: item.version },
-      { jobId: item.jobId, delay: Math.max(0, item.dueAt.getTime() - now.getTime()) },
+  if (soon.length === 0) return;
+  // One round trip per queue and one UPDATE, not two per timer: a burst stays cheap.
+  const byQueue = new Map<QueueName, ItemToEnqueue[]>();
+  for (const item of soon)
+    byQueue.set(queueFor(item.kind), [...(byQueue.get(queueFor(item.kind)) ?? []), item]);
+  for (const [queue, list] of byQueue) {
+    await queues[queue].addBulk(
+      list.map((item) => ({
+        name: item.kind,
+        data: { itemId: item.id, version: item.version },
+        opts: { jobId: item.jobId, delay: Math.max(0, item.dueAt.getTime() - now.getTime()) },
+      })),
     );
-    if (item.state === 'pending')
-      await transitionItem(db, item.id, item.version, { to: 'enqueued' });
   }
+  const pending = soon.filter((i) => i.state === 'pending');
+  if (pending.length === 0) return;
+  await db.query(
+    `UPDATE scheduled_items s SET state = 'enqueued' FROM unnest($1::uuid[], $2::int[]) AS v(id, version)
+     WHERE s.id = v.id AND s.version = v.version AND s.state = 'pending'`,
+    [pending.map((i) => i.id), pending.map((i) => i.version)],
+  );
 }
 
 export async function enqueueSends(queues: Queues, sends: Effects['sends']): Promise<void> {
