@@ -81,6 +81,7 @@ export async function buildService(config: Config, logger: Logger): Promise<Serv
   const gateway = twilioGateway(sender, {
     publicUrl: config.http.publicUrl,
     validitySeconds: VALIDITY_SECONDS,
+    bodyOf: async (id) => (await getMessage(db, id))?.body ?? null,
   });
   const sink = createSink(db, queues, logger);
   const runner = createRunner({
@@ -88,6 +89,13 @@ export async function buildService(config: Config, logger: Logger): Promise<Serv
     flows: catalog.flows,
     locales: catalog.locales,
     defaultLang: config.defaults.lang,
+    rules: defaultRules({
+      locales: catalog.locales,
+      defaultLang: config.defaults.lang,
+      logger,
+      now: () => new Date(),
+      flows: catalog.flows,
+    }),
     logger,
     now: () => new Date(),
     sink,
