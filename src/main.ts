@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { formatProblem, loadCheckedCatalog } from './catalog/load.js';
+import { loadTemplateClasses } from './catalog/template-classes.js';
 import { twilioGateway } from './channels/sms/gateway.js';
 import { createSmsSender } from './channels/sms/index.js';
 import type { Config, TwilioConfig } from './config/schema.js';
@@ -7,8 +8,9 @@ import type { Logger } from './log.js';
 import type { SmsGateway } from './runner/outbound.js';
 import { defaultRules } from './runner/rules/index.js';
 import { createRunner, type Runner } from './runner/runner.js';
+import { createSendGuard, guardedGateway } from './runner/send-guard.js';
 import { startTwilioFake, type TwilioFake } from './sandbox/twilio/index.js';
-import { createPacer, pacedGateway } from './scheduler/pacing.js';
+import { createPacer } from './scheduler/pacing.js';
 import { closeQueues, createQueues, type Queues } from './scheduler/queues.js';
 import { reconcile } from './scheduler/reconciler.js';
 import { createSink } from './scheduler/sink.js';
@@ -25,6 +27,11 @@ export const SANDBOX_TWILIO: TwilioConfig = {
   messagingServiceSid: null,
   apiUrl: null,
 };
+
+/** One pacing key per sender (Messaging Service or number), shared by every process. */
+export function pacerKey(prefix: string, twilio: TwilioConfig): string {
+  return `${prefix}:pace:${twilio.messagingServiceSid ?? twilio.from ?? 'default'}`;
+}
 
 /** Reminders that cannot arrive within this long are dropped by the carrier (30036). */
 const VALIDITY_SECONDS = 2 * 3600;
@@ -78,11 +85,25 @@ export async function buildService(config: Config, logger: Logger): Promise<Serv
   const queues = createQueues(redis, config.queuePrefix);
   const { twilio, fake } = await twilioFor(config);
   const sender = createSmsSender(twilio, { logger });
-  const gateway = twilioGateway(sender, {
+  const provider = twilioGateway(sender, {
     publicUrl: config.http.publicUrl,
     validitySeconds: VALIDITY_SECONDS,
     bodyOf: async (id) => (await getMessage(db, id))?.body ?? null,
   });
+  // Each send waits for the sender's smooth slot (SMS_RATE, shared through Redis), then
+  // re-reads opt-out and consent right before the provider call.
+  const pacer =
+    config.smsRate > 0
+      ? createPacer(redis, {
+          key: pacerKey(config.queuePrefix, twilio),
+          ratePerSecond: config.smsRate,
+        })
+      : undefined;
+  const gateway = guardedGateway(
+    provider,
+    createSendGuard(db, await loadTemplateClasses(config.localesDir)),
+    pacer,
+  );
   const sink = createSink(db, queues, logger);
   const runner = createRunner({
     db,

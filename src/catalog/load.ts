@@ -3,6 +3,7 @@ import { basename, extname, join } from 'node:path';
 import type { Flow, Locale } from '../engine/index.js';
 import { type Problem, parseFlowSource, parseLocaleSource, type Source } from '../engine/index.js';
 import { checkGraph, checkLocales } from '../engine/validate/index.js';
+import { TEMPLATE_CLASSES_FILE } from './template-classes.js';
 
 /** Every flow and locale on disk, parsed, with the problems found while parsing. */
 export interface Catalog {
@@ -51,6 +52,8 @@ export async function loadCatalog(flowsDir: string, localesDir: string): Promise
     problems: [],
   };
   for (const file of await yamlFiles(localesDir)) {
+    // templates.yaml tags each message key service or promotional: it is not a language.
+    if (basename(file) === TEMPLATE_CLASSES_FILE) continue;
     const lang = basename(file, extname(file));
     const parsed = await parseFile(file, (text) => parseLocaleSource(text, file, lang));
     catalog.problems.push(...parsed.problems);

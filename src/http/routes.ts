@@ -20,6 +20,8 @@ export function registerRoutes(app: App, service: Service, logger: Logger): void
       await service.queues.inbound.add('inbound', { messageId }, { jobId: `in-${messageId}` });
     },
     logger,
+    // Carries out a carrier opt-out or a planned re-send from a status callback.
+    sink,
   });
   registerMetrics(app, {
     overdueTimers: () => overdueCount(service.db, new Date()),

@@ -11,6 +11,7 @@ import {
   updateParticipant,
 } from '../store/repos/participants.js';
 import { type ScheduledItem, upsertScheduledItem } from '../store/repos/scheduled-items.js';
+import { smsConsentEvidence } from './consent-evidence.js';
 import type { Effects } from './effects.js';
 
 /** What every event handler of one sprint shares. */
@@ -113,7 +114,7 @@ async function fieldChanged(
   ) {
     await setConsent(a.tx, a.participant.id, e.value, {
       actor: 'participant',
-      detail: { flow: a.flowId },
+      detail: { ...smsConsentEvidence(a.flowId) },
     });
     return;
   }

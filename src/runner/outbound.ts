@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../store/db.js';
 import { getMessage, markStatus } from '../store/repos/messages.js';
-import { setOptOut } from '../store/repos/participants.js';
-import { cancelPendingForParticipant } from '../store/repos/scheduled-items.js';
+import { permanentSendFailure } from './send-failure.js';
 
 /** What a provider said about one send attempt (see channels/sms for the Twilio mapping). */
 export type SendOutcome =
@@ -14,7 +13,9 @@ export type SendOutcome =
       reason: 'opted_out' | 'invalid_number' | 'landline' | 'other';
     }
   /** The provider may have accepted it (connection reset, timeout): reconcile before resending. */
-  | { kind: 'ambiguous' };
+  | { kind: 'ambiguous' }
+  /** Not sent: the send guard found a reason at the last moment (see send-guard.ts). */
+  | { kind: 'skipped'; reason: string };
 
 export interface SmsGateway {
   send(m: { ourId: string; to: string; body: string }): Promise<SendOutcome>;
@@ -38,8 +39,6 @@ export class WaitTurn extends Error {
     super('an earlier message to this participant is still being sent');
   }
 }
-
-const NUMBER_STATUS = { invalid_number: 'invalid', landline: 'landline' } as const;
 
 /**
  * Sends one outbox message, exactly once: the row is marked `sending` before the provider
@@ -115,32 +114,18 @@ async function settle(
         id,
       ]);
       throw new RetrySend(outcome.code, outcome.retryAfterMs);
+    case 'skipped':
+      await markStatus(db, { id }, { status: 'skipped', skipReason: outcome.reason });
+      return 'skipped';
     case 'permanent':
       await markStatus(db, { id }, { status: 'failed', errorCode: outcome.code });
-      if (participantId) await permanentFailure(db, participantId, outcome, logger);
+      if (participantId)
+        await permanentSendFailure(
+          db,
+          participantId,
+          { reason: outcome.reason, code: outcome.code, messageId: id },
+          logger,
+        );
       return 'failed';
-  }
-}
-
-async function permanentFailure(
-  db: Db,
-  participantId: string,
-  outcome: Extract<SendOutcome, { kind: 'permanent' }>,
-  logger: Logger,
-): Promise<void> {
-  logger.warn({ code: outcome.code, reason: outcome.reason }, 'permanent send failure');
-  if (outcome.reason === 'opted_out') {
-    await db.transaction(async (tx) => {
-      await setOptOut(tx, participantId, true, {
-        actor: 'carrier',
-        detail: { code: outcome.code },
-      });
-      await cancelPendingForParticipant(tx, participantId, 'opted_out');
-    });
-  } else if (outcome.reason !== 'other') {
-    await db.query('UPDATE participants SET number_status = $2 WHERE id = $1', [
-      participantId,
-      NUMBER_STATUS[outcome.reason],
-    ]);
   }
 }

@@ -30,6 +30,8 @@ import { type Applying, applyEvents } from './apply-events.js';
 import { bookingContext, participantContext } from './context.js';
 import { type EffectSink, type Effects, noEffects } from './effects.js';
 import { lockParticipant } from './lock.js';
+import { redeliver } from './redelivery.js';
+import { reminderBlocked } from './reminder-pause.js';
 
 export interface RunnerDeps {
   db: Db;
@@ -219,8 +221,8 @@ export function createRunner(deps: RunnerDeps) {
     item: ScheduledItem,
     effects: Effects,
   ): Promise<string | undefined> {
-    if (p.optedOut) return 'opted_out';
-    if (p.consent === 'withdrawn') return 'no_consent';
+    const blocked = reminderBlocked(p);
+    if (blocked) return blocked;
     if (!item.bookingId) return 'no_booking';
     const ctx = await bookingContext(tx, item.bookingId, p.tz);
     if (!ctx || !['booked', 'confirmed'].includes(String(ctx.booking.status)))
@@ -298,6 +300,8 @@ export function createRunner(deps: RunnerDeps) {
       case 'reminder_day_before':
       case 'reminder_same_day':
         return p ? reminder(tx, p, item, effects) : 'no_participant';
+      case 'send_retry':
+        return p ? redeliver(tx, p, item, effects, deps.now()) : 'no_participant';
       default:
         // Lead summaries, attendance nudges and the rest are carried out by their channels.
         await appendAudit(tx, {

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RetrySend, type SmsGateway, sendOutbound, WaitTurn } from '../runner/outbound.js';
 import type { Runner } from '../runner/runner.js';
+import { giveUpSend, isLastAttempt } from '../runner/send-failure.js';
 import type { Db } from '../store/db.js';
 import { itemJob, messageJob, type QueueName, type Queues } from './queues.js';
 import { reconcile } from './reconciler.js';
@@ -50,6 +51,16 @@ export function processors(deps: WorkerDeps): Record<QueueName, Processor> {
           // Not a failure: try again shortly without using up an attempt.
           await job.moveToDelayed(Date.now() + 200, token);
           throw new DelayedError();
+        }
+        if (err instanceof RetrySend && isLastAttempt(job)) {
+          // Retries used up (5xx, 429, network): failed, recorded, link worker told (36).
+          await giveUpSend(
+            deps.db,
+            parse(messageJob, job.data).messageId,
+            { code: err.code, attempts: job.attemptsMade + 1 },
+            deps.logger,
+          );
+          return 'failed';
         }
         if (err instanceof RetrySend)
           deps.logger.info({ code: err.code, attempt: job.attemptsMade }, 'send retry');

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { describeTwilioError } from '../../channels/sms/errors.js';
+import { describeTwilioError, permanentReason } from '../../channels/sms/errors.js';
 import {
   parseStatusCallback,
   type StatusCallback,
@@ -8,7 +8,8 @@ import {
 import type { Logger } from '../../log.js';
 import { type EffectSink, noEffects } from '../../runner/effects.js';
 import { lockParticipant } from '../../runner/lock.js';
-import { optOutParticipant } from '../../runner/rules/opt-out.js';
+import { reminderNotDelivered } from '../../runner/redelivery.js';
+import { actOnPermanentRefusal } from '../../runner/send-failure.js';
 import { withTimeout } from '../../scheduler/sink.js';
 import type { Db } from '../../store/db.js';
 import { appendAudit } from '../../store/repos/audit.js';
@@ -22,6 +23,8 @@ export interface StatusDeps extends VerifyDeps {
   /** Carries out a carrier opt-out's effects (cancelled jobs, hand-off notice) after commit. */
   readonly sink?: EffectSink;
   readonly dbTimeoutMs?: number;
+  /** The clock for re-send planning; injectable for tests. */
+  readonly now?: () => Date;
 }
 
 /** Any callback proves Twilio has the message: up to `sent` it is ours to call sent. */
@@ -40,24 +43,44 @@ const OURS: Record<TwilioStatus, Exclude<OutboundStatus, 'queued' | 'sending' | 
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const NUMBER_STATUS = { landline: 'landline', invalid_number: 'invalid' } as const;
-
 interface Failed {
   id: string;
   participant_id: string | null;
   kind: string;
+  conversation_session_id: string | null;
+  dedupe_key: string | null;
 }
 
-/** A delivery failure: a reminder's is recorded; an opt-out or a bad number is acted on. */
+/**
+ * A delivery failure: an opt-out or a bad number is acted on (as at send time); a failed
+ * reminder is reported to the link worker and, for a temporary failure, sent once more.
+ */
 async function afterFailure(deps: StatusDeps, cb: StatusCallback, row: Failed, log: Logger) {
   const code = cb.errorCode;
-  const reason = code === null ? null : describeTwilioError(code).reason;
   const effects = noEffects();
   await deps.db.transaction(async (tx) => {
-    if (row.participant_id) await lockParticipant(tx, row.participant_id);
-    if (row.kind === 'reminder')
+    if (!row.participant_id) return;
+    await lockParticipant(tx, row.participant_id);
+    if (code !== null)
+      await actOnPermanentRefusal(
+        tx,
+        row.participant_id,
+        { reason: permanentReason(code), code, messageId: row.id },
+        effects,
+        log,
+      );
+    const p = await getParticipantById(tx, row.participant_id);
+    if (p && row.kind === 'reminder') {
+      const redelivery = await reminderNotDelivered(
+        tx,
+        p,
+        row,
+        { status: cb.status, code },
+        effects,
+        (deps.now ?? (() => new Date()))(),
+      );
       await appendAudit(tx, {
-        participantId: row.participant_id,
+        participantId: p.id,
         kind: 'reminder_undelivered',
         actor: 'carrier',
         detail: {
@@ -65,21 +88,9 @@ async function afterFailure(deps: StatusDeps, cb: StatusCallback, row: Failed, l
           status: cb.status,
           code,
           redeliver: code !== null && describeTwilioError(code).redeliver,
+          redelivery,
         },
       });
-    const p = row.participant_id ? await getParticipantById(tx, row.participant_id) : null;
-    if (!p) return;
-    if (reason === 'opted_out') {
-      const change = { actor: 'carrier', detail: { code, messageId: row.id } };
-      await optOutParticipant({ tx, participant: p, effects }, change, {
-        logger: log,
-        now: () => new Date(),
-      });
-    } else if (reason === 'landline' || reason === 'invalid_number') {
-      await tx.query('UPDATE participants SET number_status = $2 WHERE id = $1', [
-        p.id,
-        NUMBER_STATUS[reason],
-      ]);
     }
   });
   await deps.sink?.(effects);
@@ -98,7 +109,7 @@ async function applyStatus(deps: StatusDeps, cb: StatusCallback, log: Logger): P
   if (!moved || (status !== 'undelivered' && status !== 'failed')) return;
   const column = 'id' in key ? 'id' : 'provider_sid';
   const { rows } = await deps.db.query<Failed>(
-    `SELECT id, participant_id, kind FROM messages WHERE ${column} = $1`,
+    `SELECT id, participant_id, kind, conversation_session_id, dedupe_key FROM messages WHERE ${column} = $1`,
     ['id' in key ? key.id : key.providerSid],
   );
   if (rows[0]) await afterFailure(deps, cb, rows[0], log);

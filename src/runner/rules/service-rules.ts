@@ -1,4 +1,6 @@
 import { appendAudit } from '../../store/repos/audit.js';
+import { noticeLinkWorker } from '../link-worker-notice.js';
+import { pauseReminders } from '../reminder-pause.js';
 import type { GlobalRule } from '../runner.js';
 import { currentInbound, endConversation, openHandoff, reply } from './actions.js';
 import type { RuleDeps } from './deps.js';
@@ -17,7 +19,7 @@ export function helpRule(deps: RuleDeps): GlobalRule {
 /**
  * "Please stop texting me" and the like are probably an opt-out, but not a keyword Twilio
  * acts on: never ignored, never taken as an opt-out either. We ask them to confirm with STOP
- * and record the intent for the link worker.
+ * and record the intent for the link worker; automated reminders are paused meanwhile.
  */
 export function softStopRule(deps: RuleDeps): GlobalRule {
   const words = phrases(deps.locales, 'stop_soft');
@@ -30,6 +32,11 @@ export function softStopRule(deps: RuleDeps): GlobalRule {
       actor: 'participant',
       detail: { messageId: message?.id ?? null },
     });
+    // Automated reminders wait for review until START or a link worker resumes them (26).
+    if (await pauseReminders(ctx.tx, ctx.participant.id, 'participant'))
+      await noticeLinkWorker(ctx.tx, ctx.participant.id, 'reminders_paused', {
+        messageId: message?.id ?? null,
+      });
     await reply(ctx, deps, 'global.soft_stop');
     return true;
   };

@@ -1,0 +1,87 @@
+import { classOf, type TemplateClasses } from '../catalog/template-classes.js';
+import type { Pacer } from '../scheduler/pacing.js';
+import type { Db } from '../store/db.js';
+import type { SmsGateway } from './outbound.js';
+import { REMINDERS_PAUSED_TAG } from './reminder-pause.js';
+
+/**
+ * Message kinds a participant gets without having consented: replies to their own texts
+ * (the intake asks for consent in one), our STOP confirmation, and safety messages. Every
+ * other kind (reminders, nudges, check-ins, broadcasts) is non-essential (checklist 32).
+ */
+export const ESSENTIAL_KINDS: ReadonlySet<string> = new Set([
+  'conversation',
+  'opt_out_confirmation',
+  'safety',
+  'crisis',
+]);
+
+/** Why a message must not go out now, or null if it may. Reasons are skip_reason codes. */
+export type SendBlock =
+  | 'opted_out'
+  | 'suppressed'
+  | 'no_consent'
+  | 'no_marketing_consent'
+  | 'reminders_paused'
+  | 'no_number';
+
+interface Row {
+  kind: string;
+  template_key: string | null;
+  address: string | null;
+  opted_out: boolean | null;
+  consent: string | null;
+  tags: string[] | null;
+  suppressed: boolean;
+  marketing: boolean;
+}
+
+export type SendGuard = (messageId: string) => Promise<SendBlock | null>;
+
+/**
+ * Reads the database's truth about one outbox message's recipient, as it is now: opt-out
+ * (our list, not the carrier's per-number block: checklist 30), the suppression list,
+ * consent for non-essential kinds (32), PECR consent for promotional templates (33) and a
+ * pause on reminders after "please stop texting me" (26).
+ */
+export function createSendGuard(db: Db, classes: TemplateClasses): SendGuard {
+  return async (messageId) => {
+    const { rows } = await db.query<Row>(
+      `SELECT m.kind, m.template_key, m.address, p.opted_out, p.consent, p.tags,
+         EXISTS (SELECT 1 FROM suppressions s WHERE s.phone = m.address) AS suppressed,
+         coalesce((SELECT (c.detail->>'marketing')::boolean FROM consent_events c
+           WHERE c.participant_id = p.id AND c.kind IN ('consent_given', 'consent_withdrawn')
+           ORDER BY c.id DESC LIMIT 1), false) AS marketing
+       FROM messages m LEFT JOIN participants p ON p.id = m.participant_id WHERE m.id = $1`,
+      [messageId],
+    );
+    const r = rows[0];
+    if (!r?.address) return 'no_number';
+    if (r.kind === 'opt_out_confirmation') return null;
+    if (r.opted_out) return 'opted_out';
+    if (r.suppressed) return 'suppressed';
+    const promotional = classOf(classes, r.template_key) === 'promotional';
+    if ((promotional || !ESSENTIAL_KINDS.has(r.kind)) && r.consent !== 'given') return 'no_consent';
+    if (promotional && !r.marketing) return 'no_marketing_consent';
+    if (r.kind === 'reminder' && r.tags?.includes(REMINDERS_PAUSED_TAG)) return 'reminders_paused';
+    return null;
+  };
+}
+
+/**
+ * The gateway as the composed service uses it: each send first waits for the sender's
+ * paced slot (if any), THEN asks the guard, so a STOP, a consent withdrawal or a pause that
+ * lands while a message waits for its slot stops it (checklist 28). A message stopped here
+ * has used its slot; it is marked skipped with the reason, and the job completes.
+ */
+export function guardedGateway(gateway: SmsGateway, guard: SendGuard, pacer?: Pacer): SmsGateway {
+  return {
+    send: async (m) => {
+      if (pacer) await pacer.take();
+      const blocked = await guard(m.ourId);
+      if (blocked) return { kind: 'skipped', reason: blocked };
+      return gateway.send(m);
+    },
+    reconcile: (m) => gateway.reconcile(m),
+  };
+}
