@@ -22,6 +22,8 @@ export interface SmsRoutesDeps {
   enqueueTimeoutMs?: number;
   /** Default 5 s: past it the webhook answers 503 so Twilio retries or falls back. */
   dbTimeoutMs?: number;
+  /** The clock for planning a reminder's re-send; injectable for tests. */
+  now?: () => Date;
 }
 
 /**
