@@ -5,6 +5,7 @@ import { getMessage, insertOutbound } from '../../../src/store/repos/messages.js
 import { createParticipant, getParticipantById } from '../../../src/store/repos/participants.js';
 import { upsertScheduledItem } from '../../../src/store/repos/scheduled-items.js';
 import { drivers, uniquePhone, useTestDb } from '../../store/drivers.js';
+import { notices } from '../../support/guarded.js';
 import { capturedLogger } from '../../support/log-capture.js';
 import { ACCOUNT_SID, newSid, OUR_NUMBER, PUBLIC_URL, smsApp } from './support.js';
 
@@ -160,9 +161,10 @@ describe('POST /sms/status (checklist 39-41)', () => {
     expect(sunk.some((e) => e.cancelledJobs.includes(item.jobId))).toBe(true);
   });
 
-  it('38: undelivered with 30006 flags the number as a landline', async () => {
+  it('38: undelivered with 30006 flags the number as a landline and tells the link worker', async () => {
     const m = await outbound('conversation');
     await callback(m, 'undelivered', 30006);
     expect((await getParticipantById(getDb(), m.participant.id))?.numberStatus).toBe('landline');
+    expect(await notices(getDb(), m.participant.id)).toEqual(['landline']);
   });
 });
