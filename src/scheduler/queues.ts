@@ -19,6 +19,13 @@ export type Queues = Record<QueueName, Queue>;
 export const messageJob = z.object({ messageId: z.uuid() }).strict();
 export const itemJob = z.object({ itemId: z.uuid(), version: z.number().int().min(1) }).strict();
 
+/**
+ * How long a worker holds a job's lock before it counts as stalled (BullMQ renews it every
+ * half of this while the job runs). Every provider call must time out well inside it
+ * (TWILIO_HTTP_TIMEOUT_MS; checklist 47).
+ */
+export const JOB_LOCK_MS = 30_000;
+
 const DAY = 24 * 3600;
 /** Kept long enough to dedupe, short enough to stay small; failed jobs at most 30 days. */
 export const JOB_DEFAULTS: JobsOptions = {

@@ -5,7 +5,7 @@ import { RetrySend, type SmsGateway, sendOutbound, WaitTurn } from '../runner/ou
 import type { Runner } from '../runner/runner.js';
 import { giveUpSend, isLastAttempt } from '../runner/send-failure.js';
 import type { Db } from '../store/db.js';
-import { itemJob, messageJob, type QueueName, type Queues } from './queues.js';
+import { itemJob, JOB_LOCK_MS, messageJob, type QueueName, type Queues } from './queues.js';
 import { reconcile } from './reconciler.js';
 
 export interface WorkerDeps {
@@ -93,6 +93,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<{ close: () => Pro
         connection: deps.redis,
         prefix: deps.prefix,
         concurrency: deps.concurrency?.[name] ?? DEFAULT_CONCURRENCY[name],
+        lockDuration: JOB_LOCK_MS,
       }),
   );
   for (const w of workers)

@@ -36,6 +36,12 @@ export interface SmsSender {
   close(): void;
 }
 
+/**
+ * The Twilio HTTP timeout: a hung call fails the attempt (as ambiguous, so it is reconciled)
+ * well inside the outbound job's lock (JOB_LOCK_MS in scheduler/queues.ts; checklist 47).
+ */
+export const TWILIO_HTTP_TIMEOUT_MS = 10_000;
+
 export interface SmsSenderOptions {
   readonly logger: Logger;
   /** Must stay below the job lock margin (checklist 47); 10 s by default. */
@@ -69,7 +75,7 @@ function checkValidity(seconds: number | undefined): void {
  * logged either).
  */
 export function createSmsSender(config: TwilioConfig, options: SmsSenderOptions): SmsSender {
-  const client = createTwilioClient(config, options.httpTimeoutMs ?? 10_000);
+  const client = createTwilioClient(config, options.httpTimeoutMs ?? TWILIO_HTTP_TIMEOUT_MS);
   const log = options.logger.child({ component: 'sms_sender' });
   return {
     send: (request) => sendOnce(client, config, log, request),

@@ -4,7 +4,7 @@ import { signedUrl } from '../../channels/sms/verify.js';
 import type { Logger } from '../../log.js';
 import { withTimeout } from '../../scheduler/sink.js';
 import type { Db } from '../../store/db.js';
-import { plain, twiml } from './form.js';
+import { plain, twiml, WEBHOOK_DB_WAIT_MS } from './form.js';
 import { type InboundDeps, ingest } from './inbound.js';
 import { pathAndQuery, verified } from './verify-request.js';
 
@@ -54,7 +54,10 @@ export function fallbackHandler(deps: InboundDeps, log: Logger) {
     const signature = String(request.headers['x-twilio-signature']);
     try {
       const url = signedUrl(deps.publicUrl, path, query);
-      await withTimeout(keepRaw(deps.db, params, url, signature), deps.dbTimeoutMs ?? 5_000);
+      await withTimeout(
+        keepRaw(deps.db, params, url, signature),
+        deps.dbTimeoutMs ?? WEBHOOK_DB_WAIT_MS,
+      );
     } catch (err) {
       log.error({ reason: (err as Error).message }, 'fallback sms not stored');
       return plain(reply, 503);

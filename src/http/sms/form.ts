@@ -64,3 +64,11 @@ export const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
 export function twiml(reply: FastifyReply): FastifyReply {
   return reply.code(200).type('text/xml').send(EMPTY_TWIML);
 }
+
+/**
+ * The longest a Twilio webhook waits for the database before answering 503 (checklist 12):
+ * Twilio allows 15 s, and a 503 makes it retry or use the fallback URL. A write that
+ * finishes after the answer is kept; its MessageSid makes Twilio's retry a no-op, and the
+ * reconciler queues the message.
+ */
+export const WEBHOOK_DB_WAIT_MS = 1_500;

@@ -5,7 +5,7 @@ import { acceptInbound } from '../../runner/accept-inbound.js';
 import { withTimeout } from '../../scheduler/sink.js';
 import type { Db } from '../../store/db.js';
 import { insertInbound } from '../../store/repos/messages.js';
-import { plain, twiml } from './form.js';
+import { plain, twiml, WEBHOOK_DB_WAIT_MS } from './form.js';
 import { pathAndQuery, type VerifyDeps, verified } from './verify-request.js';
 
 export interface InboundDeps extends VerifyDeps {
@@ -14,7 +14,7 @@ export interface InboundDeps extends VerifyDeps {
   readonly enqueueInbound: (messageId: string) => Promise<void>;
   /** Longest wait for the queue; past it the reconciler enqueues instead. Default 1 s. */
   readonly enqueueTimeoutMs?: number;
-  /** Longest wait for the database before answering 503. Default 5 s (Twilio gives 15 s). */
+  /** Longest wait for the database before answering 503. Default 1.5 s (Twilio gives 15 s). */
   readonly dbTimeoutMs?: number;
 }
 
@@ -53,7 +53,7 @@ export async function ingest(
 ): Promise<'stored' | 'duplicate' | 'db_unavailable'> {
   let accepted: { inserted: boolean; messageId: string };
   try {
-    accepted = await withTimeout(store(deps.db, sms), deps.dbTimeoutMs ?? 5_000);
+    accepted = await withTimeout(store(deps.db, sms), deps.dbTimeoutMs ?? WEBHOOK_DB_WAIT_MS);
   } catch (err) {
     log.error({ reason: (err as Error).message }, 'inbound sms not stored: database unavailable');
     return 'db_unavailable';

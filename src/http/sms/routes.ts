@@ -20,7 +20,7 @@ export interface SmsRoutesDeps {
   sink?: EffectSink;
   /** Default 1 s: past it the message is still recorded and the reconciler enqueues it. */
   enqueueTimeoutMs?: number;
-  /** Default 5 s: past it the webhook answers 503 so Twilio retries or falls back. */
+  /** Default 1.5 s: past it the webhook answers 503 so Twilio retries or falls back. */
   dbTimeoutMs?: number;
   /** The clock for planning a reminder's re-send; injectable for tests. */
   now?: () => Date;

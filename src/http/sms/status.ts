@@ -15,7 +15,7 @@ import type { Db } from '../../store/db.js';
 import { appendAudit } from '../../store/repos/audit.js';
 import { type MessageKey, markStatus, type OutboundStatus } from '../../store/repos/messages.js';
 import { getParticipantById } from '../../store/repos/participants.js';
-import { plain } from './form.js';
+import { plain, WEBHOOK_DB_WAIT_MS } from './form.js';
 import { pathAndQuery, type VerifyDeps, verified } from './verify-request.js';
 
 export interface StatusDeps extends VerifyDeps {
@@ -126,7 +126,10 @@ export function statusHandler(deps: StatusDeps, log: Logger) {
     const parsed = parseStatusCallback(params, new URLSearchParams(pathAndQuery(request).query));
     if (!parsed.ok) return reply.code(400).send({ errors: parsed.errors });
     try {
-      await withTimeout(applyStatus(deps, parsed.value, log), deps.dbTimeoutMs ?? 5_000);
+      await withTimeout(
+        applyStatus(deps, parsed.value, log),
+        deps.dbTimeoutMs ?? WEBHOOK_DB_WAIT_MS,
+      );
     } catch (err) {
       log.error({ reason: (err as Error).message }, 'sms status not recorded');
       return plain(reply, 503);
