@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../../src/config/load.js';
 import { registerRoutes } from '../../../src/http/routes.js';
-import { createLogger } from '../../../src/log.js';
+import { createLogger, type Logger } from '../../../src/log.js';
 import { buildService, SANDBOX_TWILIO, type Service } from '../../../src/main.js';
 import { startTwilioFake, type TwilioFake } from '../../../src/sandbox/twilio/index.js';
 import { closeQueues, createQueues, type Queues } from '../../../src/scheduler/queues.js';
@@ -12,6 +12,7 @@ import { type Db, openDb } from '../../../src/store/db.js';
 import { migrate } from '../../../src/store/migrate.js';
 import { TEST_DATABASE_URL } from '../../store/drivers.js';
 import { type OwnRedis, startOwnRedis } from '../own-redis.js';
+import { signalProgram } from './procs.js';
 
 /** Our number: the one participants text. */
 export const OUR_NUMBER = SANDBOX_TWILIO.from ?? '+447700900000';
@@ -65,7 +66,7 @@ function waitLine(child: ChildProcess, pattern: RegExp, read: () => string): Pro
   });
 }
 
-export async function startWorld(): Promise<World> {
+export async function startWorld(opts: { logger?: Logger } = {}): Promise<World> {
   const redis = await startOwnRedis({ aof: true });
   const schema = `ll_test_${randomBytes(6).toString('hex')}`;
   const db = await openDb({ databaseUrl: TEST_DATABASE_URL, schema, max: 10 });
@@ -98,7 +99,7 @@ export async function startWorld(): Promise<World> {
     WORKERS: 'off',
     LOG_LEVEL: 'silent',
   });
-  const logger = createLogger({ level: 'silent' });
+  const logger = opts.logger ?? createLogger({ level: 'silent' });
   const service = await buildService(config, logger);
   // Redis going away is the point here: keep BullMQ's connection errors off the console.
   for (const q of Object.values(service.queues)) q.on('error', () => undefined);
@@ -157,8 +158,10 @@ export async function startWorld(): Promise<World> {
     async killWorker(which) {
       const victim = which ?? workers.find((w) => alive(w.child));
       if (!victim || !alive(victim.child)) return null;
+      await victim.ready.catch(() => undefined);
+      if (!alive(victim.child)) return null;
       const gone = new Promise((r) => victim.child.once('exit', r));
-      victim.child.kill('SIGKILL');
+      signalProgram(victim.child, 'SIGKILL');
       await gone;
       return victim;
     },
@@ -168,7 +171,11 @@ export async function startWorld(): Promise<World> {
           .filter((w) => alive(w.child))
           .map((w) => {
             const gone = new Promise((r) => w.child.once('exit', r));
-            w.child.kill('SIGKILL');
+            try {
+              signalProgram(w.child, 'SIGKILL');
+            } catch {
+              w.child.kill('SIGKILL');
+            }
             return gone;
           }),
       );
