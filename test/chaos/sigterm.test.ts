@@ -29,7 +29,7 @@ async function slowProxy(
       if (creating) pending += 1;
       if (creating) await new Promise((r) => setTimeout(r, SLOW_MS));
       const upstream = await fetch(`${target}${req.url}`, {
-        method: req.method,
+        method: req.method ?? 'GET',
         headers: req.headers as Record<string, string>,
         ...(chunks.length > 0 ? { body: Buffer.concat(chunks) } : {}),
       });
