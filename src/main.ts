@@ -5,11 +5,13 @@ import { twilioGateway } from './channels/sms/gateway.js';
 import { createSmsSender } from './channels/sms/index.js';
 import type { Config, TwilioConfig } from './config/schema.js';
 import type { Logger } from './log.js';
+import { checkRedisSettings } from './redis.js';
 import type { SmsGateway } from './runner/outbound.js';
 import { defaultRules } from './runner/rules/index.js';
 import { createRunner, type Runner } from './runner/runner.js';
 import { createSendGuard, guardedGateway } from './runner/send-guard.js';
 import { startTwilioFake, type TwilioFake } from './sandbox/twilio/index.js';
+import { checkClockSkew } from './scheduler/clock-skew.js';
 import { createPacer } from './scheduler/pacing.js';
 import { closeQueues, createQueues, type Queues } from './scheduler/queues.js';
 import { reconcile } from './scheduler/reconciler.js';
@@ -82,6 +84,15 @@ export async function buildService(config: Config, logger: Logger): Promise<Serv
   redis.on('error', (err: NodeJS.ErrnoException) =>
     logger.warn({ code: err.code }, 'redis connection error'),
   );
+  try {
+    // Before any worker starts: an evicting Redis is refused (checklist 70), a skewed clock warned (77).
+    await checkRedisSettings(redis, logger);
+    await checkClockSkew(redis, logger);
+  } catch (err) {
+    redis.disconnect();
+    await db.close();
+    throw err;
+  }
   const queues = createQueues(redis, config.queuePrefix);
   const { twilio, fake } = await twilioFor(config);
   const sender = createSmsSender(twilio, { logger });

@@ -19,8 +19,10 @@ export async function runWorker(config: Config, logger: Logger): Promise<number>
   const { buildService } = await import('../main.js');
   const { waitForSignal, SHUTDOWN_GRACE_MS } = await import('../serve.js');
   const service = await buildService({ ...config, workers: true }, logger);
+  // Listen for the signal before saying we run: a SIGTERM right after the line must drain.
+  const signalled = waitForSignal(logger);
   logger.info({ prefix: config.queuePrefix }, 'linkline worker running');
-  await waitForSignal(logger);
+  await signalled;
   const force = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS);
   force.unref();
   await service.close();

@@ -5,6 +5,7 @@ import { RetrySend, type SmsGateway, sendOutbound, WaitTurn } from '../runner/ou
 import type { Runner } from '../runner/runner.js';
 import { giveUpSend, isLastAttempt } from '../runner/send-failure.js';
 import type { Db } from '../store/db.js';
+import { earlyBy } from './early-guard.js';
 import { itemJob, JOB_LOCK_MS, messageJob, type QueueName, type Queues } from './queues.js';
 import { reconcile } from './reconciler.js';
 
@@ -32,8 +33,14 @@ function parse<T>(
 
 export function processors(deps: WorkerDeps): Record<QueueName, Processor> {
   const now = deps.now ?? (() => new Date());
-  const item: Processor = async (job) => {
+  const item: Processor = async (job, token) => {
     const { itemId, version } = parse(itemJob, job.data);
+    // Queued by a process whose clock runs ahead: wait for the due time by ours (checklist 77).
+    const early = await earlyBy(deps.db, itemId, version, now());
+    if (early > 0 && token) {
+      await job.moveToDelayed(Date.now() + early, token);
+      throw new DelayedError();
+    }
     return deps.runner.handleItem(itemId, version);
   };
   return {

@@ -1,0 +1,47 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWorkers } from '../../src/scheduler/workers.js';
+import { drivers, useTestDb } from '../store/drivers.js';
+import { type Pipeline, quietLogger, startPipeline } from '../support/pipeline.js';
+
+const pg = drivers.find((d) => d.name === 'pg')!;
+
+/**
+ * Checklist 79, the part that applies: the only BullMQ Job Scheduler is the every-minute
+ * reconciler. Reminders are not cron schedules: each is a `scheduled_items` row whose local
+ * time is computed with luxon in the participant's zone (DST covered in test/domain).
+ */
+describe('the reconcile Job Scheduler', () => {
+  const getDb = useTestDb(pg, { migrated: true });
+  let p: Pipeline;
+  const extra: { close: () => Promise<void> }[] = [];
+  beforeAll(async () => {
+    p = await startPipeline(getDb());
+  }, 60_000);
+  afterAll(async () => {
+    for (const w of extra) await w.close();
+    await p.close();
+  });
+
+  it('upserted by every process start (three deploys here) stays one scheduler, every minute', async () => {
+    for (let i = 0; i < 3; i++)
+      extra.push(
+        await startWorkers({
+          db: getDb(),
+          redis: p.redis,
+          queues: p.queues,
+          prefix: p.prefix,
+          runner: p.runner,
+          gateway: p.gateway,
+          logger: quietLogger,
+        }),
+      );
+    expect(await p.queues.maintenance.getJobSchedulersCount()).toBe(1);
+    const [scheduler] = await p.queues.maintenance.getJobSchedulers();
+    expect(scheduler?.key).toBe('reconcile');
+    expect(Number(scheduler?.every)).toBe(60_000);
+    // One upcoming run, not one per start.
+    const delayed = await p.queues.maintenance.getDelayed();
+    const waiting = await p.queues.maintenance.getWaiting();
+    expect(delayed.length + waiting.length).toBeLessThanOrEqual(1);
+  });
+});

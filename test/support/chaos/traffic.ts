@@ -1,0 +1,179 @@
+import { pino } from 'pino';
+import { createSink } from '../../../src/scheduler/sink.js';
+import { createParticipant, setConsent } from '../../../src/store/repos/participants.js';
+import {
+  type ScheduledItem,
+  upsertScheduledItem,
+} from '../../../src/store/repos/scheduled-items.js';
+import { OUR_NUMBER, type World } from './world.js';
+
+/** The intake conversation a texter plays, and what each reply must look like, in order. */
+export const INTAKE = ['hello', 'yes', 'Ann', '3', '1'] as const;
+export const INTAKE_REPLIES = [
+  /Linkline/,
+  /call you/,
+  /help with/,
+  /best time/,
+  /^Thank you, Ann/,
+] as const;
+/** A texter who opts out part-way: two turns, STOP, then a text that must get no answer. */
+export const STOPPER = ['hello', 'yes', 'STOP', 'Ann'] as const;
+export const REMINDER = /^Reminder: /;
+
+export interface Texter {
+  readonly phone: string;
+  readonly script: readonly string[];
+  readonly stops: boolean;
+  /** MessageSids Linkline answered 200 for, in the order they were sent. */
+  readonly acked: string[];
+  /** Deliveries that got no 200 (and were delivered again with the same MessageSid). */
+  redelivered: number;
+}
+
+export interface Booked {
+  readonly phone: string;
+  readonly participantId: string;
+  readonly itemId: string;
+  readonly dueAt: Date;
+  /** When (ms into the run) this participant texts STOP, if they do. */
+  readonly stopAtMs: number | null;
+  readonly acked: string[];
+  redelivered: number;
+}
+
+export interface TrafficPlan {
+  texters: number;
+  booked: number;
+  /** Share of texters and of booked participants who text STOP. */
+  stopShare: number;
+  /** Traffic (first texts, reminders coming due, STOPs) spreads over this long. */
+  durationMs: number;
+}
+
+let phoneCounter = 0;
+function nextPhone(): string {
+  phoneCounter += 1;
+  return `+4477008${String(phoneCounter).padStart(5, '0')}`;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const between = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
+
+/**
+ * Delivers one text through the local Twilio: signed, to the composed service's webhook.
+ * Anything but a 200 is delivered again with the same MessageSid (Twilio's fallback and
+ * retries do the same), so the text counts as sent only once Linkline acknowledged it.
+ */
+async function text(
+  world: World,
+  who: { phone: string; acked: string[]; redelivered: number },
+  body: string,
+): Promise<void> {
+  let messageSid: string | undefined;
+  for (let attempt = 0; attempt < 40; attempt++) {
+    const delivery = await world.fake.sendInbound({
+      from: who.phone,
+      to: OUR_NUMBER,
+      body,
+      ...(messageSid ? { messageSid } : {}),
+    });
+    messageSid = delivery.messageSid;
+    if (delivery.keyword === 'stop') {
+      // Lift Twilio's own carrier block, so the opt-out check below tests Linkline, not the fake.
+      world.fake.optIn(OUR_NUMBER, who.phone);
+    }
+    if (delivery.status === 200) {
+      who.acked.push(messageSid);
+      return;
+    }
+    who.redelivered += 1;
+    await sleep(500);
+  }
+  throw new Error(`a text was never acknowledged (${messageSid})`);
+}
+
+/** Participants with a booking each and a day-before reminder coming due during the run. */
+export async function seedBookings(world: World, plan: TrafficPlan): Promise<Booked[]> {
+  const { rows } = await world.db.query<{ id: string }>(
+    `WITH a AS (INSERT INTO activities (name, location) VALUES ('Walking Football', 'Stretford Hall') RETURNING id)
+     INSERT INTO sessions (activity_id, starts_at, ends_at)
+     SELECT id, now() + interval '3 hours', now() + interval '4 hours' FROM a RETURNING id`,
+  );
+  const sessionId = rows[0]!.id;
+  const booked: Booked[] = [];
+  const items: ScheduledItem[] = [];
+  const t0 = Date.now();
+  for (let i = 0; i < plan.booked; i++) {
+    const phone = nextPhone();
+    // No quiet hours: the run may happen at any time of day.
+    const p = await createParticipant(world.db, { phone, quietStart: '00:00', quietEnd: '00:00' });
+    await setConsent(world.db, p.id, 'given', { actor: 'admin:chaos' });
+    const b = await world.db.query<{ id: string }>(
+      'INSERT INTO bookings (participant_id, session_id) VALUES ($1, $2) RETURNING id',
+      [p.id, sessionId],
+    );
+    const dueAt = new Date(t0 + between(3_000, plan.durationMs));
+    const { item } = await upsertScheduledItem(world.db, {
+      kind: 'reminder_day_before',
+      participantId: p.id,
+      bookingId: b.rows[0]!.id,
+      sessionId,
+      dueAt,
+    });
+    items.push(item);
+    const stops = Math.random() < plan.stopShare;
+    booked.push({
+      phone,
+      participantId: p.id,
+      itemId: item.id,
+      dueAt,
+      stopAtMs: stops ? between(1_000, plan.durationMs) : null,
+      acked: [],
+      redelivered: 0,
+    });
+  }
+  // As the admin API does after its commit: delayed jobs for the timers due within the hour.
+  const sink = createSink(world.db, world.queues, pino({ level: 'silent' }));
+  await sink({ sends: [], items, cancelledJobs: [], handoffs: [] });
+  return booked;
+}
+
+export function planTexters(plan: TrafficPlan): Texter[] {
+  return Array.from({ length: plan.texters }, () => {
+    const stops = Math.random() < plan.stopShare;
+    return {
+      phone: nextPhone(),
+      script: stops ? STOPPER : INTAKE,
+      stops,
+      acked: [],
+      redelivered: 0,
+    };
+  });
+}
+
+/**
+ * Plays the traffic: each texter starts at a random moment and sends their script one text
+ * after another (each acknowledged before the next, as a phone does), with pauses; booked
+ * participants who opt out text STOP at their moment. Resolves when every text is in.
+ */
+export async function playTraffic(
+  world: World,
+  plan: TrafficPlan,
+  texters: Texter[],
+  booked: Booked[],
+): Promise<void> {
+  const texting = texters.map(async (t) => {
+    await sleep(between(0, plan.durationMs * 0.7));
+    for (const body of t.script) {
+      await text(world, t, body);
+      await sleep(between(100, Math.min(3_000, plan.durationMs / 20)));
+    }
+  });
+  const stopping = booked
+    .filter((b) => b.stopAtMs !== null)
+    .map(async (b) => {
+      await sleep(b.stopAtMs ?? 0);
+      await text(world, b, 'STOP');
+    });
+  await Promise.all([...texting, ...stopping]);
+}
