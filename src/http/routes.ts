@@ -7,6 +7,7 @@ import { createSink } from '../scheduler/sink.js';
 import { registerAdminRoutes } from './admin/index.js';
 import { registerMetrics } from './metrics.js';
 import type { App } from './server.js';
+import { registerSlackRoutes } from './slack/routes.js';
 import { registerSmsRoutes } from './sms/routes.js';
 
 /** Every HTTP route of the service: provider webhooks and the admin API. */
@@ -19,6 +20,11 @@ export function registerRoutes(app: App, service: Service, logger: Logger): void
     enqueueInbound: async (messageId: string) => {
       await service.queues.inbound.add('inbound', { messageId }, { jobId: `in-${messageId}` });
     },
+    logger,
+  });
+  registerSlackRoutes(app, {
+    channel: service.slack,
+    signingSecret: service.slackSigningSecret,
     logger,
   });
   registerMetrics(app, {
