@@ -1,4 +1,4 @@
-import { App, type BlockAction, type ButtonAction } from '@slack/bolt';
+import { App, type BlockAction, type ButtonAction, type RespondFn } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { interactiveClientOptions, slackLogger } from './client.js';
 import type { SlackDeps } from './deps.js';
@@ -23,6 +23,10 @@ type MessageEvent = {
   thread_ts?: string;
   channel: string;
 };
+
+async function tell(respond: RespondFn, text: string): Promise<void> {
+  await respond({ response_type: 'ephemeral', replace_original: false, text });
+}
 
 /** The Bolt app: our listeners on Bolt's middleware, with our own receiver. */
 export function createBoltApp(
@@ -55,31 +59,29 @@ export function createBoltApp(
   });
 
   const handoffButton = (kind: 'claim' | 'back' | 'close') =>
-    app.action<BlockAction<ButtonAction>>(ACTIONS[kind], async ({ ack, body, action }) => {
+    app.action<BlockAction<ButtonAction>>(ACTIONS[kind], async ({ ack, body, action, respond }) => {
       await ack();
       const out = await handoffAction(deps(), kind, body.user.id, action.value);
       log.info({ kind, ok: out.ok }, 'hand-off button');
-      if (!out.ok && body.channel?.id)
-        await deps().ephemeral(
-          body.channel.id,
-          body.user.id,
-          out.ephemeral,
-          body.message?.thread_ts,
-        );
+      // Through the response_url: it reaches whoever clicked, member of the channel or not.
+      if (!out.ok) await tell(respond, out.ephemeral);
     });
   handoffButton('claim');
   handoffButton('back');
   handoffButton('close');
 
-  app.action<BlockAction<ButtonAction>>(REFERRAL_ASSIGN, async ({ ack, body, action, client }) => {
-    await ack();
-    const out = await assignReferral(deps(), body.user.id, action.value);
-    const channel = body.channel?.id;
-    if (!out.ok && channel) await deps().ephemeral(channel, body.user.id, out.ephemeral);
-    // chat.update is idempotent: a direct call (with the client's retries) is safe here.
-    if (out.ok && out.card && channel && body.message?.ts)
-      await client.chat.update({ channel, ts: body.message.ts, ...out.card } as never);
-  });
+  app.action<BlockAction<ButtonAction>>(
+    REFERRAL_ASSIGN,
+    async ({ ack, body, action, client, respond }) => {
+      await ack();
+      const out = await assignReferral(deps(), body.user.id, action.value);
+      const channel = body.channel?.id;
+      if (!out.ok) await tell(respond, out.ephemeral);
+      // chat.update is idempotent: a direct call (with the client's retries) is safe here.
+      if (out.ok && out.card && channel && body.message?.ts)
+        await client.chat.update({ channel, ts: body.message.ts, ...out.card } as never);
+    },
+  );
 
   app.event('app_rate_limited', async ({ event }) => {
     log.error(

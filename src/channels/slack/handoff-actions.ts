@@ -21,6 +21,8 @@ import { queueSms, textFor } from './sms.js';
 /** A button's value is untrusted: ids are parsed and re-checked against the database. */
 const buttonValue = z.object({ h: z.uuid(), v: z.number().int().min(1) }).strict();
 
+type Kind = 'claim' | 'back' | 'close';
+
 export type ActionOutcome = { ok: true } | { ok: false; ephemeral: string };
 
 export async function linkWorkerName(db: Db, user: string): Promise<string | null> {
@@ -58,9 +60,9 @@ async function refreshCard(
   });
 }
 
-function refusal(current: HandoffRow | null, user: string): string {
+function refusal(kind: Kind, current: HandoffRow | null, user: string): string {
   if (!current) return 'That hand-off does not exist.';
-  if (current.status === 'claimed')
+  if (kind === 'claim' && current.status === 'claimed')
     return current.claimed_by === user
       ? 'You have already claimed this hand-off.'
       : `This hand-off is already claimed by <@${current.claimed_by}>.`;
@@ -68,8 +70,6 @@ function refusal(current: HandoffRow | null, user: string): string {
     return 'This hand-off is already closed; nothing was changed.';
   return 'This message is out of date (the hand-off changed since). Nothing was changed; use the latest message.';
 }
-
-type Kind = 'claim' | 'back' | 'close';
 
 const TRANSITIONS: Record<Kind, { from: string[]; set: string }> = {
   claim: { from: ['open'], set: "status = 'claimed', claimed_by = $3, claimed_at = now()" },
@@ -93,7 +93,7 @@ export async function handoffAction(
   if (!name)
     return { ok: false, ephemeral: 'Only link workers can act on hand-offs; nothing was changed.' };
   const before = await getHandoff(deps.db, parsed.h);
-  if (!before) return { ok: false, ephemeral: refusal(null, user) };
+  if (!before) return { ok: false, ephemeral: refusal(kind, null, user) };
   const effects = noEffects();
   const outcome = await deps.db.transaction(async (tx): Promise<ActionOutcome> => {
     await lockParticipant(tx, before.participant_id);
@@ -104,7 +104,7 @@ export async function handoffAction(
       [parsed.h, parsed.v, user, t.from],
     );
     const h = rows[0];
-    if (!h) return { ok: false, ephemeral: refusal(await getHandoff(tx, parsed.h), user) };
+    if (!h) return { ok: false, ephemeral: refusal(kind, await getHandoff(tx, parsed.h), user) };
     await appendAudit(tx, {
       participantId: h.participant_id,
       kind: `handoff_${kind}`,
