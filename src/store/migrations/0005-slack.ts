@@ -45,6 +45,8 @@ CREATE TABLE slack_outbox (
 CREATE INDEX slack_outbox_pending_idx ON slack_outbox (thread_key, seq)
   WHERE status IN ('queued', 'sending');
 CREATE UNIQUE INDEX slack_outbox_one_parent ON slack_outbox (handoff_id) WHERE op = 'post_parent';
+-- One notice per referral, whichever process's sweep gets there first.
+CREATE UNIQUE INDEX slack_outbox_one_referral ON slack_outbox (thread_key) WHERE thread_key LIKE 'referral:%';
 
 ALTER TABLE handoffs ADD COLUMN last_pinged_at timestamptz;
 ALTER TABLE handoffs ADD COLUMN ping_count integer NOT NULL DEFAULT 0;
