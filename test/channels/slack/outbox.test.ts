@@ -155,6 +155,33 @@ describe.each(drivers)('the Slack outbox ($name)', (driver) => {
     expect(logs()).not.toContain('parent ');
   });
 
+  it('56: the thread is persisted: after a restart (a new outbox) replies go to the same thread', async () => {
+    const id = await queueThread(db(), 1);
+    await outbox.drain();
+    await outbox.stop();
+    const restarted = createOutbox({
+      db: db(),
+      client: outboxClient({
+        token: fake.botToken,
+        apiUrl: fake.apiUrl,
+        timeoutMs: 2000,
+        logger: capturedLogger('silent').logger,
+      }),
+      logger: capturedLogger('silent').logger,
+      now: () => clock,
+    });
+    await enqueuePost(db(), {
+      threadKey: `handoff:${id}`,
+      handoffId: id,
+      op: 'post_reply',
+      channel: HANDOFFS,
+      payload: { text: 'after restart' },
+    });
+    await restarted.drain();
+    expect(await thread(id)).toEqual([`parent ${id}`, 'reply 1', 'after restart']);
+    expect(fake.messages(HANDOFFS).filter((m) => m.text === `parent ${id}`)).toHaveLength(1);
+  });
+
   it('a permanent refusal (channel_not_found) is not retried and raises an ops alert', async () => {
     const p = await createParticipant(db(), { phone: uniquePhone() });
     await enqueuePost(db(), {
