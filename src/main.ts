@@ -1,6 +1,8 @@
 import { Redis } from 'ioredis';
 import { formatProblem, loadCheckedCatalog } from './catalog/load.js';
 import { loadTemplateClasses } from './catalog/template-classes.js';
+import { createSlackChannel, type SlackChannel } from './channels/slack/index.js';
+import { seedLinkWorkers } from './channels/slack/sandbox-seed.js';
 import { twilioGateway } from './channels/sms/gateway.js';
 import { createSmsSender } from './channels/sms/index.js';
 import type { Config, TwilioConfig } from './config/schema.js';
@@ -10,6 +12,12 @@ import type { SmsGateway } from './runner/outbound.js';
 import { defaultRules } from './runner/rules/index.js';
 import { createRunner, type Runner } from './runner/runner.js';
 import { createSendGuard, guardedGateway } from './runner/send-guard.js';
+import {
+  SANDBOX_BOT_TOKEN,
+  SANDBOX_SIGNING_SECRET,
+  type SlackFake,
+  startSlackFake,
+} from './sandbox/slack/index.js';
 import { startTwilioFake, type TwilioFake } from './sandbox/twilio/index.js';
 import { checkClockSkew } from './scheduler/clock-skew.js';
 import { createPacer } from './scheduler/pacing.js';
@@ -48,7 +56,34 @@ export interface Service {
   twilioConfig: TwilioConfig;
   /** The in-process local Twilio, in sandbox mode when none is given by TWILIO_API_URL. */
   twilioFake: TwilioFake | null;
+  /** The Slack app: hand-off threads, referral notices, buttons. */
+  slack: SlackChannel;
+  slackSigningSecret: string;
+  /** The in-process local Slack, in sandbox mode when none is given by SLACK_API_URL. */
+  slackFake: SlackFake | null;
   close(): Promise<void>;
+}
+
+async function slackFor(config: Config) {
+  if (config.slack)
+    return {
+      token: config.slack.botToken,
+      secret: config.slack.signingSecret,
+      apiUrl: config.slack.apiUrl,
+      fake: null,
+    };
+  const sandbox = { token: SANDBOX_BOT_TOKEN, secret: SANDBOX_SIGNING_SECRET };
+  if (config.slackApp.sandboxApiUrl)
+    return { ...sandbox, apiUrl: config.slackApp.sandboxApiUrl, fake: null };
+  const base = config.http.publicUrl;
+  const fake = await startSlackFake({
+    requestUrls: {
+      events: `${base}/slack/events`,
+      interactivity: `${base}/slack/actions`,
+      commands: `${base}/slack/commands`,
+    },
+  });
+  return { token: fake.botToken, secret: fake.signingSecret, apiUrl: fake.apiUrl, fake };
 }
 
 async function twilioFor(
@@ -115,23 +150,41 @@ export async function buildService(config: Config, logger: Logger): Promise<Serv
     createSendGuard(db, await loadTemplateClasses(config.localesDir)),
     pacer,
   );
-  const sink = createSink(db, queues, logger);
+  const slackSetup = await slackFor(config);
+  if (slackSetup.fake) await seedLinkWorkers(db, slackSetup.fake.users());
+  const slack = createSlackChannel({
+    db,
+    cfg: config.slackApp,
+    token: slackSetup.token,
+    apiUrl: slackSetup.apiUrl,
+    locales: catalog.locales,
+    defaultLang: config.defaults.lang,
+    tz: config.defaults.tz,
+    logger,
+    flowIds: () => Object.keys(catalog.flows),
+  });
+  const sink = slack.wrapSink(createSink(db, queues, logger));
   const runner = createRunner({
     db,
     flows: catalog.flows,
     locales: catalog.locales,
     defaultLang: config.defaults.lang,
-    rules: defaultRules({
-      locales: catalog.locales,
-      defaultLang: config.defaults.lang,
-      logger,
-      now: () => new Date(),
-      flows: catalog.flows,
-    }),
+    rules: [
+      ...defaultRules({
+        locales: catalog.locales,
+        defaultLang: config.defaults.lang,
+        logger,
+        now: () => new Date(),
+        flows: catalog.flows,
+      }),
+      slack.relayRule,
+    ],
     logger,
     now: () => new Date(),
     sink,
   });
+  slack.attachRunner(runner);
+  if (config.workers) slack.start();
   const workers = config.workers
     ? await startWorkers({
         db,
@@ -160,13 +213,18 @@ export async function buildService(config: Config, logger: Logger): Promise<Serv
     gateway,
     twilioConfig: twilio,
     twilioFake: fake,
+    slack,
+    slackSigningSecret: slackSetup.secret,
+    slackFake: slackSetup.fake,
     close: async () => {
+      await slack.stop();
       // Workers first: they finish their active jobs before the connections go.
       await workers?.close();
       await closeQueues(queues);
       redis.disconnect();
       sender.close();
       await fake?.stop();
+      await slackSetup.fake?.stop();
       await db.close();
     },
   };

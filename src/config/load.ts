@@ -10,6 +10,7 @@ import {
   TWILIO_VARS,
   type TwilioConfig,
 } from './schema.js';
+import { parseStaffed } from './slack-app.js';
 
 /** Thrown by loadConfig; `problems` has one line per problem, each starting with the variable. */
 export class ConfigError extends Error {
@@ -100,6 +101,18 @@ function toConfig(env: Env): Config {
     queuePrefix: env.QUEUE_PREFIX,
     workers: env.WORKERS === 'on',
     smsRate: env.SMS_RATE,
+    slackApp: {
+      handoffChannel:
+        env.SLACK_HANDOFF_CHANNEL ?? (env.SLACK_BOT_TOKEN ? '#linkline-handoffs' : 'C0HANDOFFS'),
+      referralsChannel:
+        env.SLACK_REFERRALS_CHANNEL ?? (env.SLACK_BOT_TOKEN ? '#linkline-referrals' : 'C0REFERRAL'),
+      repingMinutes: env.SLACK_REPING_MINUTES,
+      urgentRepingMinutes: 10,
+      fallbackContact: env.SLACK_FALLBACK_CONTACT ?? null,
+      staffed: parseStaffed(env.STAFFED_HOURS)!,
+      timeoutMs: 10_000,
+      sandboxApiUrl: env.SLACK_BOT_TOKEN ? null : (env.SLACK_API_URL ?? null),
+    },
   };
   // modeProblems has already guaranteed all-or-nothing, so one variable decides.
   if (env.SLACK_BOT_TOKEN === undefined) {

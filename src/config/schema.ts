@@ -1,5 +1,6 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { type SlackAppConfig, staffedHours } from './slack-app.js';
 
 /**
  * The environment variables Linkline reads, one zod schema each, with help text.
@@ -124,6 +125,30 @@ export const envSchema = z.object({
   SLACK_API_URL: httpUrl('must be an http(s) URL')
     .optional()
     .describe('Override the Slack Web API base URL (tests and the sandbox point it at a fake).'),
+  SLACK_HANDOFF_CHANNEL: z
+    .string()
+    .regex(/^(#[a-z0-9_-]+|[CG][A-Z0-9]+)$/, 'must be a channel id (C...) or #name')
+    .optional()
+    .describe('Slack channel for hand-off threads.')
+    .meta({ helpDefault: '#linkline-handoffs (sandbox: C0HANDOFFS)' }),
+  SLACK_REFERRALS_CHANNEL: z
+    .string()
+    .regex(/^(#[a-z0-9_-]+|[CG][A-Z0-9]+)$/, 'must be a channel id (C...) or #name')
+    .optional()
+    .describe('Slack channel for new referral notices.')
+    .meta({ helpDefault: '#linkline-referrals (sandbox: C0REFERRAL)' }),
+  SLACK_REPING_MINUTES: z.coerce
+    .number({ error: 'must be a number of minutes' })
+    .int('must be a whole number of minutes')
+    .min(1, 'must be at least 1')
+    .default(30)
+    .describe('Re-ping an unclaimed hand-off after this many minutes (urgent ones: every 10).'),
+  SLACK_FALLBACK_CONTACT: z
+    .string()
+    .regex(/^[CGUW][A-Z0-9]+$/, 'must be a Slack user or channel id')
+    .optional()
+    .describe('Slack user or channel alerted when a hand-off opens outside staffed hours.'),
+  STAFFED_HOURS: staffedHours,
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })
     .default('info')
@@ -213,6 +238,7 @@ type Common = {
   readonly workers: boolean;
   /** Messages per second per sender; 0 = unpaced. */
   readonly smsRate: number;
+  readonly slackApp: SlackAppConfig;
 };
 
 /** Sandbox: no provider credentials; production: every Twilio and Slack credential. */
@@ -223,3 +249,4 @@ export type Config = Common &
   );
 
 export type Mode = Config['mode'];
+export type { SlackAppConfig };

@@ -7,6 +7,7 @@ import { createSink } from '../scheduler/sink.js';
 import { registerAdminRoutes } from './admin/index.js';
 import { registerMetrics } from './metrics.js';
 import type { App } from './server.js';
+import { registerSlackRoutes } from './slack/routes.js';
 import { registerSmsRoutes } from './sms/routes.js';
 
 /** Every HTTP route of the service: provider webhooks and the admin API. */
@@ -22,6 +23,11 @@ export function registerRoutes(app: App, service: Service, logger: Logger): void
     logger,
     // Carries out a carrier opt-out or a planned re-send from a status callback.
     sink,
+  });
+  registerSlackRoutes(app, {
+    channel: service.slack,
+    signingSecret: service.slackSigningSecret,
+    logger,
   });
   registerMetrics(app, {
     overdueTimers: () => overdueCount(service.db, new Date()),

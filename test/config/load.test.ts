@@ -40,6 +40,16 @@ describe('loadConfig', () => {
       queuePrefix: 'linkline',
       workers: true,
       smsRate: 10,
+      slackApp: {
+        handoffChannel: 'C0HANDOFFS',
+        referralsChannel: 'C0REFERRAL',
+        repingMinutes: 30,
+        urgentRepingMinutes: 10,
+        fallbackContact: null,
+        staffed: { days: [1, 2, 3, 4, 5], start: '09:00', end: '17:00' },
+        timeoutMs: 10_000,
+        sandboxApiUrl: null,
+      },
       twilio: null,
       slack: null,
     });
@@ -202,5 +212,25 @@ describe('configHelp', () => {
     expect(help).toContain('PUBLIC_URL  (default: http://localhost:$PORT)');
     expect(help).toContain('DATABASE_URL  (optional)');
     expect(help).toContain('embedded PGlite');
+  });
+});
+
+describe('Slack app settings', () => {
+  it('reads staffed hours and refuses malformed ones with the variable named', () => {
+    const config = loadConfig({
+      STAFFED_HOURS: 'Mon,Wed-Thu 10:00-16:30',
+      SLACK_REPING_MINUTES: '15',
+    });
+    expect(config.slackApp.staffed).toEqual({ days: [1, 3, 4], start: '10:00', end: '16:30' });
+    expect(config.slackApp.repingMinutes).toBe(15);
+    expect(() => loadConfig({ STAFFED_HOURS: 'weekdays' })).toThrow(
+      /STAFFED_HOURS: must look like/,
+    );
+    expect(() => loadConfig({ STAFFED_HOURS: 'Mon-Fri 17:00-09:00' })).toThrow(
+      /STAFFED_HOURS: must name days/,
+    );
+    expect(() => loadConfig({ SLACK_HANDOFF_CHANNEL: 'handoffs' })).toThrow(
+      /SLACK_HANDOFF_CHANNEL/,
+    );
   });
 });

@@ -1,0 +1,97 @@
+import { App, type BlockAction, type ButtonAction, type RespondFn } from '@slack/bolt';
+import type { Logger } from 'pino';
+import { interactiveClientOptions, slackLogger } from './client.js';
+import type { SlackDeps } from './deps.js';
+import { handoffAction, threadReply } from './handoff-actions.js';
+import { ACTIONS } from './handoff-card.js';
+import { LinklineReceiver } from './receiver.js';
+import { assignReferral, REFERRAL_ASSIGN } from './referrals.js';
+
+export interface BoltOptions {
+  token: string;
+  apiUrl: string | null;
+  timeoutMs: number;
+  logger: Logger;
+}
+
+type MessageEvent = {
+  subtype?: string;
+  bot_id?: string;
+  user?: string;
+  text?: string;
+  ts: string;
+  thread_ts?: string;
+  channel: string;
+};
+
+async function tell(respond: RespondFn, text: string): Promise<void> {
+  await respond({ response_type: 'ephemeral', replace_original: false, text });
+}
+
+/** The Bolt app: our listeners on Bolt's middleware, with our own receiver. */
+export function createBoltApp(
+  o: BoltOptions,
+  deps: () => SlackDeps,
+): { app: App; receiver: LinklineReceiver } {
+  const receiver = new LinklineReceiver();
+  const app = new App({
+    token: o.token,
+    receiver,
+    logger: slackLogger(o.logger),
+    clientOptions: interactiveClientOptions({ ...o }),
+    // Our own posts (relayed texts, cards) never come back in as replies: no echo loop.
+    ignoreSelf: true,
+  });
+  const log = o.logger.child({ component: 'slack_app' });
+
+  app.event('message', async ({ event }) => {
+    const e = event as unknown as MessageEvent;
+    if (e.subtype !== undefined || e.bot_id !== undefined || !e.user) return;
+    if (!e.thread_ts || e.thread_ts === e.ts) return;
+    const outcome = await threadReply(deps(), {
+      channel: e.channel,
+      threadTs: e.thread_ts,
+      ts: e.ts,
+      user: e.user,
+      text: e.text ?? '',
+    });
+    log.info({ outcome }, 'thread reply');
+  });
+
+  const handoffButton = (kind: 'claim' | 'back' | 'close') =>
+    app.action<BlockAction<ButtonAction>>(ACTIONS[kind], async ({ ack, body, action, respond }) => {
+      await ack();
+      const out = await handoffAction(deps(), kind, body.user.id, action.value);
+      log.info({ kind, ok: out.ok }, 'hand-off button');
+      // Through the response_url: it reaches whoever clicked, member of the channel or not.
+      if (!out.ok) await tell(respond, out.ephemeral);
+    });
+  handoffButton('claim');
+  handoffButton('back');
+  handoffButton('close');
+
+  app.action<BlockAction<ButtonAction>>(
+    REFERRAL_ASSIGN,
+    async ({ ack, body, action, client, respond }) => {
+      await ack();
+      const out = await assignReferral(deps(), body.user.id, action.value);
+      const channel = body.channel?.id;
+      if (!out.ok) await tell(respond, out.ephemeral);
+      // chat.update is idempotent: a direct call (with the client's retries) is safe here.
+      if (out.ok && out.card && channel && body.message?.ts)
+        await client.chat.update({ channel, ts: body.message.ts, ...out.card } as never);
+    },
+  );
+
+  app.event('app_rate_limited', async ({ event }) => {
+    log.error(
+      {
+        alert: 'slack_app_rate_limited',
+        minute: (event as { minute_rate_limited?: number }).minute_rate_limited,
+      },
+      'ops alert: Slack rate-limited our event subscription',
+    );
+  });
+
+  return { app, receiver };
+}

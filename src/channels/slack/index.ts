@@ -1,0 +1,200 @@
+import type { App } from '@slack/bolt';
+import type { Logger } from 'pino';
+import type { SlackAppConfig } from '../../config/slack-app.js';
+import type { LocaleSet } from '../../engine/index.js';
+import type { EffectSink } from '../../runner/effects.js';
+import type { GlobalRule, Runner } from '../../runner/runner.js';
+import type { Db } from '../../store/db.js';
+import { createBoltApp } from './bolt-app.js';
+import { outboxClient } from './client.js';
+import type { SlackDeps } from './deps.js';
+import { announceHandoffs, missingParents, pingDue, relayRule } from './handoff-open.js';
+import { inboxDone, inboxFailed, inboxKey, retryable, takeInbox } from './inbox.js';
+import { createOutbox, type Outbox } from './outbox.js';
+import type { AckBody, LinklineReceiver } from './receiver.js';
+import { announceReferrals } from './referrals.js';
+
+export { raiseUrgentHandoff, type UrgentHandoff } from './handoff-open.js';
+export type { AckBody } from './receiver.js';
+
+export interface SlackChannelOptions {
+  db: Db;
+  cfg: SlackAppConfig;
+  /** Bot token, and the Web API base URL (a local fake in the sandbox). */
+  token: string;
+  apiUrl: string | null;
+  locales: LocaleSet;
+  defaultLang: string;
+  /** The service's zone: staffed hours are in it. */
+  tz: string;
+  logger: Logger;
+  now?: () => Date;
+  flowIds: () => readonly string[];
+}
+
+export interface SlackChannel {
+  app: App;
+  receiver: LinklineReceiver;
+  outbox: Outbox;
+  /** Relays a handed-off participant's texts to the thread; goes after STOP/START. */
+  relayRule: GlobalRule;
+  /** The scheduler's sink, plus: hand-offs in the effects are posted to Slack. */
+  wrapSink(sink: EffectSink): EffectSink;
+  /** Posts these hand-offs (parents, urgent pings) now; the wrapped sink calls it. */
+  announce(handoffIds: readonly string[]): Promise<void>;
+  /** The runner is built after the Slack side (it needs the wrapped sink). */
+  attachRunner(runner: Runner): void;
+  /** One verified request from Slack: dedupe, then Bolt. The status and body to answer. */
+  receive(
+    body: Record<string, unknown>,
+    retry?: { num?: number; reason?: string },
+  ): Promise<{ status: number; body?: AckBody }>;
+  /** Heals and escalates: missing parents, re-pings, referral notices, failed requests. */
+  sweep(): Promise<void>;
+  start(): void;
+  stop(): Promise<void>;
+  deps: SlackDeps;
+}
+
+const ACK_WAIT_MS = 2500;
+
+export function createSlackChannel(o: SlackChannelOptions): SlackChannel {
+  const now = o.now ?? (() => new Date());
+  const log = o.logger.child({ component: 'slack' });
+  const outbox = createOutbox({
+    db: o.db,
+    client: outboxClient({
+      token: o.token,
+      apiUrl: o.apiUrl,
+      timeoutMs: o.cfg.timeoutMs,
+      logger: o.logger,
+    }),
+    logger: o.logger,
+    now,
+  });
+  let runner: Runner | null = null;
+  let sink: EffectSink = async () => undefined;
+  const { app, receiver } = createBoltApp(
+    { token: o.token, apiUrl: o.apiUrl, timeoutMs: o.cfg.timeoutMs, logger: o.logger },
+    () => deps,
+  );
+  const deps: SlackDeps = {
+    db: o.db,
+    cfg: o.cfg,
+    locales: o.locales,
+    defaultLang: o.defaultLang,
+    logger: o.logger,
+    now,
+    outbox,
+    sink: (e) => sink(e),
+    runner: () => {
+      if (!runner) throw new Error('the runner is not attached to the Slack channel');
+      return runner;
+    },
+    ephemeral: async (channel, user, text, threadTs) => {
+      try {
+        await app.client.chat.postEphemeral({
+          channel,
+          user,
+          text,
+          ...(threadTs ? { thread_ts: threadTs } : {}),
+        });
+      } catch (err) {
+        log.warn({ code: (err as { code?: string }).code }, 'ephemeral failed');
+      }
+    },
+    flowIds: o.flowIds,
+  };
+
+  async function process(
+    id: string | null,
+    body: Record<string, unknown>,
+    retry: { num?: number; reason?: string },
+  ) {
+    const { acked, done } = receiver.dispatch(body, retry);
+    const finished = done.then(
+      async () => {
+        if (id) await inboxDone(o.db, id);
+      },
+      async (err: Error) => {
+        log.warn({ reason: err.message, id }, 'slack request failed');
+        if (id) await inboxFailed(o.db, id, err.message).catch(() => undefined);
+        throw err;
+      },
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), ACK_WAIT_MS);
+    });
+    try {
+      const first = await Promise.race([
+        acked.then((b) => ({ b })),
+        finished.then(() => 'done' as const),
+        waited,
+      ]);
+      if (first === 'timeout' || first === 'done') return { status: 200 };
+      return { status: 200, body: first.b };
+    } catch {
+      // Failed before acking: 500, so Slack retries (the inbox row lets the retry run).
+      return { status: 500 };
+    } finally {
+      clearTimeout(timer);
+      finished.catch(() => undefined);
+    }
+  }
+
+  let timer: NodeJS.Timeout | null = null;
+  const channel: SlackChannel = {
+    app,
+    receiver,
+    outbox,
+    deps,
+    relayRule: relayRule(deps, o.tz),
+    wrapSink: (inner) => {
+      sink = inner;
+      return async (effects) => {
+        await inner(effects);
+        if (effects.handoffs.length > 0)
+          await announceHandoffs(deps, effects.handoffs, o.tz).catch((err: Error) =>
+            log.warn({ reason: err.message }, 'hand-off announce failed; the sweep will retry'),
+          );
+      };
+    },
+    announce: (ids) => announceHandoffs(deps, ids, o.tz),
+    attachRunner: (r) => {
+      runner = r;
+    },
+    receive: async (body, retry = {}) => {
+      const key = inboxKey(body);
+      if (key && !(await takeInbox(o.db, key, body, now()))) {
+        log.info({ kind: key.kind, retry: retry.num ?? 0 }, 'duplicate slack request ignored');
+        return { status: 200 };
+      }
+      return process(key?.id ?? null, body, retry);
+    },
+    sweep: async () => {
+      const ids = await missingParents(o.db);
+      if (ids.length > 0) await announceHandoffs(deps, ids, o.tz);
+      if ((await pingDue(o.db, deps)) > 0) void outbox.kick();
+      await announceReferrals(deps);
+      for (const row of await retryable(o.db, now())) {
+        if (await takeInbox(o.db, { id: row.id, kind: row.kind }, row.body, now()))
+          await process(row.id, row.body as Record<string, unknown>, {});
+      }
+    },
+    start: () => {
+      outbox.start();
+      timer ??= setInterval(() => {
+        channel
+          .sweep()
+          .catch((err: Error) => log.warn({ reason: err.message }, 'slack sweep failed'));
+      }, 15_000);
+    },
+    stop: async () => {
+      if (timer) clearInterval(timer);
+      timer = null;
+      await outbox.stop();
+    },
+  };
+  return channel;
+}

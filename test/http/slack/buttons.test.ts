@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../support/pipeline.js';
+import { AMY, HANDOFFS, type Harness, JO, RAJ, startHarness } from './harness.js';
+
+// Checklist 59, 60 and the opted-out rule: buttons and replies from Slack, over HTTP.
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+}, 60_000);
+afterAll(async () => {
+  await h?.close();
+});
+
+async function openThread() {
+  const phone = h.phone();
+  await h.sms(phone, 'talk to a human please');
+  const p = await h.participant(phone);
+  const parent = await h.parent(p.ref);
+  return { phone, p, parent };
+}
+
+const updatesOf = (ts: string) =>
+  h.slack.calls('chat.update').filter((c) => c.params.ts === ts && c.ok);
+const ephemeralsFor = (user: string, pattern: RegExp) =>
+  h.slack.ephemerals().filter((e) => e.user === user && pattern.test(e.text));
+
+describe('hand-off buttons', () => {
+  it('59: two link workers click Claim at once: one owner, the other told who, one update', async () => {
+    const { p, parent } = await openThread();
+    const clicks = await Promise.all(
+      [AMY, RAJ].map((user) =>
+        h.slack.clickButton({ user, channel: HANDOFFS, ts: parent.ts, actionId: 'handoff_claim' }),
+      ),
+    );
+    for (const c of clicks) expect(c).toMatchObject({ status: 200, acked: true });
+    await waitFor(async () => (await h.handoff(p.id))?.status === 'claimed');
+    const owner = (await h.handoff(p.id))!.claimed_by!;
+    const loser = owner === AMY ? RAJ : AMY;
+    await waitFor(
+      () => ephemeralsFor(loser, new RegExp(`already claimed by <@${owner}>`)).length === 1,
+    );
+    await waitFor(() => updatesOf(parent.ts).length === 1);
+    await h.service.slack.outbox.drain();
+    expect(updatesOf(parent.ts)).toHaveLength(1);
+  });
+
+  it('59: one worker double-clicking Claim: claimed once, told the second time', async () => {
+    const { p, parent } = await openThread();
+    await Promise.all(
+      [1, 2].map(() =>
+        h.slack.clickButton({
+          user: AMY,
+          channel: HANDOFFS,
+          ts: parent.ts,
+          actionId: 'handoff_claim',
+        }),
+      ),
+    );
+    await waitFor(() => ephemeralsFor(AMY, /already claimed this/).length >= 1);
+    const audit = await h.service.db.query(
+      `SELECT 1 FROM audit_events WHERE participant_id = $1 AND kind = 'handoff_claim'`,
+      [p.id],
+    );
+    expect(audit.rowCount).toBe(1);
+  });
+
+  it('60: a stale button, an outsider, and a forged value are refused with an ephemeral; nothing changes', async () => {
+    const { p, parent } = await openThread();
+    const before = (await h.handoff(p.id))!;
+    const staleValue = JSON.stringify({ h: before.id, v: before.version });
+    await h.slack.clickButton({
+      user: AMY,
+      channel: HANDOFFS,
+      ts: parent.ts,
+      actionId: 'handoff_claim',
+    });
+    await waitFor(async () => (await h.handoff(p.id))?.status === 'claimed');
+    // Close from the old message (version 1): out of date.
+    await h.slack.sendAction({
+      user: RAJ,
+      channel: HANDOFFS,
+      messageTs: parent.ts,
+      actions: [{ action_id: 'handoff_close', type: 'button', value: staleValue }],
+    });
+    await waitFor(() => ephemeralsFor(RAJ, /out of date/).length >= 1);
+    // Someone outside the link-worker group.
+    await waitFor(() =>
+      JSON.stringify(h.slack.message(HANDOFFS, parent.ts)?.blocks).includes('Claimed by'),
+    );
+    await h.slack.clickButton({
+      user: JO,
+      channel: HANDOFFS,
+      ts: parent.ts,
+      actionId: 'handoff_close',
+    });
+    await waitFor(() => ephemeralsFor(JO, /Only link workers/).length >= 1);
+    // A value that is not ours.
+    await h.slack.sendAction({
+      user: AMY,
+      channel: HANDOFFS,
+      messageTs: parent.ts,
+      actions: [
+        {
+          action_id: 'handoff_close',
+          type: 'button',
+          value: '{"h":"1; DROP TABLE handoffs","v":1}',
+        },
+      ],
+    });
+    await waitFor(() => ephemeralsFor(AMY, /not valid/).length >= 1);
+    const after = (await h.handoff(p.id))!;
+    expect(after).toMatchObject({
+      status: 'claimed',
+      claimed_by: AMY,
+      version: before.version + 1,
+    });
+  });
+
+  it('an opted-out participant cannot be texted from Slack: the worker is told why, no Twilio call', async () => {
+    const { phone, parent } = await openThread();
+    await h.sms(phone, 'STOP');
+    await waitFor(
+      async () =>
+        (
+          await h.service.db.query('SELECT 1 FROM participants WHERE phone = $1 AND opted_out', [
+            phone,
+          ])
+        ).rowCount === 1,
+    );
+    const before = h.twilio.messages().length;
+    await h.slack.userReplies(HANDOFFS, parent.ts, AMY, 'Are you still there?');
+    await waitFor(() => ephemeralsFor(AMY, /opted out/).length >= 1);
+    expect(h.twilio.messages().length).toBe(before);
+    expect(h.texts(phone)).not.toContain('Are you still there?');
+  });
+
+  it('the bot ignores its own posts echoed back (no loop)', async () => {
+    h.slack.setEchoBotMessages(true);
+    try {
+      const { phone, parent } = await openThread();
+      await h.sms(phone, 'echo check');
+      await waitFor(() => h.replies(parent).some((m) => m.text.includes('echo check')));
+      await h.slack.settled();
+      expect(h.texts(phone).filter((t) => t.includes('echo check'))).toHaveLength(0);
+      expect(h.replies(parent).filter((m) => m.text.includes('echo check'))).toHaveLength(1);
+    } finally {
+      h.slack.setEchoBotMessages(false);
+    }
+  });
+});

@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSink } from '../../../src/scheduler/sink.js';
+import { quietLogger, waitFor } from '../../support/pipeline.js';
+import { AMY, HANDOFFS, type Harness, RAJ, startHarness } from './harness.js';
+
+// Acceptance: "I want to talk to someone" by SMS, end to end over HTTP with the local
+// Twilio and the local Slack, through the real Bolt app and @slack/web-api.
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+}, 60_000);
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('a hand-off thread, end to end', () => {
+  it('posts the thread with context, relays both ways exactly once, and closes', async () => {
+    const phone = h.phone();
+    await h.sms(phone, 'I want to talk to someone');
+    const p = await h.participant(phone);
+    const parent = await h.parent(p.ref);
+    const card = JSON.stringify(parent.blocks);
+    expect(card).toContain(p.ref);
+    expect(card).toContain('asked for person');
+    expect(card).toContain('*Language:* en');
+    expect(card).toContain('I want to talk to someone');
+    expect(card).not.toContain(phone);
+    expect(card).not.toContain(phone.slice(1));
+    await waitFor(() => h.texts(phone).some((t) => /link worker will text you back/.test(t)));
+
+    // Claim: the participant is told who will reply; the card shows the owner.
+    const click = await h.slack.clickButton({
+      user: AMY,
+      channel: HANDOFFS,
+      ts: parent.ts,
+      actionId: 'handoff_claim',
+    });
+    expect(click).toMatchObject({ status: 200, acked: true });
+    await waitFor(() => h.texts(phone).some((t) => t.startsWith('Amy, a link worker')));
+    await waitFor(() =>
+      JSON.stringify(h.slack.message(HANDOFFS, parent.ts)?.blocks).includes(`Claimed by <@${AMY}>`),
+    );
+
+    // The link worker's reply: one SMS, however often Slack delivers the event.
+    const reply = await h.slack.userReplies(
+      HANDOFFS,
+      parent.ts,
+      AMY,
+      'Hi, it is Amy. How can I help?',
+    );
+    const eventId = reply.deliveries[0]!.eventId;
+    await waitFor(() => h.texts(phone).includes('Hi, it is Amy. How can I help?'));
+    const retry = await h.slack.sendEvent(
+      reply.deliveries[0]!.envelope.event as Record<string, unknown>,
+      {
+        eventId,
+        retryNum: 1,
+        retryReason: 'http_timeout',
+      },
+    );
+    expect(retry.status).toBe(200);
+    // A note stays internal.
+    await h.slack.userReplies(HANDOFFS, parent.ts, AMY, 'note: sounded upset, call tomorrow');
+    // The participant's answer lands in the thread.
+    await h.sms(phone, 'I feel lonely since my wife died');
+    await waitFor(() =>
+      h.replies(parent).some((m) => m.text.includes('I feel lonely since my wife died')),
+    );
+    const relayed = h.replies(parent).find((m) => m.text.includes('I feel lonely'))!;
+    expect(relayed).toMatchObject({
+      threadTs: parent.ts,
+      replyBroadcast: false,
+      botId: h.slack.bot.botId,
+    });
+    expect(h.texts(phone).filter((t) => t === 'Hi, it is Amy. How can I help?')).toHaveLength(1);
+    expect(h.texts(phone).some((t) => t.includes('note:') || t.includes('sounded upset'))).toBe(
+      false,
+    );
+
+    // Close ends it; the card loses its buttons.
+    const fresh = h.slack.message(HANDOFFS, parent.ts)!;
+    await h.slack.clickButton({
+      user: RAJ,
+      channel: HANDOFFS,
+      ts: fresh.ts,
+      actionId: 'handoff_close',
+    });
+    await waitFor(async () => (await h.handoff(p.id))?.status === 'closed');
+    await waitFor(
+      () => !JSON.stringify(h.slack.message(HANDOFFS, parent.ts)?.blocks).includes('handoff_close'),
+    );
+    // After closing, a reply in the thread is not texted; the worker is told.
+    await h.slack.userReplies(HANDOFFS, parent.ts, AMY, 'One more thing');
+    await waitFor(() => h.slack.ephemerals().some((e) => e.user === AMY && /closed/.test(e.text)));
+    expect(h.texts(phone)).not.toContain('One more thing');
+  });
+
+  it('Back to the bot resumes the flow at its resume point', async () => {
+    const phone = h.phone();
+    await h.sms(phone, 'hello');
+    const p = await h.participant(phone);
+    await waitFor(() => h.texts(phone).length > 0);
+    const effects = { sends: [], items: [], cancelledJobs: [], handoffs: [] as string[] };
+    await h.service.db.transaction(async (tx) => {
+      const { getParticipantById } = await import('../../../src/store/repos/participants.js');
+      const participant = (await getParticipantById(tx, p.id))!;
+      await h.service.runner.startFlow(tx, participant, 'slack_test', {}, effects, {
+        kind: 'conversation',
+        priority: 10,
+      });
+    });
+    expect(effects.handoffs).toHaveLength(1);
+    await createSink(h.service.db, h.service.queues, quietLogger)(effects);
+    await h.service.slack.announce(effects.handoffs);
+    const parent = await h.parent(p.ref);
+    // Timers paused: a handed-off conversation has no pending flow timers.
+    const timers = await h.service.db.query(
+      `SELECT 1 FROM scheduled_items WHERE participant_id = $1 AND kind IN ('flow_timeout', 'flow_expiry') AND state IN ('pending', 'enqueued')`,
+      [p.id],
+    );
+    expect(timers.rowCount).toBe(0);
+    await h.slack.clickButton({
+      user: AMY,
+      channel: HANDOFFS,
+      ts: parent.ts,
+      actionId: 'handoff_back',
+    });
+    await waitFor(() => h.texts(phone).includes('Thank you. See you tomorrow!'));
+    expect((await h.handoff(p.id))?.status).toBe('returned');
+    const conv = await h.service.db.query<{ status: string }>(
+      `SELECT status FROM conversation_sessions WHERE participant_id = $1 AND flow_id = 'slack_test'`,
+      [p.id],
+    );
+    expect(conv.rows[0]?.status).toBe('ended');
+  });
+});

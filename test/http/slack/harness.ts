@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../../src/config/load.js';
+import { registerRoutes } from '../../../src/http/routes.js';
+import { createLogger } from '../../../src/log.js';
+import { buildService, type Service } from '../../../src/main.js';
+import type { FakeSlackMessage, SlackFake } from '../../../src/sandbox/slack/index.js';
+import type { TwilioFake } from '../../../src/sandbox/twilio/index.js';
+import { type Running, start } from '../../../src/serve.js';
+import { openDb } from '../../../src/store/db.js';
+import { TEST_DATABASE_URL } from '../../store/drivers.js';
+import { waitFor } from '../../support/pipeline.js';
+
+export const HANDOFFS = 'C0HANDOFFS';
+export const REFERRALS = 'C0REFERRAL';
+export const AMY = 'U0LWAMY001';
+export const RAJ = 'U0LWRAJ002';
+export const JO = 'U0COORDJO4';
+export const TO = '+447700900000';
+
+/** A flow that hands off at once and, back from the person, says one thing and ends. */
+const HANDOFF_FLOW = `version: 1
+id: slack_test
+name: Slack test
+description: Hands off, then resumes.
+nodes:
+  - { id: help, type: handoff, reason: reminder_help, text: reminder.help, resume: back }
+  - { id: back, type: say, text: reminder.see_you }
+`;
+
+/** The whole service as `linkline serve` runs it in sandbox mode, on a real port. */
+export interface Harness {
+  service: Service;
+  running: Running;
+  slack: SlackFake;
+  twilio: TwilioFake;
+  /** A fresh UK mobile number per call. */
+  phone(): string;
+  sms(from: string, body: string): Promise<void>;
+  /** SMS bodies the local Twilio accepted for this number, oldest first. */
+  texts(to: string): string[];
+  /** The parent message of the hand-off thread for a participant ref (waits for it). */
+  parent(ref: string): Promise<FakeSlackMessage>;
+  replies(parent: FakeSlackMessage): FakeSlackMessage[];
+  participant(phone: string): Promise<{ id: string; ref: string }>;
+  handoff(
+    participantId: string,
+  ): Promise<
+    { id: string; status: string; claimed_by: string | null; version: number } | undefined
+  >;
+  close(): Promise<void>;
+}
+
+let phoneSeq = Math.floor(Math.random() * 900_000);
+
+export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+  const schema = `ll_test_${randomBytes(6).toString('hex')}`;
+  const port = 25_000 + Math.floor(Math.random() * 10_000);
+  const flows = mkdtempSync(join(tmpdir(), 'll-slack-flows-'));
+  cpSync('flows', flows, { recursive: true });
+  writeFileSync(join(flows, 'slack_test.yaml'), HANDOFF_FLOW);
+  const bootstrap = await openDb({ databaseUrl: TEST_DATABASE_URL, schema });
+  await bootstrap.close();
+  const config = loadConfig({
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    DATABASE_URL: `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+    QUEUE_PREFIX: `lltest-${randomBytes(4).toString('hex')}`,
+    SMS_RATE: '0',
+    LOG_LEVEL: process.env.TEST_LOG ?? 'silent',
+    FLOWS_DIR: flows,
+    STAFFED_HOURS: 'Mon-Sun 00:00-23:59',
+    ...env,
+  });
+  const logger = createLogger({ level: (process.env.TEST_LOG ?? 'silent') as 'silent' });
+  const service = await buildService(config, logger);
+  const running = await start(config, logger, {
+    register: (app) => registerRoutes(app, service, logger),
+    onClose: () => service.close(),
+  });
+  const slack = service.slackFake!;
+  const twilio = service.twilioFake!;
+  const h: Harness = {
+    service,
+    running,
+    slack,
+    twilio,
+    phone: () => {
+      phoneSeq += 1;
+      return `+447700900${String(phoneSeq % 1000).padStart(3, '0')}`;
+    },
+    sms: async (from, body) => {
+      const d = await twilio.sendInbound({ from, to: TO, body });
+      if (d.status !== 200) throw new Error(`inbound answered ${d.status}`);
+    },
+    texts: (to) =>
+      twilio
+        .messages()
+        .filter((m) => m.to === to)
+        .map((m) => m.body),
+    parent: async (ref) => {
+      const find = () =>
+        slack
+          .messages(HANDOFFS)
+          .find(
+            (m) =>
+              m.botId &&
+              m.text.includes(`Hand-off ${ref}`) &&
+              (m.threadTs === null || m.threadTs === m.ts),
+          );
+      await waitFor(() => find() !== undefined);
+      return find()!;
+    },
+    replies: (parent) => slack.thread(HANDOFFS, parent.ts).slice(1),
+    participant: async (phone) => {
+      await waitFor(
+        async () =>
+          (await service.db.query('SELECT 1 FROM participants WHERE phone = $1', [phone]))
+            .rowCount === 1,
+      );
+      const { rows } = await service.db.query<{ id: string; ref: string }>(
+        'SELECT id, ref FROM participants WHERE phone = $1',
+        [phone],
+      );
+      return rows[0]!;
+    },
+    handoff: async (pid) => {
+      const { rows } = await service.db.query<{
+        id: string;
+        status: string;
+        claimed_by: string | null;
+        version: number;
+      }>(
+        'SELECT id, status, claimed_by, version FROM handoffs WHERE participant_id = $1 ORDER BY opened_at DESC LIMIT 1',
+        [pid],
+      );
+      return rows[0];
+    },
+    close: async () => {
+      await Promise.all(
+        Object.values(service.queues).map((q) =>
+          q.obliterate({ force: true }).catch(() => undefined),
+        ),
+      );
+      await running.close();
+      const db = await openDb({ databaseUrl: TEST_DATABASE_URL });
+      await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await db.close();
+      rmSync(flows, { recursive: true, force: true });
+    },
+  };
+  return h;
+}
