@@ -10,6 +10,7 @@ import {
   seedDemo,
 } from '../../../src/sandbox/page/index.js';
 import { startTwilioFake, type TwilioFake } from '../../../src/sandbox/twilio/index.js';
+import { reconcile } from '../../../src/scheduler/reconciler.js';
 import { createSink } from '../../../src/scheduler/sink.js';
 import { quietLogger, waitFor } from '../../support/pipeline.js';
 import { type RunningService, startService } from '../../support/sandbox-server.js';
@@ -134,6 +135,38 @@ describe('sandbox mode: the demo seed, the page and its /sandbox API', () => {
     expect(
       DateTime.fromISO(day.now).diff(DateTime.fromISO(before.now), 'hours').hours,
     ).toBeGreaterThan(24);
+    await waitFor(async () => (await sms(phone)).length === 3);
+    expect((await sms(phone))[2]?.body).toMatch(/^Hi again from Linkline/);
+  });
+
+  it('moving the clock promotes a timer whose delayed job was computed from the old time', async () => {
+    const phone = DEMO_PHONES.newcomers[2];
+    await post('/sandbox/sms', { from: phone, body: 'hello' });
+    await waitFor(async () => (await sms(phone)).length === 2);
+    // The consent nudge is due a day later: move to ten minutes before it.
+    await post('/sandbox/clock', { by: '1430m' });
+    const clock = s.sandbox!.clock;
+    const { service } = s;
+    // The every-minute reconciler gives it a delayed job (ten minutes, by the sandbox clock).
+    await reconcile(
+      service.db,
+      service.redis,
+      service.queues,
+      service.config.queuePrefix,
+      clock.now(),
+      quietLogger,
+    );
+    const { rows } = await service.db.query<{ job_id: string }>(
+      `SELECT s.job_id FROM scheduled_items s JOIN participants p ON p.id = s.participant_id
+       WHERE p.phone = $1 AND s.kind = 'flow_timeout' AND s.state = 'enqueued'`,
+      [phone],
+    );
+    const job = await service.queues.timers.getJob(rows[0]!.job_id);
+    expect(await job?.isDelayed()).toBe(true);
+    expect(await sms(phone)).toHaveLength(2);
+    const moved = (await post('/sandbox/clock', { by: '15m' })).json();
+    expect(moved.due).toBeGreaterThanOrEqual(1);
+    // Promoted: it runs now, not ten real minutes from now.
     await waitFor(async () => (await sms(phone)).length === 3);
     expect((await sms(phone))[2]?.body).toMatch(/^Hi again from Linkline/);
   });
