@@ -22,9 +22,18 @@ export interface PaneChannel {
   messages: PaneMessage[];
 }
 
+/** "Only visible to you" messages, shown to the person they were for. */
+export interface PaneEphemeral {
+  channel: string;
+  user: string;
+  text: string;
+  threadTs: string | null;
+}
+
 export interface SlackPane {
   users: { id: string; name: string; title: string | null }[];
   channels: PaneChannel[];
+  ephemerals: PaneEphemeral[];
 }
 
 type Info = { ok: boolean; channel?: { name?: string; is_im?: boolean; user?: string } };
@@ -90,5 +99,11 @@ export async function slackPane(fake: SlackFake, names: Map<string, string>): Pr
     .users()
     .filter((u) => !u.isBot && !u.deleted)
     .map((u) => ({ id: u.id, name: u.realName, title: u.title ?? null }));
-  return { users, channels };
+  const ephemerals = fake.ephemerals().map((e) => ({
+    channel: e.channel,
+    user: e.user,
+    text: e.text,
+    threadTs: e.threadTs,
+  }));
+  return { users, channels, ephemerals };
 }

@@ -239,7 +239,15 @@ describe('sandbox mode: the demo seed, the page and its /sandbox API', () => {
         type: 'event_callback',
         event: { type: 'message', user: 'U0LWAMY001', text: 'Hi, I am Amy', thread_ts: ts },
       });
+      await web.chat.postEphemeral({
+        channel: 'C0HANDOFFS',
+        user: 'U0LWAMY001',
+        text: 'You claimed it',
+      });
       const after = (await get('/sandbox/slack')).json();
+      expect(after.ephemerals).toEqual([
+        { channel: 'C0HANDOFFS', user: 'U0LWAMY001', text: 'You claimed it', threadTs: null },
+      ]);
       const thread = after.channels.find((c: { id: string }) => c.id === 'C0HANDOFFS').messages[0];
       expect(thread.replies).toMatchObject([{ author: 'Amy Hughes', text: 'Hi, I am Amy' }]);
       expect(

@@ -95,7 +95,11 @@ function smsBubble(m) {
   const mine = m.direction === 'in';
   const failed = m.status === 'failed' || m.status === 'undelivered';
   const status = mine ? 'sent' : m.status + (m.errorCode ? ` (${m.errorCode})` : '');
-  const time = new Date(m.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  const time = new Date(m.at).toLocaleTimeString([], {
+    hour: '2-digit',
+    minute: '2-digit',
+    hour12: false,
+  });
   return el(
     'div',
     {
@@ -356,7 +360,18 @@ function renderMessages(channel) {
       ),
     ];
   }
-  return channel.messages.map((m) =>
+  const mine = (state.slack?.ephemerals ?? []).filter(
+    (e) => e.channel === channel.id && e.user === state.slackUser,
+  );
+  const notes = mine.map((e) =>
+    el(
+      'div',
+      { class: 'slack-msg ephemeral' },
+      el('span', { class: 'muted' }, 'Only visible to you: '),
+      mrkdwn(e.text),
+    ),
+  );
+  const parents = channel.messages.map((m) =>
     el(
       'div',
       { class: 'slack-parent', 'data-parent': m.ts },
@@ -369,6 +384,7 @@ function renderMessages(channel) {
       ),
     ),
   );
+  return [...parents, ...notes];
 }
 
 function renderSlack() {
@@ -409,8 +425,11 @@ function renderSlack() {
   );
   const channel = slack.channels.find((c) => c.id === state.channel) ?? null;
   const list = document.getElementById('slack-messages');
-  renderIfChanged('slack:messages', { channel, user: state.slackUser }, list, () =>
-    renderMessages(channel),
+  renderIfChanged(
+    'slack:messages',
+    { channel, user: state.slackUser, eph: slack.ephemerals },
+    list,
+    () => renderMessages(channel),
   );
 }
 
