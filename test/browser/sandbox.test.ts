@@ -63,10 +63,18 @@ describe('the sandbox page in Chromium', () => {
     const app = await startSlackReceiver(fake.signingSecret);
     try {
       fake.setAppUrl(app.url);
+      // A channel of the test's own, whatever channels the service's Slack fake was given.
+      const amy = fake.users().find((u) => !u.isBot)!.id;
+      fake.addChannel({
+        id: 'C0SBXTEST1',
+        name: 'sandbox-test',
+        isPrivate: false,
+        members: [amy, fake.bot.userId],
+      });
       // What the Slack app does (this branch has no Slack app): a post with buttons.
       const web = new WebClient(fake.botToken, { slackApiUrl: fake.apiUrl });
       await web.chat.postMessage({
-        channel: 'C0HANDOFFS',
+        channel: 'C0SBXTEST1',
         text: 'P-TEST asked to talk to someone',
         blocks: [
           { type: 'header', text: { type: 'plain_text', text: 'Hand-off: P-TEST' } },
@@ -85,7 +93,7 @@ describe('the sandbox page in Chromium', () => {
           },
         ],
       });
-      await page.locator('#slack-channels [data-channel="C0HANDOFFS"]').click();
+      await page.locator('#slack-channels [data-channel="C0SBXTEST1"]').click();
       const parent = page.locator('.slack-parent', { hasText: 'Hand-off: P-TEST' });
       await parent
         .locator('.block-section b', { hasText: 'Reason:' })
@@ -96,7 +104,7 @@ describe('the sandbox page in Chromium', () => {
         signed: true,
         body: {
           type: 'block_actions',
-          user: { id: 'U0LWAMY001' },
+          user: { id: amy },
           actions: [{ action_id: 'sandbox_test_claim', value: 'p-test' }],
         },
       });
@@ -105,7 +113,7 @@ describe('the sandbox page in Chromium', () => {
       await parent.locator('.thread .slack-msg', { hasText: 'Hello from Amy' }).waitFor();
       expect(app.received[1]).toMatchObject({
         signed: true,
-        body: { event: { type: 'message', user: 'U0LWAMY001', text: 'Hello from Amy' } },
+        body: { event: { type: 'message', user: amy, text: 'Hello from Amy' } },
       });
       const shot = await screenshot(page, 'sandbox');
       expect(shot).toBe('screenshots/sandbox.png');

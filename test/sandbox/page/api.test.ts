@@ -176,9 +176,17 @@ describe('sandbox mode: the demo seed, the page and its /sandbox API', () => {
     const app = await startSlackReceiver(fake.signingSecret);
     try {
       fake.setAppUrl(app.url);
+      // A channel of the test's own, whatever channels the service's Slack fake was given.
+      const amy = fake.users().find((u) => !u.isBot)!.id;
+      fake.addChannel({
+        id: 'C0SBXTEST1',
+        name: 'sandbox-test',
+        isPrivate: false,
+        members: [amy, fake.bot.userId],
+      });
       const web = new WebClient(fake.botToken, { slackApiUrl: fake.apiUrl });
       const posted = await web.chat.postMessage({
-        channel: 'C0HANDOFFS',
+        channel: 'C0SBXTEST1',
         text: 'P-7K3Q asked to talk to someone',
         blocks: [
           { type: 'section', text: { type: 'mrkdwn', text: '*P-7K3Q* asked to talk to someone' } },
@@ -203,16 +211,16 @@ describe('sandbox mode: the demo seed, the page and its /sandbox API', () => {
       });
       const ts = posted.ts!;
       const pane = (await get('/sandbox/slack')).json();
-      const channel = pane.channels.find((c: { id: string }) => c.id === 'C0HANDOFFS');
-      expect(channel.name).toBe('#linkline-handoffs');
+      const channel = pane.channels.find((c: { id: string }) => c.id === 'C0SBXTEST1');
+      expect(channel.name).toBe('#sandbox-test');
       expect(channel.messages[0]).toMatchObject({ ts, isBot: true, author: 'Linkline' });
       expect(
         channel.messages[0].blocks[1].elements.map((e: { action_id: string }) => e.action_id),
       ).toEqual(['claim', 'close']);
 
       const click = await post('/sandbox/slack/click', {
-        user: 'U0LWAMY001',
-        channel: 'C0HANDOFFS',
+        user: amy,
+        channel: 'C0SBXTEST1',
         ts,
         actionId: 'claim',
       });
@@ -221,14 +229,14 @@ describe('sandbox mode: the demo seed, the page and its /sandbox API', () => {
       expect(action.signed).toBe(true);
       expect(action.body).toMatchObject({
         type: 'block_actions',
-        user: { id: 'U0LWAMY001' },
-        container: { message_ts: ts, channel_id: 'C0HANDOFFS' },
+        user: { id: amy },
+        container: { message_ts: ts, channel_id: 'C0SBXTEST1' },
         actions: [{ action_id: 'claim', value: 'h1' }],
       });
 
       const reply = await post('/sandbox/slack/reply', {
-        user: 'U0LWAMY001',
-        channel: 'C0HANDOFFS',
+        user: amy,
+        channel: 'C0SBXTEST1',
         threadTs: ts,
         text: 'Hi, I am Amy',
       });
@@ -237,24 +245,24 @@ describe('sandbox mode: the demo seed, the page and its /sandbox API', () => {
       expect(event.signed).toBe(true);
       expect(event.body).toMatchObject({
         type: 'event_callback',
-        event: { type: 'message', user: 'U0LWAMY001', text: 'Hi, I am Amy', thread_ts: ts },
+        event: { type: 'message', user: amy, text: 'Hi, I am Amy', thread_ts: ts },
       });
       await web.chat.postEphemeral({
-        channel: 'C0HANDOFFS',
-        user: 'U0LWAMY001',
+        channel: 'C0SBXTEST1',
+        user: amy,
         text: 'You claimed it',
       });
       const after = (await get('/sandbox/slack')).json();
       expect(after.ephemerals).toEqual([
-        { channel: 'C0HANDOFFS', user: 'U0LWAMY001', text: 'You claimed it', threadTs: null },
+        { channel: 'C0SBXTEST1', user: amy, text: 'You claimed it', threadTs: null },
       ]);
-      const thread = after.channels.find((c: { id: string }) => c.id === 'C0HANDOFFS').messages[0];
+      const thread = after.channels.find((c: { id: string }) => c.id === 'C0SBXTEST1').messages[0];
       expect(thread.replies).toMatchObject([{ author: 'Amy Hughes', text: 'Hi, I am Amy' }]);
       expect(
         (
           await post('/sandbox/slack/reply', {
-            user: 'U0LWAMY001',
-            channel: 'C0HANDOFFS',
+            user: amy,
+            channel: 'C0SBXTEST1',
             threadTs: '1.000001',
             text: 'x',
           })
