@@ -10,6 +10,8 @@ export interface SandboxClock {
   offsetMs(): number;
   /** Moves forward to `target`; refuses to go back (a timer already fired cannot unfire). */
   moveTo(target: Date): void;
+  /** Moves forward by exactly `ms` (> 0). */
+  advance(ms: number): void;
 }
 
 export class ClockBackwards extends Error {
@@ -28,6 +30,10 @@ export function createSandboxClock(real: () => number = Date.now): SandboxClock 
       const ahead = target.getTime() - now().getTime();
       if (ahead < 0) throw new ClockBackwards(target);
       offset += ahead;
+    },
+    advance: (ms) => {
+      if (ms < 0) throw new ClockBackwards(new Date(real() + offset + ms));
+      offset += ms;
     },
   };
 }
