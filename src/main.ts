@@ -100,11 +100,24 @@ async function twilioFor(
   return { twilio: { ...SANDBOX_TWILIO, apiUrl: fake.url }, fake };
 }
 
+export interface BuildOptions {
+  /**
+   * The clock of the runner, its rules, the sink and the reconciler. Production uses the
+   * real one; the sandbox passes its movable clock (src/sandbox/page/clock.ts).
+   */
+  now?: () => Date;
+}
+
 /**
  * The composition root: database (migrated), flows (checked: a broken catalog refuses to
  * start), Redis queues, the runner, the SMS gateway and, unless WORKERS=off, the workers.
  */
-export async function buildService(config: Config, logger: Logger): Promise<Service> {
+export async function buildService(
+  config: Config,
+  logger: Logger,
+  options: BuildOptions = {},
+): Promise<Service> {
+  const now = options.now ?? (() => new Date());
   const catalog = await loadCheckedCatalog(config.flowsDir, config.localesDir);
   if (catalog.problems.length > 0) {
     throw new Error(
@@ -163,7 +176,7 @@ export async function buildService(config: Config, logger: Logger): Promise<Serv
     logger,
     flowIds: () => Object.keys(catalog.flows),
   });
-  const sink = slack.wrapSink(createSink(db, queues, logger));
+  const sink = slack.wrapSink(createSink(db, queues, logger, now));
   const runner = createRunner({
     db,
     flows: catalog.flows,
@@ -174,13 +187,13 @@ export async function buildService(config: Config, logger: Logger): Promise<Serv
         locales: catalog.locales,
         defaultLang: config.defaults.lang,
         logger,
-        now: () => new Date(),
+        now,
         flows: catalog.flows,
       }),
       slack.relayRule,
     ],
     logger,
-    now: () => new Date(),
+    now,
     sink,
   });
   slack.attachRunner(runner);
@@ -194,6 +207,7 @@ export async function buildService(config: Config, logger: Logger): Promise<Serv
         runner,
         gateway,
         logger,
+        now,
         // A paced send waits for its slot while holding a worker: keep few so replies overtake.
         concurrency: {
           outbound: config.smsRate > 0 ? Math.max(2, Math.ceil(config.smsRate / 5)) : 16,
@@ -201,7 +215,7 @@ export async function buildService(config: Config, logger: Logger): Promise<Serv
       })
     : null;
   if (workers)
-    await reconcile(db, redis, queues, config.queuePrefix, new Date(), logger).catch((err: Error) =>
+    await reconcile(db, redis, queues, config.queuePrefix, now(), logger).catch((err: Error) =>
       logger.warn({ reason: err.message }, 'start-up reconcile failed'),
     );
   return {

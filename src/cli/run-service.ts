@@ -1,17 +1,48 @@
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
+import type { Service } from '../main.js';
+import type { SandboxRuntime } from '../sandbox/page/index.js';
+import type { ServeOptions } from '../serve.js';
+
+/**
+ * The service as `linkline serve` runs it: in sandbox mode with the movable clock, the demo
+ * seed and the page at / (src/sandbox/page); in production mode without any of them.
+ */
+export async function composeServe(
+  config: Config,
+  logger: Logger,
+): Promise<{ service: Service; sandbox: SandboxRuntime | null; options: ServeOptions }> {
+  const { buildService } = await import('../main.js');
+  const { registerRoutes } = await import('../http/routes.js');
+  const page = config.mode === 'sandbox' ? await import('../sandbox/page/index.js') : null;
+  const clock = page?.createSandboxClock() ?? null;
+  const service = await buildService(config, logger, clock ? { now: clock.now } : {});
+  let sandbox: SandboxRuntime | null = null;
+  try {
+    sandbox = page && clock ? await page.startSandbox(service, clock, logger) : null;
+  } catch (err) {
+    await service.close();
+    throw err;
+  }
+  const options: ServeOptions = {
+    extraChecks: { db: async () => void (await service.db.query('SELECT 1')) },
+    register: (app) => {
+      registerRoutes(app, service, logger);
+      sandbox?.register(app);
+    },
+    onClose: async () => {
+      await sandbox?.close();
+      await service.close();
+    },
+  };
+  return { service, sandbox, options };
+}
 
 /** `linkline serve`: the HTTP server and (unless WORKERS=off) the workers, until SIGTERM. */
 export async function runService(config: Config, logger: Logger): Promise<number> {
-  const { buildService } = await import('../main.js');
   const { serve } = await import('../serve.js');
-  const { registerRoutes } = await import('../http/routes.js');
-  const service = await buildService(config, logger);
-  return serve(config, logger, {
-    extraChecks: { db: async () => void (await service.db.query('SELECT 1')) },
-    register: (app) => registerRoutes(app, service, logger),
-    onClose: () => service.close(),
-  });
+  const { options } = await composeServe(config, logger);
+  return serve(config, logger, options);
 }
 
 /** `linkline worker`: queue workers only (scale out by running more of these). */

@@ -1,0 +1,69 @@
+/**
+ * Sandbox mode's extras around the real service: the demo seed, the Slack fake the page
+ * shows (the service's own once the Slack app starts one; until then a local one here),
+ * and the page with its /sandbox API. Production mode never calls this.
+ */
+import { jobEffects } from '../../domain/booking/changes.js';
+import type { App } from '../../http/app.js';
+import type { Logger } from '../../log.js';
+import { SANDBOX_TWILIO, type Service } from '../../main.js';
+import { noEffects } from '../../runner/effects.js';
+import { createSink } from '../../scheduler/sink.js';
+import { type SlackFake, startSlackFake } from '../slack/index.js';
+import { loadAssets } from './assets.js';
+import type { SandboxClock } from './clock.js';
+import { registerSandboxRoutes } from './routes.js';
+import { seedDemo } from './seed.js';
+
+export interface SandboxRuntime {
+  readonly clock: SandboxClock;
+  readonly slackFake: SlackFake | null;
+  register(app: App): void;
+  close(): Promise<void>;
+}
+
+/** The Slack app (wip) puts its in-process Slack fake on the service as `slackFake`. */
+type WithSlack = Service & { readonly slackFake?: SlackFake | null };
+
+export async function startSandbox(
+  service: Service,
+  clock: SandboxClock,
+  logger: Logger,
+): Promise<SandboxRuntime> {
+  const { config } = service;
+  if (config.mode !== 'sandbox') throw new Error('the sandbox page exists only in sandbox mode');
+  const sink = createSink(service.db, service.queues, logger, clock.now);
+  const summary = await seedDemo(service.db, {
+    now: clock.now(),
+    tz: config.defaults.tz,
+    afterCommit: [(changes) => sink({ ...noEffects(), ...jobEffects(changes) })],
+  });
+  logger.info(
+    { activities: summary.activities, sessions: summary.sessions },
+    'sandbox demo seeded',
+  );
+  const provided = (service as WithSlack).slackFake ?? null;
+  const own = provided
+    ? null
+    : await startSlackFake({ appUrl: `${config.http.publicUrl}/slack/events` });
+  const slackFake = provided ?? own;
+  const assets = await loadAssets();
+  return {
+    clock,
+    slackFake,
+    register: (app) =>
+      registerSandboxRoutes(app, {
+        db: service.db,
+        queues: service.queues,
+        clock,
+        tz: config.defaults.tz,
+        twilioFake: service.twilioFake,
+        ourNumber: service.twilioConfig.from ?? SANDBOX_TWILIO.from!,
+        slackFake,
+        assets,
+      }),
+    close: async () => {
+      await own?.stop();
+    },
+  };
+}

@@ -1,0 +1,44 @@
+/** The sandbox API's request bodies and queries: zod at the edge, as everywhere else. */
+import { z } from 'zod';
+
+const e164 = z
+  .string()
+  .regex(/^\+[1-9]\d{6,14}$/, 'expected an E.164 number such as +447700900111');
+const slackId = z.string().regex(/^[A-Z0-9]{2,20}$/, 'expected a Slack id');
+const ts = z.string().regex(/^\d{10}\.\d{6}$/, 'expected a Slack message ts');
+
+export const phoneQuery = z.strictObject({ phone: e164 });
+
+export const smsBody = z.strictObject({
+  from: e164,
+  body: z.string().trim().min(1, 'type a message').max(1600, 'at most 1600 characters'),
+});
+
+export const clickBody = z.strictObject({
+  user: slackId,
+  channel: slackId,
+  ts,
+  actionId: z.string().min(1).max(255),
+  value: z.string().max(2000).optional(),
+});
+
+export const replyBody = z.strictObject({
+  user: slackId,
+  channel: slackId,
+  threadTs: ts,
+  text: z.string().trim().min(1, 'type a reply').max(4000),
+});
+
+/** `by`: a step such as 30m, 1h or 1d; `to`: a local wall time in the service's zone. */
+export const clockBody = z.union([
+  z.strictObject({
+    by: z.string().regex(/^[1-9]\d{0,3}[mhd]$/, 'expected a step such as 30m, 1h or 1d'),
+  }),
+  z.strictObject({
+    to: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/, 'expected a local time like 2026-12-07T10:00'),
+  }),
+]);
+
+export type ClockBody = z.output<typeof clockBody>;

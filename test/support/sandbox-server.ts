@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { composeServe } from '../../src/cli/run-service.js';
+import { loadConfig } from '../../src/config/load.js';
+import { createLogger } from '../../src/log.js';
+import type { Service } from '../../src/main.js';
+import type { SandboxRuntime } from '../../src/sandbox/page/index.js';
+import { type Running, start } from '../../src/serve.js';
+import { openDb } from '../../src/store/db.js';
+import { TEST_DATABASE_URL } from '../store/drivers.js';
+
+/** A port nobody listens on right now (the kernel's pick). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+export interface RunningService {
+  url: string;
+  service: Service;
+  sandbox: SandboxRuntime | null;
+  running: Running;
+  stop(): Promise<void>;
+}
+
+/**
+ * `linkline serve` as composeServe builds it, listening on a free port, on its own
+ * PostgreSQL schema and queue prefix. `env` adds variables (production credentials).
+ */
+export async function startService(env: Record<string, string> = {}): Promise<RunningService> {
+  const schema = `ll_test_${randomBytes(6).toString('hex')}`;
+  const port = await freePort();
+  const bootstrap = await openDb({ databaseUrl: TEST_DATABASE_URL, schema });
+  await bootstrap.close();
+  const config = loadConfig({
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    DATABASE_URL: `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+    QUEUE_PREFIX: `lltest-${randomBytes(4).toString('hex')}`,
+    SMS_RATE: '0',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const logger = createLogger({ level: 'silent' });
+  const { service, sandbox, options } = await composeServe(config, logger);
+  const running = await start(config, logger, options);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    service,
+    sandbox,
+    running,
+    stop: async () => {
+      await Promise.all(
+        Object.values(service.queues).map((q) =>
+          q.obliterate({ force: true }).catch(() => undefined),
+        ),
+      );
+      await service.db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await running.close();
+    },
+  };
+}
