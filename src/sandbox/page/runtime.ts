@@ -1,6 +1,6 @@
 /**
  * Sandbox mode's extras around the real service: the demo seed, the Slack fake the page
- * shows (the service's own once the Slack app starts one; until then a local one here),
+ * shows (the Slack app's own local Slack),
  * and the page with its /sandbox API. Production mode never calls this.
  */
 import { jobEffects } from '../../domain/booking/changes.js';
@@ -9,7 +9,7 @@ import type { Logger } from '../../log.js';
 import { SANDBOX_TWILIO, type Service } from '../../main.js';
 import { noEffects } from '../../runner/effects.js';
 import { createSink } from '../../scheduler/sink.js';
-import { type SlackFake, startSlackFake } from '../slack/index.js';
+import type { SlackFake } from '../slack/index.js';
 import { loadAssets } from './assets.js';
 import type { SandboxClock } from './clock.js';
 import { registerSandboxRoutes } from './routes.js';
@@ -21,9 +21,6 @@ export interface SandboxRuntime {
   register(app: App): void;
   close(): Promise<void>;
 }
-
-/** The Slack app (wip) puts its in-process Slack fake on the service as `slackFake`. */
-type WithSlack = Service & { readonly slackFake?: SlackFake | null };
 
 export async function startSandbox(
   service: Service,
@@ -42,11 +39,8 @@ export async function startSandbox(
     { activities: summary.activities, sessions: summary.sessions },
     'sandbox demo seeded',
   );
-  const provided = (service as WithSlack).slackFake ?? null;
-  const own = provided
-    ? null
-    : await startSlackFake({ appUrl: `${config.http.publicUrl}/slack/events` });
-  const slackFake = provided ?? own;
+  // The Slack app's in-process local Slack (null when SLACK_API_URL names a running one).
+  const slackFake = service.slackFake;
   const assets = await loadAssets();
   return {
     clock,
@@ -62,8 +56,6 @@ export async function startSandbox(
         slackFake,
         assets,
       }),
-    close: async () => {
-      await own?.stop();
-    },
+    close: async () => undefined,
   };
 }
