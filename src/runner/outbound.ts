@@ -3,6 +3,7 @@ import type { Db } from '../store/db.js';
 import { getMessage, markStatus } from '../store/repos/messages.js';
 import { setOptOut } from '../store/repos/participants.js';
 import { cancelPendingForParticipant } from '../store/repos/scheduled-items.js';
+import { hasEarlierUnsent } from './outbound-order.js';
 
 /** What a provider said about one send attempt (see channels/sms for the Twilio mapping). */
 export type SendOutcome =
@@ -69,12 +70,7 @@ export async function sendOutbound(
     return 'skipped';
   }
   // One participant's messages leave in the order they were written (SMS keeps no order).
-  const earlier = await db.query(
-    `SELECT 1 FROM messages m, messages me WHERE me.id = $1 AND m.participant_id = me.participant_id
-       AND m.direction = 'out' AND m.seq < me.seq AND m.status IN ('queued', 'sending') LIMIT 1`,
-    [id],
-  );
-  if (earlier.rowCount > 0) throw new WaitTurn();
+  if (await hasEarlierUnsent(db, id, msg.participantId)) throw new WaitTurn();
   if (msg.status === 'sending') {
     const found = await gateway.reconcile({
       ourId: id,
