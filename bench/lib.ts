@@ -48,7 +48,7 @@ export interface Machine {
 
 export async function machine(db: Db, redis: Redis): Promise<Machine> {
   const info = await redis.info('server');
-  const { rows } = await db.query<{ v: string }>('SHOW server_version');
+  const { rows } = await db.query<{ v: string }>("SELECT current_setting('server_version') AS v");
   return {
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? 'unknown',
