@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../store/db.js';
 import { getMessage, markStatus } from '../store/repos/messages.js';
+import { hasEarlierUnsent } from './outbound-order.js';
 import { permanentSendFailure } from './send-failure.js';
 
 /** What a provider said about one send attempt (see channels/sms for the Twilio mapping). */
@@ -68,12 +69,7 @@ export async function sendOutbound(
     return 'skipped';
   }
   // One participant's messages leave in the order they were written (SMS keeps no order).
-  const earlier = await db.query(
-    `SELECT 1 FROM messages m, messages me WHERE me.id = $1 AND m.participant_id = me.participant_id
-       AND m.direction = 'out' AND m.seq < me.seq AND m.status IN ('queued', 'sending') LIMIT 1`,
-    [id],
-  );
-  if (earlier.rowCount > 0) throw new WaitTurn();
+  if (await hasEarlierUnsent(db, id, msg.participantId)) throw new WaitTurn();
   if (msg.status === 'sending') {
     const found = await gateway.reconcile({
       ourId: id,

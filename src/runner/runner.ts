@@ -29,7 +29,7 @@ import {
 import { type Applying, applyEvents } from './apply-events.js';
 import { bookingContext, participantContext } from './context.js';
 import { type EffectSink, type Effects, noEffects } from './effects.js';
-import { lockParticipant } from './lock.js';
+import { lockItemParticipant, lockParticipant } from './lock.js';
 import { redeliver } from './redelivery.js';
 import { reminderBlocked } from './reminder-pause.js';
 
@@ -264,12 +264,7 @@ export function createRunner(deps: RunnerDeps) {
   ): Promise<'fired' | 'skipped' | 'stale'> {
     const effects = noEffects();
     const outcome = await deps.db.transaction(async (tx) => {
-      const pre = await tx.query<{ participant_id: string | null }>(
-        'SELECT participant_id FROM scheduled_items WHERE id = $1',
-        [itemId],
-      );
-      const pid = pre.rows[0]?.participant_id;
-      if (pid) await lockParticipant(tx, pid);
+      const pid = await lockItemParticipant(tx, itemId);
       const item = await lockedItem(tx, itemId, version);
       if (!item) return 'stale' as const;
       const p = pid ? await getParticipantById(tx, pid) : null;

@@ -2,9 +2,16 @@ import { init0001 } from './0001-init.js';
 import { bookings0002 } from './0002-bookings.js';
 import { runner0003 } from './0003-runner.js';
 import { slack0005 } from './0005-slack.js';
+import { perf0006 } from './0006-perf.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
 
 /** Every migration this code knows, in the order they apply. Append only. */
-export const MIGRATIONS: readonly Migration[] = [init0001, bookings0002, runner0003, slack0005];
+export const MIGRATIONS: readonly Migration[] = [
+  init0001,
+  bookings0002,
+  runner0003,
+  slack0005,
+  perf0006,
+];
