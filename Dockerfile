@@ -20,6 +20,7 @@ COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 COPY --chown=node:node flows ./flows
 COPY --chown=node:node locales ./locales
+COPY --chown=node:node config ./config
 # The embedded PGlite database lives here when DATABASE_URL is unset; mount a volume on it.
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node

@@ -7,6 +7,7 @@ import { branch } from './nodes/branch.js';
 import { handoff, requestHandoff } from './nodes/handoff.js';
 import { call, end, goto } from './nodes/jump.js';
 import { record } from './nodes/record.js';
+import { referral, task } from './nodes/referral.js';
 import { say } from './nodes/say.js';
 import { set } from './nodes/set.js';
 import { wait } from './nodes/wait.js';
@@ -31,6 +32,8 @@ const handlers = {
   goto,
   call,
   end,
+  referral,
+  task,
 } satisfies { [T in NodeType]: Handler<T> };
 
 function visit(node: FlowNode, sprint: Sprint): Step {

@@ -37,6 +37,16 @@ export type EngineEvent =
       urgency: 'normal' | 'urgent';
       flow_id: string;
       node: string;
+      /** A task for the link worker (a `task` node): the conversation carries on meanwhile. */
+      task?: boolean;
+    }
+  | {
+      type: 'referral_requested';
+      at: string;
+      route: string;
+      /** The primary reason code, when known. */
+      reason?: string;
+      flow_id: string;
     }
   | { type: 'flow_entered'; at: string; flow_id: string; flow_rev: string }
   | {

@@ -126,8 +126,16 @@ const askYesNo = z
 const askNumber = z
   .object({ ...askBase, kind: z.literal('number'), min: z.number().int(), max: z.number().int() })
   .strict();
+/** Text formats an ask can read and normalise; the answer is what is kept, never more. */
+export const textFormats = ['outward_postcode'] as const;
 const askText = z
-  .object({ ...askBase, kind: z.literal('text'), max_length: z.number().int().min(1).max(1600) })
+  .object({
+    ...askBase,
+    kind: z.literal('text'),
+    max_length: z.number().int().min(1).max(1600),
+    /** outward_postcode: "m16 0ra" or "M16" is kept as "M16"; anything else is not understood. */
+    format: z.enum(textFormats).optional(),
+  })
   .strict();
 
 export const askNode = z.discriminatedUnion('kind', [askChoice, askYesNo, askNumber, askText]);
@@ -221,6 +229,46 @@ const handoff = z
   })
   .strict();
 
+/** Referral routes (the TCF template's). */
+export const referralRoutes = [
+  'gp_primary_care',
+  'link_worker',
+  'self',
+  'family_friend',
+  'voluntary_group',
+  'social_care',
+  'housing',
+  'school',
+  'police',
+  'other',
+] as const;
+
+/** Creates the participant's referral, or adds the reason to the open one. */
+const referral = z
+  .object({
+    ...base,
+    type: z.literal('referral'),
+    route: z.enum(referralRoutes),
+    /** The primary reason: a variable (e.g. answers.ask_reason) or a literal code. */
+    reason: z.union([varPath, z.string().regex(/^[a-z0-9_]+$/)]).optional(),
+    next: id.optional(),
+  })
+  .strict();
+
+/**
+ * A non-urgent task for the link worker (repeated misses, low wellbeing scores...). Unlike a
+ * hand-off, the conversation carries on: the bot does not go quiet.
+ */
+const task = z
+  .object({
+    ...base,
+    type: z.literal('task'),
+    reason: z.string().regex(/^[a-z0-9_]+$/),
+    urgency: z.enum(['normal', 'urgent']).default('normal'),
+    next: id.optional(),
+  })
+  .strict();
+
 const goto = z
   .object({ ...base, type: z.literal('goto'), flow: flowId, node: id.optional() })
   .strict();
@@ -246,6 +294,8 @@ export const nodeTypes = [
   'goto',
   'call',
   'end',
+  'referral',
+  'task',
 ] as const;
 export type NodeType = (typeof nodeTypes)[number];
 
@@ -261,6 +311,8 @@ export const nodeSchemas = {
   goto,
   call,
   end,
+  referral,
+  task,
 } satisfies Record<NodeType, z.ZodType>;
 export const flowNode = z.union([
   say,
@@ -273,6 +325,8 @@ export const flowNode = z.union([
   goto,
   call,
   end,
+  referral,
+  task,
 ]);
 
 export const flowSchema = z

@@ -162,6 +162,43 @@ async function handoffRequested(
   if (rows[0]) a.effects.handoffs.push(rows[0].id);
 }
 
+/** The referral a flow asks for: one open referral per person; a later reason fills it in. */
+async function referralRequested(
+  a: Applying,
+  e: Extract<EngineEvent, { type: 'referral_requested' }>,
+): Promise<void> {
+  const write = async (tx: Db, reason: string | null): Promise<boolean> => {
+    const updated = await tx.query<{ id: string }>(
+      `UPDATE referrals SET reason = COALESCE($2, reason)
+       WHERE id = (SELECT id FROM referrals WHERE participant_id = $1 AND status <> 'closed'
+                   ORDER BY referred_at DESC LIMIT 1) RETURNING id`,
+      [a.participant.id, reason],
+    );
+    if (updated.rows.length > 0) return false;
+    await tx.query('INSERT INTO referrals (participant_id, route, reason) VALUES ($1, $2, $3)', [
+      a.participant.id,
+      e.route,
+      reason,
+    ]);
+    return true;
+  };
+  let created: boolean;
+  try {
+    // A savepoint: a reason code the column refuses is dropped, the referral is still made.
+    created = await a.tx.transaction((sp) => write(sp, e.reason ?? null));
+  } catch {
+    a.logger.warn({ flow: a.flowId }, 'referral reason refused by its column; kept without it');
+    created = await write(a.tx, null);
+  }
+  if (!created) return;
+  await appendAudit(a.tx, {
+    participantId: a.participant.id,
+    kind: 'referral_created',
+    actor: 'participant',
+    detail: { route: e.route, flow: a.flowId },
+  });
+}
+
 async function flowEnded(a: Applying): Promise<void> {
   await timer(a, 'flow_timeout', undefined, undefined);
   await timer(a, 'flow_expiry', undefined, undefined);
@@ -197,6 +234,7 @@ export const eventHandlers = {
   field_changed: fieldChanged,
   tag_changed: tagChanged,
   handoff_requested: handoffRequested,
+  referral_requested: referralRequested,
   flow_entered: none,
   flow_ended: flowEnded,
   error: async (a, e) => {

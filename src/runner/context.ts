@@ -55,12 +55,14 @@ export async function bookingContext(
   const r = rows[0];
   if (!r) return null;
   const start = DateTime.fromJSDate(r.starts_at).setZone(zone);
+  const more = await followUpContext(db, bookingId, r.activity_id, zone);
   return {
-    booking: { id: r.booking_id, status: r.booking_status },
+    booking: { id: r.booking_id, status: r.booking_status, ...more },
     session: {
       id: r.session_id,
       time: start.toFormat('HH:mm'),
       date: start.toISODate(),
+      day_month: start.toFormat('d/M'),
       weekday: start.weekday,
       minutes: Math.round((r.ends_at.getTime() - r.starts_at.getTime()) / 60_000),
     },
@@ -72,5 +74,49 @@ export async function bookingContext(
       what_to_bring: r.what_to_bring ?? '',
       greeter: r.greeter ?? '',
     },
+  };
+}
+
+/**
+ * What the reminder and missed-session flows need besides the booking: the activity's next
+ * session after this one (offered to someone who cannot come), and how many of the
+ * participant's sessions up to this one in a row were marked absent.
+ */
+async function followUpContext(
+  db: Db,
+  bookingId: string,
+  activityId: string,
+  zone: string,
+): Promise<Record<string, unknown>> {
+  // Compared in SQL (microseconds), not with the JavaScript Date (milliseconds).
+  const own = `(SELECT s0.starts_at FROM bookings b0 JOIN sessions s0 ON s0.id = b0.session_id
+                WHERE b0.id = $1)`;
+  const next = await db.query<{ starts_at: Date }>(
+    `SELECT starts_at FROM sessions WHERE activity_id = $2 AND starts_at > ${own}
+       AND status <> 'cancelled' ORDER BY starts_at LIMIT 1`,
+    [bookingId, activityId],
+  );
+  const recent = await db.query<{ status: string }>(
+    `SELECT b.status FROM bookings b JOIN sessions s ON s.id = b.session_id
+     WHERE b.participant_id = (SELECT participant_id FROM bookings WHERE id = $1)
+       AND s.starts_at <= ${own} AND b.status NOT IN ('cancelled', 'waitlisted')
+     ORDER BY s.starts_at DESC LIMIT 10`,
+    [bookingId],
+  );
+  let misses = 0;
+  for (const row of recent.rows) {
+    if (row.status !== 'absent') break;
+    misses += 1;
+  }
+  const at = next.rows[0] ? DateTime.fromJSDate(next.rows[0].starts_at).setZone(zone) : null;
+  return {
+    misses_in_row: misses,
+    ...(at
+      ? {
+          next_weekday: at.weekday,
+          next_day_month: at.toFormat('d/M'),
+          next_time: at.toFormat('HH:mm'),
+        }
+      : {}),
   };
 }

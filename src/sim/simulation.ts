@@ -56,6 +56,8 @@ export interface SimulationOptions {
   flow: string;
   lang?: string | undefined;
   participant?: SimParticipant | undefined;
+  /** The rest of the trigger's context: booking, session, activity, link_worker, trigger. */
+  context?: Omit<Trigger['context'], 'participant'> | undefined;
   /** IANA zone of the participant and the clock. Default Europe/London. */
   zone?: string | undefined;
   /** Local date-time in `zone` the clock starts at. Default 2026-11-24T10:00. */
@@ -133,9 +135,10 @@ export class Simulation {
 
   start(): Turn[] {
     if (this.current) throw new Error('the simulation has already started');
-    const { flows, flow, lang, participant } = this.options;
+    const { flows, flow, lang, participant, context } = this.options;
     const trigger: Trigger = {
       context: {
+        ...structuredClone(context ?? {}),
         participant: {
           ...participant,
           tags: participant?.tags ?? [],

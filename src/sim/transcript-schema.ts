@@ -96,6 +96,18 @@ export const transcriptSchema = z
     /** Run once per language: `all` shipped locales, or a list. */
     langs: z.union([z.literal('all'), z.array(z.string()).min(1)]).optional(),
     participant: participantSchema.optional(),
+    /** What the trigger knows besides the participant: a reminder's booking, session and activity. */
+    context: z
+      .strictObject({
+        booking: z.record(z.string(), z.unknown()).optional(),
+        session: z.record(z.string(), z.unknown()).optional(),
+        activity: z.record(z.string(), z.unknown()).optional(),
+        link_worker: z.record(z.string(), z.unknown()).optional(),
+        trigger: z
+          .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
+          .optional(),
+      })
+      .optional(),
     zone: z.string().optional(),
     /** Local date-time in `zone` the clock starts at, e.g. 2026-03-28T10:00. */
     start: z.string().optional(),

@@ -76,6 +76,7 @@ function simulationFor(
       flow: t.flow,
       lang,
       participant: participantOf(t),
+      context: t.context,
       zone: t.zone,
       start: t.start,
       rules: opts.rules,

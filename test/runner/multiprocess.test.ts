@@ -36,7 +36,7 @@ describe('worker processes sharing PostgreSQL and Redis', () => {
     // All five at once per participant: the order must come from the runner.
     await Promise.all(
       phones.map(async (ph) => {
-        for (const body of ['hello', 'yes', 'Ann', '3', '1']) await text(ph, body);
+        for (const body of ['hello', 'yes', 'Ann', '3', 'yes']) await text(ph, body);
       }),
     );
     await waitFor(() => phones.every((ph) => to(ph).length === 5), 90_000);
@@ -45,13 +45,13 @@ describe('worker processes sharing PostgreSQL and Redis', () => {
       expect(bodies[0]).toMatch(/Linkline/);
       expect(bodies[1]).toMatch(/call you/);
       expect(bodies[2]).toMatch(/help with/);
-      expect(bodies[3]).toMatch(/best time/);
-      expect(bodies[4]).toMatch(/^Thank you, Ann/);
+      expect(bodies[3]).toMatch(/^Is English OK/);
+      expect(bodies[4]).toMatch(/^Would any of these help you/);
     }
-    const { rows } = await c.db.query<{ reason: string; time: string; n: number }>(
-      `SELECT primary_reason AS reason, best_time AS time, count(*)::int AS n FROM participants GROUP BY 1, 2`,
+    const { rows } = await c.db.query<{ reason: string; name: string; n: number }>(
+      `SELECT primary_reason AS reason, first_name AS name, count(*)::int AS n FROM participants GROUP BY 1, 2`,
     );
-    expect(rows).toEqual([{ reason: 'debt_money', time: 'morning', n: 50 }]);
+    expect(rows).toEqual([{ reason: 'debt_money', name: 'Ann', n: 50 }]);
   }, 120_000);
 
   it('a worker killed with SIGKILL in the middle of a batch of reminders: each sent exactly once', async () => {

@@ -52,6 +52,20 @@ export function enterAsk(node: AskNode, sprint: Sprint): Step {
   return { kind: 'wait' };
 }
 
+const OUTWARD = '[A-Z]{1,2}[0-9][0-9A-Z]?';
+const FULL_POSTCODE = new RegExp(`^(${OUTWARD})[0-9][A-Z]{2}$`);
+const OUTWARD_ONLY = new RegExp(`^${OUTWARD}$`);
+
+/**
+ * The first part (outward code) of a UK postcode, from either a full postcode ("m16 0ra",
+ * "M160RA") or the first part alone ("ls6"); undefined for anything else. Only the first part
+ * is ever kept.
+ */
+export function outwardPostcode(text: string): string | undefined {
+  const compact = text.toUpperCase().replace(/[\s.-]+/g, '');
+  return FULL_POSTCODE.exec(compact)?.[1] ?? (OUTWARD_ONLY.test(compact) ? compact : undefined);
+}
+
 function localesFor(sprint: Sprint): { primary: Locale[]; fallback: Locale[] } {
   const { env, session } = sprint;
   const all = fallbackChain(session.lang, env.defaultLang)
@@ -74,6 +88,10 @@ function read(node: AskNode, text: string, locales: readonly Locale[]): ReplyMat
     }
     case 'text': {
       const trimmed = text.trim();
+      if (node.format === 'outward_postcode') {
+        const outward = outwardPostcode(trimmed);
+        return outward ? { kind: 'match', value: outward } : { kind: 'none' };
+      }
       return trimmed.length > 0 && trimmed.length <= node.max_length
         ? { kind: 'match', value: trimmed }
         : { kind: 'none' };

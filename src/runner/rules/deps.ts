@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Flow, LocaleSet } from '../../engine/index.js';
+import type { SafetyConfig } from './safety-config.js';
 
 /** What the global rules need besides the message itself. */
 export interface RuleDeps {
@@ -16,6 +17,8 @@ export interface RuleDeps {
    * confirmation to an opted-out participant unless the sender exempts kind `opt_out_confirmation`.
    */
   sendStopConfirmation?: boolean;
+  /** Safety contacts for the crisis message; default: config/safety.yaml, read at start-up. */
+  safety?: SafetyConfig;
   /** Answer HELP with the service's help text (default true). */
   replyToHelp?: boolean;
 }

@@ -24,7 +24,8 @@ export type RuleList =
   | 'stop_soft'
   | 'language'
   | 'language_name'
-  | 'human';
+  | 'human'
+  | 'crisis';
 
 /** A list's phrases across every shipped locale, plus built-in ones. */
 export function phrases(

@@ -117,7 +117,15 @@ describe('SMS end to end: signed webhooks in, the real SDK out to the local Twil
     await text(phone, 'yes', 2);
     await text(phone, 'Ann', 3);
     await text(phone, '1', 4);
-    expect(await text(phone, 'afternoon', 5)).toMatch(/^Thank you, Ann/);
+    await text(phone, 'yes', 5);
+    await text(phone, 'none of these', 6);
+    await text(phone, 'afternoon', 7);
+    await text(phone, '2', 8);
+    await text(phone, '4', 9);
+    await text(phone, '70', 10);
+    await text(phone, 'M16 0RA', 11);
+    await text(phone, 'no', 12);
+    expect(received(phone).at(-1)).toMatch(/\nThank you, Ann\. A link worker will contact you/);
     const who = await getParticipantByPhone(getDb(), phone);
     expect(who).toMatchObject({
       consent: 'given',
