@@ -172,7 +172,7 @@ describe('linkline simulate: setup errors', () => {
     expect((await simulate(['nope', ...dirs])).err).toContain(
       'no flow "nope" (have: checkin_ons4, course_ending, crisis, first_session_prep, intake, missed_session, referral_welcome, reminder_day_before, reminder_same_day)',
     );
-    expect((await simulate(['intake', '--lang', 'cy', ...dirs])).code).toBe(1);
+    expect((await simulate(['intake', '--lang', 'qaa', ...dirs])).code).toBe(1);
     expect((await simulate([...dirs])).code).toBe(2);
     expect((await simulate(['intake', '--bogus'])).code).toBe(2);
     const help = await simulate(['--help']);
