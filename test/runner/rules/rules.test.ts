@@ -95,11 +95,9 @@ describe('HELP, soft stop, language, talk to someone, media (checklist 21, 26, 2
   it('LANGUAGE lists the shipped languages by their own names; the next reply picks one', async () => {
     const phone = uniquePhone();
     const [menu] = await p.say(phone, 'LANGUAGE', 1);
-    // Every shipped language by its own name (the list grows as locales ship).
-    expect(menu).toMatch(/^Which language would you like\? Reply with its name: /);
-    expect(menu?.split(': ')[1]?.split(', ')).toEqual(
-      expect.arrayContaining(['English', 'Polski']),
-    );
+    // Every shipped language is listed by its own name (more locales ship over time).
+    expect(menu).toMatch(/^Which language would you like\? Reply with its name: .*\bEnglish\b/);
+    expect(menu).toContain('Polski');
     const [set] = await p.say(phone, 'Polish', 1);
     expect(set).toBe('Dobrze, będziemy pisać po polsku.');
     const [plMenu] = await p.say(phone, 'język', 1);
