@@ -34,12 +34,23 @@ export class RetrySend extends Error {
   }
 }
 
-/** An earlier message to the same person is not out yet: this one waits its turn. */
+/**
+ * Not this message's turn yet: an earlier message to the same person is not out, or another
+ * worker holds this message's send lease. The queue tries again after `delayMs`.
+ */
 export class WaitTurn extends Error {
-  constructor() {
-    super('an earlier message to this participant is still being sent');
+  constructor(readonly delayMs = 200) {
+    super('an earlier message to this participant, or this one, is still being sent');
   }
 }
+
+/**
+ * How long a claimed send is left to its worker: the job lock (30 s) plus the provider's HTTP
+ * timeout (10 s) and the pacing wait. Another run of the same message waits this out before
+ * it reconciles, so two runs never both reach the provider.
+ */
+export const SEND_LEASE_MS = 45_000;
+const LEASE = `now() + ($2::int * interval '1 millisecond')`;
 
 /**
  * Sends one outbox message, exactly once: the row is marked `sending` before the provider
@@ -71,6 +82,13 @@ export async function sendOutbound(
   // One participant's messages leave in the order they were written (SMS keeps no order).
   if (await hasEarlierUnsent(db, id, msg.participantId)) throw new WaitTurn();
   if (msg.status === 'sending') {
+    // A send was started before: take its lease once it has lapsed, then ask the provider.
+    const taken = await db.query(
+      `UPDATE messages SET send_lease_until = ${LEASE}
+        WHERE id = $1 AND status = 'sending' AND (send_lease_until IS NULL OR send_lease_until <= now())`,
+      [id, SEND_LEASE_MS],
+    );
+    if (taken.rowCount === 0) throw new WaitTurn(await leaseLeftMs(db, id));
     const found = await gateway.reconcile({
       ourId: id,
       to: msg.address,
@@ -82,13 +100,24 @@ export async function sendOutbound(
     }
   } else {
     const claimed = await db.query(
-      "UPDATE messages SET status = 'sending', status_at = now() WHERE id = $1 AND status = 'queued'",
-      [id],
+      `UPDATE messages SET status = 'sending', status_at = now(), send_lease_until = ${LEASE}
+        WHERE id = $1 AND status = 'queued'`,
+      [id, SEND_LEASE_MS],
     );
     if (claimed.rowCount === 0) return 'done';
   }
   const outcome = await gateway.send({ ourId: id, to: msg.address, body: msg.body });
   return settle(db, id, msg.participantId, outcome, logger);
+}
+
+/** Milliseconds until another worker's lease on this send lapses (at least 200). */
+async function leaseLeftMs(db: Db, id: string): Promise<number> {
+  const { rows } = await db.query<{ ms: number | null }>(
+    `SELECT ceil(extract(epoch FROM (send_lease_until - now())) * 1000)::int AS ms
+       FROM messages WHERE id = $1`,
+    [id],
+  );
+  return Math.min(SEND_LEASE_MS, Math.max(200, (rows[0]?.ms ?? 0) + 100));
 }
 
 async function settle(
@@ -103,12 +132,15 @@ async function settle(
       await markStatus(db, { id }, { status: 'sent', providerSid: outcome.sid });
       return 'sent';
     case 'ambiguous':
+      // This attempt is over: release the lease so the retry reconciles at once.
+      await db.query('UPDATE messages SET send_lease_until = NULL WHERE id = $1', [id]);
       throw new RetrySend('ambiguous');
     case 'retryable':
       // Not accepted: back to queued so the retry sends without reconciling.
-      await db.query("UPDATE messages SET status = 'queued' WHERE id = $1 AND status = 'sending'", [
-        id,
-      ]);
+      await db.query(
+        "UPDATE messages SET status = 'queued', send_lease_until = NULL WHERE id = $1 AND status = 'sending'",
+        [id],
+      );
       throw new RetrySend(outcome.code, outcome.retryAfterMs);
     case 'skipped':
       await markStatus(db, { id }, { status: 'skipped', skipReason: outcome.reason });

@@ -56,7 +56,7 @@ export function processors(deps: WorkerDeps): Record<QueueName, Processor> {
       } catch (err) {
         if (err instanceof WaitTurn && token) {
           // Not a failure: try again shortly without using up an attempt.
-          await job.moveToDelayed(Date.now() + 200, token);
+          await job.moveToDelayed(Date.now() + err.delayMs, token);
           throw new DelayedError();
         }
         if (err instanceof RetrySend && isLastAttempt(job)) {

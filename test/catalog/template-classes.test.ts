@@ -67,8 +67,11 @@ const HEALTH_WORDS = [
   'prescription',
   'mental health',
 ];
+/** A stem counts only at the start of a word: 'hiv' is not in 'archivos'. */
+const atWordStart = (stem: string) => new RegExp(`(?<!\\p{L})${stem}`, 'u');
 const NHS_NUMBER = /\b\d{3}[ -]?\d{3}[ -]?\d{4}\b/;
-const DOB = /\b(dob|date of birth|born on)\b|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b/i;
+// Letter-aware edges: Polish 'dobę' (a day) is not 'DOB'.
+const DOB = /(?<!\p{L})(dob|date of birth|born on)(?!\p{L})|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b/iu;
 
 describe('minimal content in every template of every locale (checklist 45)', () => {
   it('no diagnosis or condition words, NHS numbers or dates of birth', async () => {
@@ -77,7 +80,7 @@ describe('minimal content in every template of every locale (checklist 45)', () 
     for (const [lang, locale] of Object.entries(catalog.locales)) {
       for (const [key, text] of Object.entries(locale.messages)) {
         const lower = text.toLowerCase();
-        for (const w of HEALTH_WORDS) if (lower.includes(w)) found.push(`${lang} ${key}: ${w}`);
+        for (const w of HEALTH_WORDS) if (atWordStart(w).test(lower)) found.push(`${lang} ${key}: ${w}`);
         if (NHS_NUMBER.test(text)) found.push(`${lang} ${key}: NHS number`);
         if (DOB.test(text)) found.push(`${lang} ${key}: date of birth`);
       }
@@ -88,7 +91,9 @@ describe('minimal content in every template of every locale (checklist 45)', () 
   it('the lint itself catches each kind', () => {
     expect(NHS_NUMBER.test('Your NHS number is 943 476 5919')).toBe(true);
     expect(DOB.test('DOB 01/02/1960')).toBe(true);
-    expect(HEALTH_WORDS.some((w) => 'your depression group'.includes(w))).toBe(true);
+    expect(DOB.test('Samaritans: całą dobę')).toBe(false);
+    expect(HEALTH_WORDS.some((w) => atWordStart(w).test('your depression group'))).toBe(true);
+    expect(HEALTH_WORDS.some((w) => atWordStart(w).test('trimite fișiere sau archivos'))).toBe(false);
   });
 });
 

@@ -69,7 +69,9 @@ export async function startCluster(): Promise<Cluster> {
     fake,
     env,
     async spawnWorker() {
-      const child = spawn('node_modules/.bin/tsx', ['src/cli/main.ts', 'worker'], {
+      // Node itself with tsx's loader, not the tsx wrapper: a SIGKILL must reach the worker
+      // (the wrapper does not pass SIGKILL on, which left the worker running).
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker'], {
         env,
         stdio: ['ignore', 'pipe', 'pipe'],
       });

@@ -3,6 +3,7 @@ import { bookings0002 } from './0002-bookings.js';
 import { runner0003 } from './0003-runner.js';
 import { slack0005 } from './0005-slack.js';
 import { perf0006 } from './0006-perf.js';
+import { sendLease0007 } from './0007-send-lease.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -14,4 +15,5 @@ export const MIGRATIONS: readonly Migration[] = [
   runner0003,
   slack0005,
   perf0006,
+  sendLease0007,
 ];
