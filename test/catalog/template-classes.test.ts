@@ -80,7 +80,8 @@ describe('minimal content in every template of every locale (checklist 45)', () 
     for (const [lang, locale] of Object.entries(catalog.locales)) {
       for (const [key, text] of Object.entries(locale.messages)) {
         const lower = text.toLowerCase();
-        for (const w of HEALTH_WORDS) if (atWordStart(w).test(lower)) found.push(`${lang} ${key}: ${w}`);
+        for (const w of HEALTH_WORDS)
+          if (atWordStart(w).test(lower)) found.push(`${lang} ${key}: ${w}`);
         if (NHS_NUMBER.test(text)) found.push(`${lang} ${key}: NHS number`);
         if (DOB.test(text)) found.push(`${lang} ${key}: date of birth`);
       }
@@ -93,7 +94,9 @@ describe('minimal content in every template of every locale (checklist 45)', () 
     expect(DOB.test('DOB 01/02/1960')).toBe(true);
     expect(DOB.test('Samaritans: całą dobę')).toBe(false);
     expect(HEALTH_WORDS.some((w) => atWordStart(w).test('your depression group'))).toBe(true);
-    expect(HEALTH_WORDS.some((w) => atWordStart(w).test('trimite fișiere sau archivos'))).toBe(false);
+    expect(HEALTH_WORDS.some((w) => atWordStart(w).test('trimite fișiere sau archivos'))).toBe(
+      false,
+    );
   });
 });
 
