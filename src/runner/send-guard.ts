@@ -6,11 +6,14 @@ import { REMINDERS_PAUSED_TAG } from './reminder-pause.js';
 
 /**
  * Message kinds a participant gets without having consented: replies to their own texts
- * (the intake asks for consent in one), our STOP confirmation, and safety messages. Every
- * other kind (reminders, nudges, check-ins, broadcasts) is non-essential (checklist 32).
+ * (the intake asks for consent in one; a link worker answering someone who asked for a
+ * person, and the notices of that hand-off), our STOP confirmation, and safety messages.
+ * Every other kind (reminders, nudges, check-ins, broadcasts) is non-essential (checklist 32).
  */
 export const ESSENTIAL_KINDS: ReadonlySet<string> = new Set([
   'conversation',
+  'handoff',
+  'handoff_reply',
   'opt_out_confirmation',
   'safety',
   'crisis',

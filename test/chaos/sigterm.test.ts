@@ -30,7 +30,15 @@ async function slowProxy(
       if (creating) await new Promise((r) => setTimeout(r, SLOW_MS));
       const upstream = await fetch(`${target}${req.url}`, {
         method: req.method ?? 'GET',
-        headers: req.headers as Record<string, string>,
+        // Hop-by-hop and length headers are the client's to set (undici refuses them).
+        headers: Object.fromEntries(
+          Object.entries(req.headers as Record<string, string>).filter(
+            ([k]) =>
+              !['host', 'connection', 'content-length', 'transfer-encoding', 'keep-alive'].includes(
+                k,
+              ),
+          ),
+        ),
         ...(chunks.length > 0 ? { body: Buffer.concat(chunks) } : {}),
       });
       if (creating) pending -= 1;

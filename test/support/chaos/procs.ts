@@ -29,6 +29,12 @@ function childrenOf(pid: number): number[] {
 export function programPid(child: ChildProcess): number {
   const tsx = child.pid;
   if (tsx === undefined) throw new Error('the process has no pid (not started?)');
+  // Started as `node --import tsx src/cli/main.ts`: the child is the program itself.
+  try {
+    if (readFileSync(`/proc/${tsx}/cmdline`, 'utf8').includes('--import')) return tsx;
+  } catch {
+    // Gone already: fall through to the search, which reports it.
+  }
   for (const pid of childrenOf(tsx)) {
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');

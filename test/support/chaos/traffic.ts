@@ -8,13 +8,33 @@ import {
 import { OUR_NUMBER, type World } from './world.js';
 
 /** The intake conversation a texter plays, and what each reply must look like, in order. */
-export const INTAKE = ['hello', 'yes', 'Ann', '3', '1'] as const;
+export const INTAKE = [
+  'hello',
+  'yes',
+  'Ann',
+  '3',
+  'yes',
+  'skip',
+  '1',
+  'skip',
+  'skip',
+  'skip',
+  'skip',
+  'no',
+] as const;
 export const INTAKE_REPLIES = [
   /Linkline/,
   /call you/,
   /help with/,
+  /English OK/,
+  /Would any of these help you\?/,
   /best time/,
-  /^Thank you, Ann/,
+  /kind of phone/,
+  /get to groups/,
+  /How old are you/,
+  /postcode/,
+  /4 short questions/,
+  /Thank you, Ann/,
 ] as const;
 /** A texter who opts out part-way: two turns, STOP, then a text that must get no answer. */
 export const STOPPER = ['hello', 'yes', 'STOP', 'Ann'] as const;
