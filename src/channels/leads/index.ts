@@ -215,7 +215,7 @@ export async function attendanceClick(
   if (out.kind === 'stale')
     return {
       ok: false,
-      ephemeral: `Someone already marked this as ${out.status}; nothing was changed. The message is refreshed.`,
+      ephemeral: `Someone already marked this as ${out.status}; nothing was changed.`,
     };
   if (out.kind === 'not_markable' || out.kind === 'not_found')
     return { ok: false, ephemeral: 'This booking cannot be marked (cancelled or waitlisted).' };

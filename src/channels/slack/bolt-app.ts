@@ -97,7 +97,6 @@ export function createBoltApp(
       log.info({ ok: out.ok }, 'attendance button');
       if (!out.ok) await tell(respond, out.ephemeral);
       const channel = body.channel?.id;
-      // A refused (stale) click also refreshes the message, so it shows what is recorded.
       const card = out.ok ? out.card : null;
       if (card && channel && body.message?.ts)
         await client.chat.update({ channel, ts: body.message.ts, ...card } as never);
