@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { formatProblem, loadCheckedCatalog } from './catalog/load.js';
 import { loadTemplateClasses } from './catalog/template-classes.js';
+import { fireLeadItem } from './channels/leads/index.js';
 import { createSlackChannel, type SlackChannel } from './channels/slack/index.js';
 import { seedLinkWorkers } from './channels/slack/sandbox-seed.js';
 import { twilioGateway } from './channels/sms/gateway.js';
@@ -195,6 +196,7 @@ export async function buildService(
     logger,
     now,
     sink,
+    leadItem: (tx, item, effects) => fireLeadItem(tx, item, effects, now()),
   });
   slack.attachRunner(runner);
   if (config.workers) slack.start();

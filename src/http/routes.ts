@@ -1,3 +1,4 @@
+import { isLeadPhone, leadSmsReply } from '../channels/leads/index.js';
 import { jobEffects } from '../domain/booking/changes.js';
 import type { Logger } from '../log.js';
 import type { Service } from '../main.js';
@@ -23,6 +24,8 @@ export function registerRoutes(app: App, service: Service, logger: Logger): void
     logger,
     // Carries out a carrier opt-out or a planned re-send from a status callback.
     sink,
+    isLead: (phone) => isLeadPhone(service.db, phone),
+    leadReply: (from, body) => leadSmsReply(service.slack.deps, from, body, logger),
   });
   registerSlackRoutes(app, {
     channel: service.slack,

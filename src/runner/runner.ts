@@ -48,6 +48,8 @@ export interface RunnerDeps {
   intakeFlow?: string;
   /** Flow for a message when no conversation is going on. */
   idleFlow?: string;
+  /** Carries out a lead's item (lead_summary, attendance_nudge): see src/channels/leads. */
+  leadItem?: (tx: Db, item: ScheduledItem, effects: Effects) => Promise<string | undefined>;
 }
 
 export interface RuleContext {
@@ -297,16 +299,24 @@ export function createRunner(deps: RunnerDeps) {
         return p ? reminder(tx, p, item, effects) : 'no_participant';
       case 'send_retry':
         return p ? redeliver(tx, p, item, effects, deps.now()) : 'no_participant';
+      case 'lead_summary':
+      case 'attendance_nudge':
+        if (deps.leadItem) return deps.leadItem(tx, item, effects);
+        return fireAudit(tx, p, item);
       default:
-        // Lead summaries, attendance nudges and the rest are carried out by their channels.
-        await appendAudit(tx, {
-          participantId: p?.id ?? null,
-          kind: `${item.kind}_due`,
-          actor: 'system',
-          detail: { item: item.id },
-        });
-        return undefined;
+        return fireAudit(tx, p, item);
     }
+  }
+
+  /** Items carried out by their channels (and lead items when no lead channel is given). */
+  async function fireAudit(tx: Db, p: Participant | null, item: ScheduledItem) {
+    await appendAudit(tx, {
+      participantId: p?.id ?? null,
+      kind: `${item.kind}_due`,
+      actor: 'system',
+      detail: { item: item.id },
+    });
+    return undefined;
   }
 
   return { handleInbound, handleItem, startFlow, converse };

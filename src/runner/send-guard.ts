@@ -19,6 +19,17 @@ export const ESSENTIAL_KINDS: ReadonlySet<string> = new Set([
   'crisis',
 ]);
 
+/**
+ * Texts to an activity lead (no participant: src/channels/leads): staff messages about
+ * their session, not a participant's, so participant consent does not apply to them.
+ */
+export const LEAD_KINDS: ReadonlySet<string> = new Set([
+  'lead_summary',
+  'lead_nudge',
+  'lead_hint',
+  'lead_ack',
+]);
+
 /** Why a message must not go out now, or null if it may. Reasons are skip_reason codes. */
 export type SendBlock =
   | 'opted_out'
@@ -30,6 +41,7 @@ export type SendBlock =
 
 interface Row {
   kind: string;
+  staff: boolean;
   template_key: string | null;
   address: string | null;
   opted_out: boolean | null;
@@ -50,7 +62,7 @@ export type SendGuard = (messageId: string) => Promise<SendBlock | null>;
 export function createSendGuard(db: Db, classes: TemplateClasses): SendGuard {
   return async (messageId) => {
     const { rows } = await db.query<Row>(
-      `SELECT m.kind, m.template_key, m.address, p.opted_out, p.consent, p.tags,
+      `SELECT m.kind, m.participant_id IS NULL AS staff, m.template_key, m.address, p.opted_out, p.consent, p.tags,
          EXISTS (SELECT 1 FROM suppressions s WHERE s.phone = m.address) AS suppressed,
          coalesce((SELECT (c.detail->>'marketing')::boolean FROM consent_events c
            WHERE c.participant_id = p.id AND c.kind IN ('consent_given', 'consent_withdrawn')
@@ -63,6 +75,7 @@ export function createSendGuard(db: Db, classes: TemplateClasses): SendGuard {
     if (r.kind === 'opt_out_confirmation') return null;
     if (r.opted_out) return 'opted_out';
     if (r.suppressed) return 'suppressed';
+    if (r.staff && LEAD_KINDS.has(r.kind)) return null;
     const promotional = classOf(classes, r.template_key) === 'promotional';
     if ((promotional || !ESSENTIAL_KINDS.has(r.kind)) && r.consent !== 'given') return 'no_consent';
     if (promotional && !r.marketing) return 'no_marketing_consent';

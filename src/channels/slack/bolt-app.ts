@@ -1,5 +1,11 @@
 import { App, type BlockAction, type ButtonAction, type RespondFn } from '@slack/bolt';
 import type { Logger } from 'pino';
+import {
+  ATTENDANCE_DROPIN,
+  ATTENDANCE_MARK,
+  attendanceClick,
+  dropInClick,
+} from '../leads/index.js';
 import { interactiveClientOptions, slackLogger } from './client.js';
 import type { SlackDeps } from './deps.js';
 import { handoffAction, threadReply } from './handoff-actions.js';
@@ -82,6 +88,21 @@ export function createBoltApp(
         await client.chat.update({ channel, ts: body.message.ts, ...out.card } as never);
     },
   );
+
+  // Activity leads: Attended / Absent per participant and "Add a drop-in" on the nudge.
+  const leadButton = (id: string | RegExp, run: typeof attendanceClick) =>
+    app.action<BlockAction<ButtonAction>>(id, async ({ ack, body, action, client, respond }) => {
+      await ack();
+      const out = await run(deps(), body.user.id, action.value);
+      log.info({ ok: out.ok }, 'attendance button');
+      if (!out.ok) await tell(respond, out.ephemeral);
+      const channel = body.channel?.id;
+      const card = out.ok ? out.card : null;
+      if (card && channel && body.message?.ts)
+        await client.chat.update({ channel, ts: body.message.ts, ...card } as never);
+    });
+  leadButton(ATTENDANCE_MARK, attendanceClick);
+  leadButton(ATTENDANCE_DROPIN, dropInClick);
 
   app.event('app_rate_limited', async ({ event }) => {
     log.error(

@@ -154,7 +154,14 @@ export function createOutbox(deps: OutboxDeps) {
       );
       return done.ts;
     }
-    if (row.op === 'post') return (await post(row, { channel: row.channel })).ts;
+    if (row.op === 'post') {
+      // A user id: the bot's DM with that user (an activity lead's summary and nudge).
+      const channel = /^[UW][A-Z0-9]+$/.test(row.channel)
+        ? ((await deps.client.conversations.open({ users: row.channel })).channel?.id ??
+          row.channel)
+        : row.channel;
+      return (await post(row, { channel })).ts;
+    }
     const t = await thread(row);
     if (!t) return 'wait';
     if (row.op === 'post_reply') return (await post(row, t)).ts;

@@ -16,6 +16,10 @@ export interface InboundDeps extends VerifyDeps {
   readonly enqueueTimeoutMs?: number;
   /** Longest wait for the database before answering 503. Default 1.5 s (Twilio gives 15 s). */
   readonly dbTimeoutMs?: number;
+  /** An activity lead's number: its texts are attendance replies, never a participant's. */
+  readonly isLead?: (phone: string) => Promise<boolean>;
+  /** Handles a lead's stored text (src/channels/leads). */
+  readonly leadReply?: (from: string, body: string) => Promise<void>;
 }
 
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -25,7 +29,11 @@ const E164 = /^\+[1-9]\d{6,14}$/;
  * an alphanumeric name) cannot be a participant: its message is kept without one, and
  * nothing acts on it.
  */
-async function store(db: Db, sms: InboundSms): Promise<{ inserted: boolean; messageId: string }> {
+async function store(
+  db: Db,
+  sms: InboundSms,
+  lead: boolean,
+): Promise<{ inserted: boolean; messageId: string }> {
   const message = {
     sid: sms.messageSid,
     from: sms.from,
@@ -33,7 +41,7 @@ async function store(db: Db, sms: InboundSms): Promise<{ inserted: boolean; mess
     numMedia: sms.numMedia,
     segments: sms.numSegments,
   };
-  if (E164.test(sms.from)) return acceptInbound(db, message);
+  if (E164.test(sms.from) && !lead) return acceptInbound(db, message);
   const { inserted, id } = await insertInbound(db, {
     channel: 'sms',
     providerSid: sms.messageSid,
@@ -52,8 +60,15 @@ export async function ingest(
   log: Logger,
 ): Promise<'stored' | 'duplicate' | 'db_unavailable'> {
   let accepted: { inserted: boolean; messageId: string };
+  let lead = false;
   try {
-    accepted = await withTimeout(store(deps.db, sms), deps.dbTimeoutMs ?? WEBHOOK_DB_WAIT_MS);
+    accepted = await withTimeout(
+      (async () => {
+        lead = E164.test(sms.from) && deps.isLead !== undefined && (await deps.isLead(sms.from));
+        return store(deps.db, sms, lead);
+      })(),
+      deps.dbTimeoutMs ?? WEBHOOK_DB_WAIT_MS,
+    );
   } catch (err) {
     log.error({ reason: (err as Error).message }, 'inbound sms not stored: database unavailable');
     return 'db_unavailable';
@@ -63,7 +78,14 @@ export async function ingest(
     { messageId, from: maskPhone(sms.from), duplicate: !inserted, media: sms.numMedia },
     'sms inbound',
   );
-  if (!inserted || !E164.test(sms.from)) return inserted ? 'stored' : 'duplicate';
+  if (inserted && lead && deps.leadReply) {
+    // Stored without a participant (no intake); handled here, once per MessageSid.
+    await deps
+      .leadReply(sms.from, sms.body)
+      .catch((err: Error) => log.error({ messageId, reason: err.message }, 'lead reply failed'));
+    return 'stored';
+  }
+  if (!inserted || !E164.test(sms.from) || lead) return inserted ? 'stored' : 'duplicate';
   try {
     await withTimeout(deps.enqueueInbound(messageId), deps.enqueueTimeoutMs ?? 1_000);
   } catch (err) {

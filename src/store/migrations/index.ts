@@ -4,6 +4,7 @@ import { runner0003 } from './0003-runner.js';
 import { slack0005 } from './0005-slack.js';
 import { perf0006 } from './0006-perf.js';
 import { sendLease0007 } from './0007-send-lease.js';
+import { leads0009 } from './0009-leads.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -16,4 +17,5 @@ export const MIGRATIONS: readonly Migration[] = [
   slack0005,
   perf0006,
   sendLease0007,
+  leads0009,
 ];
