@@ -29,6 +29,7 @@ import {
 import { type Applying, applyEvents } from './apply-events.js';
 import { bookingContext, participantContext } from './context.js';
 import { type EffectSink, type Effects, noEffects } from './effects.js';
+import { fireJourney, journeyFlowOf } from './journey-fire.js';
 import { lockItemParticipant, lockParticipant } from './lock.js';
 import { redeliver } from './redelivery.js';
 import { reminderBlocked } from './reminder-pause.js';
@@ -297,16 +298,29 @@ export function createRunner(deps: RunnerDeps) {
         return p ? reminder(tx, p, item, effects) : 'no_participant';
       case 'send_retry':
         return p ? redeliver(tx, p, item, effects, deps.now()) : 'no_participant';
+      case 'followup':
+      case 'checkin': {
+        const flowId = journeyFlowOf(item);
+        if (flowId) {
+          if (!p) return 'no_participant';
+          return fireJourney(tx, p, item, flowId, effects, startFlow, deps.now());
+        }
+        return auditDue(tx, p, item);
+      }
       default:
-        // Lead summaries, attendance nudges and the rest are carried out by their channels.
-        await appendAudit(tx, {
-          participantId: p?.id ?? null,
-          kind: `${item.kind}_due`,
-          actor: 'system',
-          detail: { item: item.id },
-        });
-        return undefined;
+        return auditDue(tx, p, item);
     }
+  }
+
+  async function auditDue(tx: Db, p: Participant | null, item: ScheduledItem): Promise<undefined> {
+    // Lead summaries, attendance nudges and the rest are carried out by their channels.
+    await appendAudit(tx, {
+      participantId: p?.id ?? null,
+      kind: `${item.kind}_due`,
+      actor: 'system',
+      detail: { item: item.id },
+    });
+    return undefined;
   }
 
   return { handleInbound, handleItem, startFlow, converse };
