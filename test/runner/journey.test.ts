@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bookParticipant, cancelBooking } from '../../src/domain/booking/bookings.js';
 import { ChangeLog } from '../../src/domain/booking/changes.js';
 import { checkinWeeksSchema, planJourney } from '../../src/domain/booking/journey.js';
+import { acceptInbound } from '../../src/runner/accept-inbound.js';
 import type { Db } from '../../src/store/db.js';
 import { createParticipant, setConsent, setOptOut } from '../../src/store/repos/participants.js';
 import { drivers, uniquePhone, useTestDb } from '../store/drivers.js';
@@ -182,6 +183,34 @@ describe('journey timers: first-session preparation, course ending, ONS4 check-i
     expect(prep.map((r) => r.booking_id)).toEqual([outcomes[1]!.booking.id]);
     // Firing the cancelled one's old job does nothing.
     expect(await p.runner.handleItem(before.id, before.version)).toBe('stale');
+  });
+
+  it('a self-referral with consent plans the 6- and 12-week check-ins from the referral', async () => {
+    const phone = uniquePhone();
+    const say = async (body: string, n: number) => {
+      const r = await acceptInbound(getDb(), {
+        sid: `SM${phone.replace(/\D/g, '')}${n}`.padEnd(34, '0'),
+        from: phone,
+        body,
+        numMedia: 0,
+        segments: 1,
+      });
+      await p.runner.handleInbound(r.messageId);
+    };
+    await say('hello', 1);
+    await waitFor(() => p.gateway.to(phone).length >= 1);
+    await say('yes', 2);
+    await waitFor(() => p.gateway.to(phone).length >= 2);
+    const { rows } = await getDb().query<{ slot: string; weeks: number }>(
+      `SELECT split_part(i.item_key, 'slot=', 2) AS slot, (i.payload->>'weeks')::int AS weeks
+       FROM scheduled_items i JOIN participants p ON p.id = i.participant_id
+       WHERE p.phone = $1 AND i.kind = 'checkin' AND i.state = 'pending' ORDER BY weeks`,
+      [phone],
+    );
+    expect(rows).toEqual([
+      { slot: 'week_6', weeks: 6 },
+      { slot: 'week_12', weeks: 12 },
+    ]);
   });
 
   it('CHECKIN_WEEKS reads "6,12" and rejects anything else clearly', () => {
