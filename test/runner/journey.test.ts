@@ -87,10 +87,11 @@ describe('journey timers: first-session preparation, course ending, ONS4 check-i
       [c.sessions],
     );
     const day = 86_400_000;
-    // Two days before the first session (10:00 London), and the day after the last.
+    // Two days before the first session (10:00 London), and two days before the last.
     expect(starts[0]!.starts_at.getTime() - prep.due_at.getTime()).toBeGreaterThan(day);
     expect(starts[0]!.starts_at.getTime() - prep.due_at.getTime()).toBeLessThan(3 * day);
-    expect(ending.due_at.getTime()).toBeGreaterThan(starts[1]!.starts_at.getTime());
+    expect(starts[1]!.starts_at.getTime() - ending.due_at.getTime()).toBeGreaterThan(day);
+    expect(starts[1]!.starts_at.getTime() - ending.due_at.getTime()).toBeLessThan(3 * day);
     expect((week12.due_at.getTime() - week6.due_at.getTime()) / day).toBeCloseTo(42, 0);
     for (const r of first) {
       const hour = Number(

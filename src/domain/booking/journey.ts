@@ -4,10 +4,11 @@
  * - first_session_prep: two days before the participant's first booked session of an
  *   activity, at the day-before reminder hour in their zone, moved out of their quiet hours.
  *   Row kind 'followup', slot 'first_session_prep', booking id set.
- * - course_ending: the day after the participant's last booked session of an activity when
+ * - course_ending: two days before the participant's last booked session of an activity when
  *   that session is the activity's last scheduled one (the course ends there), at the same
- *   hour. After, not before: next steps are offered once they have been, and never on top of
- *   the day-before reminder. Row kind 'followup', slot 'course_ending', booking id set.
+ *   hour. Before, not after: the message says the course "finishes soon", and two days ahead
+ *   keeps it off the day-before reminder. Not for a single booked session (that one gets the
+ *   preparation message instead). Row kind 'followup', slot 'course_ending', booking id set.
  * - checkin_ons4: N weeks after the referral (default 6 and 12), only with consent. Row kind
  *   'checkin', slot 'week_N'.
  *
@@ -149,8 +150,8 @@ export async function planJourney(
         });
       }
     }
-    if (b.isLastBooked && b.isLastOfActivity) {
-      const due = dueAt(p, day.plus({ days: 1 }), at);
+    if (b.isLastBooked && b.isLastOfActivity && !b.isFirst) {
+      const due = dueAt(p, day.minus({ days: opts.prepDaysBefore ?? 2 }), at);
       await keep({ ...common, slot: 'course_ending', dueAt: due, payload: flow('course_ending') });
     }
   }
