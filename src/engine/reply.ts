@@ -47,17 +47,30 @@ function isExactly(normalized: string, list: readonly string[] | undefined): boo
 }
 
 /**
+ * A Latin word with a digit inside it is Arabizi (Arabic in Latin letters, digits for sounds:
+ * "sab3a" seven, "tis3a" nine, "la2" no, "3ashara" ten), not a number: read as a word, never as
+ * its digit. Digits before an ordinal or clock suffix ("1st", "10am") stay numbers.
+ */
+const ARABIZI_WORD =
+  /\p{Script=Latin}+\d[\p{Script=Latin}\d]*|\d+(?!(?:st|nd|rd|th|am|pm)(?!\p{Script=Latin}))\p{Script=Latin}[\p{Script=Latin}\d]*/giu;
+
+/**
  * The distinct numbers in a reply, from digits ("7", "7/10") anywhere, or the locale's number
  * words in a short reply only ("seven" yes; "no one to talk to" is not option 1).
  */
 export function numbersIn(text: string, locales: readonly Locale[], maxWordTokens = 3): number[] {
+  const words: string[] = [];
   const digits = asciiDigits(text)
+    .replace(ARABIZI_WORD, (word) => {
+      words.push(word);
+      return ' ';
+    })
     .replace(/(\d+)\s*\/\s*\d+/g, '$1')
     .replace(/(\d+)\s+out\s+of\s+\d+/gi, '$1');
   if (/\d[.,]\d/.test(digits)) return [Number.NaN];
   const found = new Set<number>();
   for (const m of digits.matchAll(/\d+/g)) found.add(Number(m[0]));
-  const replyTokens = tokens(normalize(digits.replace(/\d+/g, ' ')));
+  const replyTokens = tokens(normalize(`${digits.replace(/\d+/g, ' ')} ${words.join(' ')}`));
   if (replyTokens.length > maxWordTokens) return [...found];
   for (const locale of locales) {
     for (const [value, words] of Object.entries(locale.numbers)) {

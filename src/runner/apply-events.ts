@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { planJourney } from '../domain/booking/journey.js';
 import type { EngineEvent, EventType } from '../engine/index.js';
 import type { Db } from '../store/db.js';
 import { insertAnswer } from '../store/repos/answers.js';
@@ -197,6 +198,8 @@ async function referralRequested(
     actor: 'participant',
     detail: { route: e.route, flow: a.flowId },
   });
+  // The ONS4 check-ins count from the referral (planned only with consent).
+  a.effects.items.push(...(await planJourney(a.tx, a.participant.id, { now: new Date() })));
 }
 
 async function flowEnded(a: Applying): Promise<void> {

@@ -29,6 +29,7 @@ import {
 import { type Applying, applyEvents } from './apply-events.js';
 import { bookingContext, participantContext } from './context.js';
 import { type EffectSink, type Effects, noEffects } from './effects.js';
+import { fireJourney, journeyFlowOf } from './journey-fire.js';
 import { lockItemParticipant, lockParticipant } from './lock.js';
 import { redeliver } from './redelivery.js';
 import { reminderBlocked } from './reminder-pause.js';
@@ -303,6 +304,15 @@ export function createRunner(deps: RunnerDeps) {
       case 'attendance_nudge':
         if (deps.leadItem) return deps.leadItem(tx, item, effects);
         return fireAudit(tx, p, item);
+      case 'followup':
+      case 'checkin': {
+        const flowId = journeyFlowOf(item);
+        if (flowId) {
+          if (!p) return 'no_participant';
+          return fireJourney(tx, p, item, flowId, effects, startFlow, deps.now());
+        }
+        return fireAudit(tx, p, item);
+      }
       default:
         return fireAudit(tx, p, item);
     }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadCheckedCatalog } from '../../src/catalog/load.js';
 import { costTableMarkdown, flowCosts, flowKeys } from '../../src/engine/validate/cost-table.js';
@@ -18,6 +19,11 @@ describe('cost table (README: segments per flow per language)', async () => {
       expect(c.max, `${c.flow} in ${c.lang}`).toBeLessThanOrEqual(budget);
       expect(c.total).toBeGreaterThan(0);
     }
+  });
+
+  it('the README carries the current table (regenerate with src/cli/cost-table.ts)', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    expect(readme).toContain(costTableMarkdown(catalog.flows, catalog.locales));
   });
 
   it('counts texts and hints once each', () => {

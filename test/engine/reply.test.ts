@@ -117,6 +117,33 @@ describe('matchNumber', () => {
   });
 });
 
+describe('Arabizi (Arabic in Latin letters, digits for sounds)', () => {
+  const ar = locale(
+    'ar',
+    {},
+    {
+      keywords: { yes: ['naam'], no: ['la2'], help: ['a7taj musa3ada'] },
+      numbers: { '7': ['sab3a'], '9': ['tis3a'], '10': ['3ashara'] },
+    },
+  );
+
+  it('a digit inside a word is a letter, not a number', () => {
+    expect(matchNumber('sab3a', [ar])).toEqual({ kind: 'match', value: 7 });
+    expect(matchNumber('tis3a', [ar])).toEqual({ kind: 'match', value: 9 });
+    expect(matchNumber('3ashara', [ar])).toEqual({ kind: 'match', value: 10 });
+    expect(matchNumber('b2dar', [ar]).kind).toBe('none');
+    const help = [{ value: 'a' }, { value: 'b' }, { value: 'help', keywords: 'help' }];
+    expect(matchChoice('a7taj musa3ada', help, [ar])).toEqual({ kind: 'match', value: 'help' });
+    expect(matchYesNo('la2', [ar])).toEqual({ kind: 'match', value: 'no' });
+  });
+
+  it('ordinals and clock times keep their digits', () => {
+    expect(matchNumber('1st', [en])).toEqual({ kind: 'match', value: 1 });
+    expect(matchNumber('10am', [en])).toEqual({ kind: 'match', value: 10 });
+    expect(matchNumber('7/10', [ar])).toEqual({ kind: 'match', value: 7 });
+  });
+});
+
 describe('isSkip', () => {
   it('matches the whole reply only', () => {
     expect(isSkip('Skip', [en])).toBe(true);
