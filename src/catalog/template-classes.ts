@@ -54,5 +54,7 @@ export function untaggedKeys(
  */
 export function classOf(classes: TemplateClasses, key: string | null): TemplateClass {
   if (key === null) return 'service';
-  return classes[key] ?? 'promotional';
+  // One SMS can join several messages (stored as "a,b"): promotional if any part is.
+  const parts = key.split(',');
+  return parts.every((k) => classes[k] === 'service') ? 'service' : 'promotional';
 }

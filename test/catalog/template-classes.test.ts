@@ -25,6 +25,9 @@ describe('template classes: service or promotional (checklist 33)', () => {
     expect(classOf(classes, 'b.new')).toBe('promotional');
     expect(classOf(classes, 'a.tagged')).toBe('service');
     expect(classOf(classes, null)).toBe('service');
+    // A joined SMS ("a,b") is service only if every part is.
+    expect(classOf(classes, 'a.tagged,a.tagged')).toBe('service');
+    expect(classOf(classes, 'a.tagged,b.new')).toBe('promotional');
   });
 
   it('templates.yaml is not taken for a language by the catalog loader', async () => {

@@ -177,7 +177,9 @@ export async function checkInvariants(
     const expected = t.stops ? INTAKE_REPLIES.slice(0, 2) : INTAKE_REPLIES;
     const inOrder = bodies.every((b, i) => expected[i]?.test(b) ?? false);
     if (!inOrder || (!t.stops && bodies.length !== expected.length))
-      violations.push(`texter ${mask(t.phone)} got ${bodies.length} replies out of script`);
+      violations.push(
+        `texter ${mask(t.phone)} got ${bodies.length} replies out of script (first off: #${bodies.findIndex((b, i) => !(expected[i]?.test(b) ?? false))})`,
+      );
   }
   const dbOrder = new Map<string, string[]>();
   for (const r of out.rows)
