@@ -49,7 +49,7 @@ describe('the overdue-timers watchdog', () => {
     const worker = await c.spawnWorker();
     spawned.push(worker);
     const { rows } = await c.db.query<{ id: string }>(
-      `WITH a AS (INSERT INTO activities (name) VALUES ('Knit and Natter') RETURNING id)
+      `WITH a AS (INSERT INTO activities (name, lead_phone) VALUES ('Knit and Natter', '+447700900555') RETURNING id)
        INSERT INTO sessions (activity_id, starts_at, ends_at) SELECT id, now() + interval '1 day', now() + interval '1 day 1 hour' FROM a RETURNING id`,
     );
     expect(await overdue()).toBe(0);

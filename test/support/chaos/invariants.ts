@@ -217,7 +217,7 @@ export async function checkInvariants(
       .map(([k, v]) => `${k}×${v}`)
       .join(' '),
     'Twilio requests answered with a fault': faultHits,
-    'Slack faults': 'none (the service posts nothing to Slack on this branch)',
+    'Slack faults': 'none injected (not part of the suite yet)',
     'invariant violations': violations.length,
   };
   return { counts, violations };
