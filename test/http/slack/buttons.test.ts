@@ -12,13 +12,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function openThread() {
-  const phone = h.phone();
-  await h.sms(phone, 'talk to a human please');
-  const p = await h.participant(phone);
-  const parent = await h.parent(p.ref);
-  return { phone, p, parent };
-}
+const openThread = () => h.openThread('talk to a human please');
 
 const updatesOf = (ts: string) =>
   h.slack.calls('chat.update').filter((c) => c.params.ts === ts && c.ok);

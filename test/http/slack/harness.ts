@@ -44,6 +44,12 @@ export interface Harness {
   /** The parent message of the hand-off thread for a participant ref (waits for it). */
   parent(ref: string): Promise<FakeSlackMessage>;
   replies(parent: FakeSlackMessage): FakeSlackMessage[];
+  /** A new participant who texts `ask` (asking for a person) and their hand-off thread. */
+  openThread(ask: string): Promise<{
+    phone: string;
+    p: { id: string; ref: string };
+    parent: FakeSlackMessage;
+  }>;
   participant(phone: string): Promise<{ id: string; ref: string }>;
   handoff(
     participantId: string,
@@ -115,6 +121,12 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       return find()!;
     },
     replies: (parent) => slack.thread(HANDOFFS, parent.ts).slice(1),
+    openThread: async (ask) => {
+      const phone = h.phone();
+      await h.sms(phone, ask);
+      const p = await h.participant(phone);
+      return { phone, p, parent: await h.parent(p.ref) };
+    },
     participant: async (phone) => {
       await waitFor(
         async () =>

@@ -12,14 +12,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-/** A participant with an open hand-off thread. */
-async function openThread() {
-  const phone = h.phone();
-  await h.sms(phone, 'can I talk to a person');
-  const p = await h.participant(phone);
-  const parent = await h.parent(p.ref);
-  return { phone, p, parent };
-}
+const openThread = () => h.openThread('can I talk to a person');
 
 const replyEvent = (ts: string, threadTs: string, text: string) => ({
   type: 'message',
