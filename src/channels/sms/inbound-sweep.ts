@@ -15,6 +15,7 @@ import { createTwilioClient } from './twilio-client.js';
 export const SWEEP_OVERLAP_MS = 10 * 60_000;
 /** With no watermark yet (a first run), how far back to look: old history is not replayed. */
 export const FIRST_SWEEP_LOOKBACK_MS = 60 * 60_000;
+/** Messages per page asked of Twilio (its maximum is 1000). */
 const PAGE_SIZE = 200;
 
 /** An inbound Message as listed by the REST API (what the sweep reads of it). */
@@ -37,14 +38,17 @@ export interface InboundLister {
 }
 
 /** The real SDK's `messages.list`, paging through `next_page_uri` until the end. */
-export function twilioInboundLister(config: TwilioConfig): InboundLister {
+export function twilioInboundLister(
+  config: TwilioConfig,
+  options: { pageSize?: number } = {},
+): InboundLister {
   const client = createTwilioClient(config, TWILIO_HTTP_TIMEOUT_MS);
   return {
     async list(since) {
       const all = await client.api.messages.list({
         ...(config.from ? { to: config.from } : {}),
         dateSentAfter: since,
-        pageSize: PAGE_SIZE,
+        pageSize: options.pageSize ?? PAGE_SIZE,
       });
       return all
         .filter(
@@ -105,9 +109,11 @@ export async function sweepInbound(deps: InboundSweepDeps): Promise<SweepResult>
   const since = mark
     ? new Date(mark.getTime() - SWEEP_OVERLAP_MS)
     : new Date(now.getTime() - FIRST_SWEEP_LOOKBACK_MS);
-  const listed = (await deps.lister.list(since)).sort(
-    (a, b) => a.dateSent.getTime() - b.dateSent.getTime(),
-  );
+  // Twilio lists newest first, dates to the second: reversed, then a stable sort by date,
+  // keeps two texts sent in the same second in the order they came.
+  const listed = (await deps.lister.list(since))
+    .reverse()
+    .sort((a, b) => a.dateSent.getTime() - b.dateSent.getTime());
   const known = await deps.db.query<{ provider_sid: string }>(
     'SELECT provider_sid FROM messages WHERE provider_sid = ANY($1::text[])',
     [listed.map((m) => m.sid)],
