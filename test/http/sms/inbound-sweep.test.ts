@@ -17,7 +17,8 @@ describe('the inbound sweep after a webhook outage', () => {
   let s: RunningService;
   let down = '';
   beforeAll(async () => {
-    s = await startService();
+    // No scheduled sweep in this process: the test runs it (a scheduler's first run is at once).
+    s = await startService({ SMS_INBOUND_SWEEP_SECONDS: '0' });
     down = `http://127.0.0.1:${await freePort()}/sms/inbound`;
   }, 60_000);
   afterAll(async () => s?.stop());
@@ -82,11 +83,20 @@ describe('the inbound sweep after a webhook outage', () => {
 
   it('22: two workers sweeping at the same time, twice each, and the repeatable job: still once', async () => {
     // A second process's worth of service on the same database, queues and local Twilio.
+    // This one schedules the repeatable sweep, as every `serve` and `worker` does.
     const second: Service = await buildService(
-      { ...s.service.config, sandboxTwilioUrl: fake().url },
+      { ...s.service.config, sandboxTwilioUrl: fake().url, inboundSweepSeconds: 300 },
       createLogger({ level: 'silent' }),
     );
     try {
+      const scheduler = await s.service.queues.maintenance.getJobScheduler(INBOUND_SWEEP_JOB);
+      expect(Number(scheduler?.every)).toBe(300_000);
+      // Its first run comes at once: let it finish before the outage (the next is in 5 min).
+      const sweepsDone = async () =>
+        (await s.service.queues.maintenance.getCompleted()).filter(
+          (j) => j.name === INBOUND_SWEEP_JOB,
+        ).length;
+      await waitFor(async () => (await sweepsDone()) >= 1);
       const phones = ['+447700900404', '+447700900405', '+447700900406'];
       const lost: string[] = [];
       for (const phone of phones) lost.push(await missed(phone, 'hello'));
@@ -99,8 +109,6 @@ describe('the inbound sweep after a webhook outage', () => {
       expect(runs.reduce((n, r) => n + r.ingested, 0)).toBe(3);
       expect(await storedOnce(lost)).toBe(true);
       // The same job on the maintenance queue, from both services' workers at once.
-      const scheduler = await s.service.queues.maintenance.getJobScheduler(INBOUND_SWEEP_JOB);
-      expect(Number(scheduler?.every)).toBe(s.service.config.inboundSweepSeconds * 1000);
       const more = [await missed(phones[0]!, 'yes'), await missed(phones[1]!, 'yes')];
       const jobs = await Promise.all(
         [1, 2, 3, 4].map((i) =>
