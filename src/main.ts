@@ -1,14 +1,21 @@
 import { Redis } from 'ioredis';
 import { formatProblem, loadCheckedCatalog } from './catalog/load.js';
 import { loadTemplateClasses } from './catalog/template-classes.js';
-import { fireLeadItem } from './channels/leads/index.js';
+import { fireLeadItem, isLeadPhone, leadSmsReply } from './channels/leads/index.js';
 import { createSlackChannel, type SlackChannel } from './channels/slack/index.js';
 import { seedLinkWorkers } from './channels/slack/sandbox-seed.js';
 import { twilioGateway } from './channels/sms/gateway.js';
+import {
+  type SweepResult,
+  sweepInbound,
+  twilioInboundLister,
+} from './channels/sms/inbound-sweep.js';
 import { createSmsSender } from './channels/sms/index.js';
 import type { Config, TwilioConfig } from './config/schema.js';
+import { ingest } from './http/sms/inbound.js';
 import type { Logger } from './log.js';
 import { checkRedisSettings } from './redis.js';
+import { unwatchLockWaits, watchLockWaits } from './runner/lock.js';
 import type { SmsGateway } from './runner/outbound.js';
 import { defaultRules } from './runner/rules/index.js';
 import { createRunner, type Runner } from './runner/runner.js';
@@ -21,6 +28,7 @@ import {
 } from './sandbox/slack/index.js';
 import { startTwilioFake, type TwilioFake } from './sandbox/twilio/index.js';
 import { checkClockSkew } from './scheduler/clock-skew.js';
+import { createLockAlert } from './scheduler/lock-alert.js';
 import { createPacer } from './scheduler/pacing.js';
 import { closeQueues, createQueues, type Queues } from './scheduler/queues.js';
 import { reconcile } from './scheduler/reconciler.js';
@@ -62,6 +70,8 @@ export interface Service {
   slackSigningSecret: string;
   /** The in-process local Slack, in sandbox mode when none is given by SLACK_API_URL. */
   slackFake: SlackFake | null;
+  /** One run of the inbound reconciliation job (checklist 22); the workers run it on a timer. */
+  sweepInbound(): Promise<SweepResult>;
   close(): Promise<void>;
 }
 
@@ -143,6 +153,15 @@ export async function buildService(
     throw err;
   }
   const queues = createQueues(redis, config.queuePrefix);
+  // Long participant-lock waits: a warn log with the reference and /metrics (checklist 19).
+  const lockWatch = createLockAlert({
+    db,
+    redis,
+    prefix: config.queuePrefix,
+    thresholdMs: config.lockWaitAlertMs,
+    logger,
+  });
+  watchLockWaits(lockWatch);
   const { twilio, fake } = await twilioFor(config);
   const sender = createSmsSender(twilio, { logger });
   const provider = twilioGateway(sender, {
@@ -200,6 +219,31 @@ export async function buildService(
   });
   slack.attachRunner(runner);
   if (config.workers) slack.start();
+  // What the webhook missed, listed at Twilio and ingested through the webhook's own path.
+  const lister = twilioInboundLister(twilio);
+  const sweepLog = logger.child({ component: 'inbound_sweep' });
+  const sweep = () =>
+    sweepInbound({
+      db,
+      lister,
+      sweepKey: twilio.from ?? twilio.messagingServiceSid ?? 'default',
+      ingest: (sms) =>
+        ingest(
+          {
+            db,
+            enqueueInbound: async (messageId) => {
+              await queues.inbound.add('inbound', { messageId }, { jobId: `in-${messageId}` });
+            },
+            isLead: (phone) => isLeadPhone(db, phone),
+            leadReply: (from, body) => leadSmsReply(slack.deps, from, body, logger),
+            // Not a webhook: no Twilio deadline to answer within.
+            dbTimeoutMs: 10_000,
+          },
+          sms,
+          sweepLog,
+        ),
+      logger: sweepLog,
+    });
   const workers = config.workers
     ? await startWorkers({
         db,
@@ -214,6 +258,7 @@ export async function buildService(
         concurrency: {
           outbound: config.smsRate > 0 ? Math.max(2, Math.ceil(config.smsRate / 5)) : 16,
         },
+        inboundSweep: { run: sweep, everyMs: config.inboundSweepSeconds * 1000 },
       })
     : null;
   if (workers)
@@ -232,13 +277,16 @@ export async function buildService(
     slack,
     slackSigningSecret: slackSetup.secret,
     slackFake: slackSetup.fake,
+    sweepInbound: sweep,
     close: async () => {
       await slack.stop();
       // Workers first: they finish their active jobs before the connections go.
       await workers?.close();
       await closeQueues(queues);
+      unwatchLockWaits(lockWatch);
       redis.disconnect();
       sender.close();
+      lister.close();
       await fake?.stop();
       await slackSetup.fake?.stop();
       await db.close();

@@ -101,6 +101,8 @@ function toConfig(env: Env): Config {
     queuePrefix: env.QUEUE_PREFIX,
     workers: env.WORKERS === 'on',
     smsRate: env.SMS_RATE,
+    lockWaitAlertMs: env.LOCK_WAIT_ALERT_MS,
+    inboundSweepSeconds: env.SMS_INBOUND_SWEEP_SECONDS,
     slackApp: {
       handoffChannel:
         env.SLACK_HANDOFF_CHANNEL ?? (env.SLACK_BOT_TOKEN ? '#linkline-handoffs' : 'C0HANDOFFS'),

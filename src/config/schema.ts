@@ -177,6 +177,23 @@ export const envSchema = z.object({
     .describe(
       'Messages per second the sender may send, spread evenly (a UK long code takes about 10); 0 turns pacing off.',
     ),
+  LOCK_WAIT_ALERT_MS: z.coerce
+    .number({ error: 'must be a number of milliseconds' })
+    .int('must be a whole number of milliseconds')
+    .min(100, 'must be at least 100')
+    .max(15_000, 'must be at most 15000 (the lock timeout)')
+    .default(5_000)
+    .describe(
+      "A wait this long for a participant's lock logs a warning (with the participant's reference) and counts in /metrics.",
+    ),
+  SMS_INBOUND_SWEEP_SECONDS: z.coerce
+    .number({ error: 'must be a number of seconds' })
+    .int('must be a whole number of seconds')
+    .min(0, 'must be 0 (off) or more')
+    .default(300)
+    .describe(
+      'How often inbound SMS are listed at Twilio and any the webhook missed ingested; 0 turns it off.',
+    ),
   WORKERS: z
     .enum(['on', 'off'])
     .default('on')
@@ -238,6 +255,10 @@ type Common = {
   readonly workers: boolean;
   /** Messages per second per sender; 0 = unpaced. */
   readonly smsRate: number;
+  /** A participant-lock wait this long raises the alert (checklist 19). */
+  readonly lockWaitAlertMs: number;
+  /** Interval of the inbound reconciliation job, in seconds; 0 = off (checklist 22). */
+  readonly inboundSweepSeconds: number;
   readonly slackApp: SlackAppConfig;
 };
 

@@ -1,3 +1,4 @@
+import type { LockWaitFigures } from '../scheduler/lock-alert.js';
 import type { App } from './server.js';
 
 export interface MetricsDeps {
@@ -5,12 +6,23 @@ export interface MetricsDeps {
   overdueTimers: () => Promise<number>;
   /** Jobs waiting or delayed per queue. */
   queueDepths: () => Promise<Record<string, number>>;
+  /** Participant-lock waits over LOCK_WAIT_ALERT_MS (checklist 19). */
+  lockWaits?: () => Promise<LockWaitFigures>;
+  /** Sends the carrier dropped with 30036 (validity period expired), by message kind (42). */
+  expiredSends?: () => Promise<Record<string, number>>;
 }
+
+const label = (value: string) => value.replace(/[\\"\n]/g, '');
 
 /** `GET /metrics` in Prometheus text format: what an alert on stuck timers watches. */
 export function registerMetrics(app: App, deps: MetricsDeps): void {
   app.get('/metrics', async (_request, reply) => {
-    const [overdue, depths] = await Promise.all([deps.overdueTimers(), deps.queueDepths()]);
+    const [overdue, depths, locks, expired] = await Promise.all([
+      deps.overdueTimers(),
+      deps.queueDepths(),
+      deps.lockWaits?.(),
+      deps.expiredSends?.(),
+    ]);
     const lines = [
       '# HELP linkline_overdue_timers Timers more than 2 minutes past due and not fired.',
       '# TYPE linkline_overdue_timers gauge',
@@ -19,6 +31,26 @@ export function registerMetrics(app: App, deps: MetricsDeps): void {
       '# TYPE linkline_queue_jobs gauge',
       ...Object.entries(depths).map(([q, n]) => `linkline_queue_jobs{queue="${q}"} ${n}`),
     ];
+    if (locks)
+      lines.push(
+        '# HELP linkline_lock_wait_alerts_total Participant-lock waits that passed the alert threshold.',
+        '# TYPE linkline_lock_wait_alerts_total counter',
+        `linkline_lock_wait_alerts_total ${locks.alerts}`,
+        '# HELP linkline_lock_waits_over_threshold Participant-lock waits over the threshold now.',
+        '# TYPE linkline_lock_waits_over_threshold gauge',
+        `linkline_lock_waits_over_threshold ${locks.waiting}`,
+        '# HELP linkline_lock_wait_longest_seconds The longest of those waits so far.',
+        '# TYPE linkline_lock_wait_longest_seconds gauge',
+        `linkline_lock_wait_longest_seconds ${locks.longestSeconds.toFixed(3)}`,
+      );
+    if (expired)
+      lines.push(
+        '# HELP linkline_sms_expired_total Sends dropped by the carrier with 30036 (validity period expired), by kind.',
+        '# TYPE linkline_sms_expired_total counter',
+        ...Object.entries(expired).map(
+          ([kind, n]) => `linkline_sms_expired_total{kind="${label(kind)}"} ${n}`,
+        ),
+      );
     return reply.type('text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);
   });
 }

@@ -3,6 +3,8 @@ import { jobEffects } from '../domain/booking/changes.js';
 import type { Logger } from '../log.js';
 import type { Service } from '../main.js';
 import { noEffects } from '../runner/effects.js';
+import { expiredSendCounts } from '../runner/expired-sends.js';
+import { lockWaitFigures } from '../scheduler/lock-alert.js';
 import { overdueCount } from '../scheduler/reconciler.js';
 import { createSink } from '../scheduler/sink.js';
 import { registerAdminRoutes } from './admin/index.js';
@@ -43,6 +45,8 @@ export function registerRoutes(app: App, service: Service, logger: Logger): void
       );
       return Object.fromEntries(entries);
     },
+    lockWaits: () => lockWaitFigures(service.redis, service.config.queuePrefix),
+    expiredSends: () => expiredSendCounts(service.db),
   });
   registerAdminRoutes(app, {
     db: service.db,

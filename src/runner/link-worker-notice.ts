@@ -21,6 +21,8 @@ export const NOTICE_REASONS = [
   'send_failed',
   /** A reminder came back undelivered or failed from the carrier (checklist 41). */
   'reminder_not_delivered',
+  /** A reminder expired at the carrier before it was sent (30036, ValidityPeriod) (42). */
+  'reminder_expired',
   /** "Please stop texting me": reminders paused until START or a link worker resumes (26). */
   'reminders_paused',
 ] as const;

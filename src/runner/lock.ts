@@ -1,7 +1,69 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Db } from '../store/db.js';
 
 /** Waiting longer than this for a participant's lock fails the job (it is retried). */
 const LOCK_TIMEOUT = '15s';
+
+/** Whose lock a wait is for: the participant when known, else the timer being fired. */
+export interface LockWaiter {
+  readonly participantId: string | null;
+  readonly itemId: string | null;
+}
+
+/** A wait that passed the alert threshold; told how it ended. */
+export interface LongWait {
+  end(waitedMs: number, acquired: boolean): void;
+}
+
+/**
+ * Watches lock waits (checklist 19): `longWait` is called once a wait has lasted
+ * `thresholdMs` and is still going on, so the alert fires while the participant is stuck,
+ * not only after. See src/scheduler/lock-alert.ts for the metric and log.
+ */
+export interface LockWatch {
+  readonly thresholdMs: number;
+  longWait(who: LockWaiter): LongWait;
+}
+
+let watch: LockWatch | null = null;
+
+/**
+ * Runs the watch outside the waiting transaction's async context: the alert reads the
+ * participant's reference through the root Db, which refuses use inside its own transaction.
+ */
+const outsideTransactions = AsyncLocalStorage.snapshot();
+
+/**
+ * Sets the process's lock-wait watch (buildService does, from LOCK_WAIT_ALERT_MS); null turns
+ * it off. One per process: every runner and webhook in it takes locks through this module.
+ */
+export function watchLockWaits(w: LockWatch | null): void {
+  watch = w;
+}
+
+/** Turns `w` off if it is still the process's watch (a service closing). */
+export function unwatchLockWaits(w: LockWatch): void {
+  if (watch === w) watch = null;
+}
+
+async function timed<T>(who: LockWaiter, take: () => Promise<T>): Promise<T> {
+  const w = watch;
+  if (!w) return take();
+  const started = performance.now();
+  let long: LongWait | null = null;
+  const timer = setTimeout(() => {
+    long = outsideTransactions(() => w.longWait(who));
+  }, w.thresholdMs);
+  let acquired = false;
+  try {
+    const result = await take();
+    acquired = true;
+    return result;
+  } finally {
+    clearTimeout(timer);
+    (long as LongWait | null)?.end(performance.now() - started, acquired);
+  }
+}
 
 /**
  * The participant's lock: a transaction-scoped PostgreSQL advisory lock. Only one
@@ -11,10 +73,12 @@ const LOCK_TIMEOUT = '15s';
  * this transaction only) in the subquery, which PostgreSQL evaluates before the lock.
  */
 export async function lockParticipant(tx: Db, participantId: string): Promise<void> {
-  await tx.query(
-    `SELECT pg_advisory_xact_lock(hashtextextended('participant:' || $1::text, 0))
+  await timed({ participantId, itemId: null }, () =>
+    tx.query(
+      `SELECT pg_advisory_xact_lock(hashtextextended('participant:' || $1::text, 0))
      FROM (SELECT set_config('lock_timeout', $2, true)) AS t`,
-    [participantId, LOCK_TIMEOUT],
+      [participantId, LOCK_TIMEOUT],
+    ),
   );
 }
 
@@ -27,13 +91,15 @@ export async function lockItemParticipant(
   tx: Db,
   itemId: string,
 ): Promise<string | null | undefined> {
-  const { rows } = await tx.query<{ participant_id: string | null }>(
-    `SELECT s.participant_id,
+  const { rows } = await timed({ participantId: null, itemId }, () =>
+    tx.query<{ participant_id: string | null }>(
+      `SELECT s.participant_id,
        CASE WHEN s.participant_id IS NOT NULL
          THEN pg_advisory_xact_lock(hashtextextended('participant:' || s.participant_id::text, 0)) END
      FROM (SELECT participant_id, set_config('lock_timeout', $2, true) AS t
            FROM scheduled_items WHERE id = $1) AS s`,
-    [itemId, LOCK_TIMEOUT],
+      [itemId, LOCK_TIMEOUT],
+    ),
   );
   return rows[0] ? rows[0].participant_id : undefined;
 }

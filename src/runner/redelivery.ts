@@ -7,6 +7,7 @@ import { insertOutbound } from '../store/repos/messages.js';
 import type { Participant } from '../store/repos/participants.js';
 import { type ScheduledItem, upsertScheduledItem } from '../store/repos/scheduled-items.js';
 import type { Effects } from './effects.js';
+import { EXPIRED_CODE } from './expired-sends.js';
 import { noticeLinkWorker } from './link-worker-notice.js';
 import { reminderBlocked } from './reminder-pause.js';
 
@@ -53,7 +54,9 @@ export async function reminderNotDelivered(
   now: Date,
 ): Promise<string> {
   const outcome = await plan(tx, p, msg, failure.code, effects, now);
-  await noticeLinkWorker(tx, p.id, 'reminder_not_delivered', {
+  // 30036: it never left Twilio (validity period expired): said so, not just "not delivered".
+  const reason = failure.code === EXPIRED_CODE ? 'reminder_expired' : 'reminder_not_delivered';
+  await noticeLinkWorker(tx, p.id, reason, {
     messageId: msg.id,
     status: failure.status,
     code: failure.code,

@@ -19,7 +19,16 @@ export interface WorkerDeps {
   logger: Logger;
   now?: () => Date;
   concurrency?: Partial<Record<QueueName, number>>;
+  /**
+   * The inbound reconciliation job (checklist 22), run every `everyMs` on the maintenance
+   * queue as job `inbound-sweep`; absent or 0: its scheduler is removed.
+   */
+  inboundSweep?: { run: () => Promise<unknown>; everyMs: number };
 }
+
+/** The maintenance queue's job names (one repeatable job scheduler each). */
+export const RECONCILE_JOB = 'reconcile';
+export const INBOUND_SWEEP_JOB = 'inbound-sweep';
 
 function parse<T>(
   schema: { safeParse: (v: unknown) => { success: true; data: T } | { success: false } },
@@ -77,8 +86,10 @@ export function processors(deps: WorkerDeps): Record<QueueName, Processor> {
     timers: item,
     reminders: item,
     nudges: item,
-    maintenance: async () =>
-      reconcile(deps.db, deps.redis, deps.queues, deps.prefix, now(), deps.logger),
+    maintenance: async (job) => {
+      if (job.name === INBOUND_SWEEP_JOB) return deps.inboundSweep?.run();
+      return reconcile(deps.db, deps.redis, deps.queues, deps.prefix, now(), deps.logger);
+    },
   };
 }
 
@@ -88,10 +99,11 @@ const DEFAULT_CONCURRENCY: Record<QueueName, number> = {
   timers: 8,
   reminders: 16,
   nudges: 4,
-  maintenance: 1,
+  // The reconciler and the inbound sweep may run side by side.
+  maintenance: 2,
 };
 
-/** Starts one worker per queue, plus the every-minute reconciler. */
+/** Starts one worker per queue, plus the every-minute reconciler and the inbound sweep. */
 export async function startWorkers(deps: WorkerDeps): Promise<{ close: () => Promise<void> }> {
   const procs = processors(deps);
   const workers = (Object.keys(procs) as QueueName[]).map(
@@ -108,10 +120,17 @@ export async function startWorkers(deps: WorkerDeps): Promise<{ close: () => Pro
       deps.logger.warn({ reason: err.message, queue: w.name }, 'worker error'),
     );
   await deps.queues.maintenance.upsertJobScheduler(
-    'reconcile',
+    RECONCILE_JOB,
     { every: 60_000 },
-    { name: 'reconcile' },
+    { name: RECONCILE_JOB },
   );
+  if (deps.inboundSweep && deps.inboundSweep.everyMs > 0)
+    await deps.queues.maintenance.upsertJobScheduler(
+      INBOUND_SWEEP_JOB,
+      { every: deps.inboundSweep.everyMs },
+      { name: INBOUND_SWEEP_JOB },
+    );
+  else await deps.queues.maintenance.removeJobScheduler(INBOUND_SWEEP_JOB);
   return {
     // Waits for active jobs to finish (graceful SIGTERM drain).
     close: async () => {

@@ -40,6 +40,8 @@ describe('loadConfig', () => {
       queuePrefix: 'linkline',
       workers: true,
       smsRate: 10,
+      lockWaitAlertMs: 5_000,
+      inboundSweepSeconds: 300,
       slackApp: {
         handoffChannel: 'C0HANDOFFS',
         referralsChannel: 'C0REFERRAL',
@@ -70,6 +72,15 @@ describe('loadConfig', () => {
     });
     expect(() => loadConfig({ QUEUE_PREFIX: 'Bad:Prefix' })).toThrow(/QUEUE_PREFIX/);
     expect(() => loadConfig({ SMS_RATE: '-1' })).toThrow(/SMS_RATE/);
+  });
+
+  it('reads the lock-wait alert threshold and the inbound sweep interval', () => {
+    const config = loadConfig({ LOCK_WAIT_ALERT_MS: '2500', SMS_INBOUND_SWEEP_SECONDS: '0' });
+    expect(config).toMatchObject({ lockWaitAlertMs: 2500, inboundSweepSeconds: 0 });
+    expect(() => loadConfig({ LOCK_WAIT_ALERT_MS: '20000' })).toThrow(/LOCK_WAIT_ALERT_MS/);
+    expect(() => loadConfig({ SMS_INBOUND_SWEEP_SECONDS: '-5' })).toThrow(
+      /SMS_INBOUND_SWEEP_SECONDS/,
+    );
   });
 
   it('derives PUBLIC_URL from PORT and drops a trailing slash', () => {

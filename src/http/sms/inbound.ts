@@ -8,7 +8,8 @@ import { insertInbound } from '../../store/repos/messages.js';
 import { plain, twiml, WEBHOOK_DB_WAIT_MS } from './form.js';
 import { pathAndQuery, type VerifyDeps, verified } from './verify-request.js';
 
-export interface InboundDeps extends VerifyDeps {
+/** What storing and queueing an inbound SMS needs (the webhook, and the inbound sweep). */
+export interface IngestDeps {
   readonly db: Db;
   /** Queues the runner's job for a stored message (BullMQ `inbound`, job id `in-<id>`). */
   readonly enqueueInbound: (messageId: string) => Promise<void>;
@@ -21,6 +22,8 @@ export interface InboundDeps extends VerifyDeps {
   /** Handles a lead's stored text (src/channels/leads). */
   readonly leadReply?: (from: string, body: string) => Promise<void>;
 }
+
+export interface InboundDeps extends IngestDeps, VerifyDeps {}
 
 const E164 = /^\+[1-9]\d{6,14}$/;
 
@@ -53,9 +56,12 @@ async function store(
   return { inserted, messageId: id };
 }
 
-/** Records a verified, parsed inbound SMS and queues it; the outcome decides the answer. */
+/**
+ * Records a verified, parsed inbound SMS and queues it; the outcome decides the answer. The
+ * inbound sweep (src/channels/sms/inbound-sweep.ts) ingests what the webhook missed here too.
+ */
 export async function ingest(
-  deps: InboundDeps,
+  deps: IngestDeps,
   sms: InboundSms,
   log: Logger,
 ): Promise<'stored' | 'duplicate' | 'db_unavailable'> {

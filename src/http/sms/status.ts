@@ -7,6 +7,7 @@ import {
 } from '../../channels/sms/status.js';
 import type { Logger } from '../../log.js';
 import { type EffectSink, noEffects } from '../../runner/effects.js';
+import { EXPIRED_CODE, recordExpiredSend } from '../../runner/expired-sends.js';
 import { lockParticipant } from '../../runner/lock.js';
 import { reminderNotDelivered } from '../../runner/redelivery.js';
 import { actOnPermanentRefusal } from '../../runner/send-failure.js';
@@ -58,7 +59,10 @@ interface Failed {
 async function afterFailure(deps: StatusDeps, cb: StatusCallback, row: Failed, log: Logger) {
   const code = cb.errorCode;
   const effects = noEffects();
+  if (code === EXPIRED_CODE) log.warn({ messageId: row.id, kind: row.kind }, 'sms expired (30036)');
   await deps.db.transaction(async (tx) => {
+    // Expired (30036): reported as such (checklist 42), whoever it was for.
+    if (code === EXPIRED_CODE) await recordExpiredSend(tx, row);
     if (!row.participant_id) return;
     await lockParticipant(tx, row.participant_id);
     if (code !== null)
