@@ -215,7 +215,7 @@ export async function buildService(
     logger,
     now,
     sink,
-    leadItem: (tx, item, effects) => fireLeadItem(tx, item, effects, now()),
+    leadItem: (tx, item, effects) => fireLeadItem(tx, item, effects, now(), slack.deps),
   });
   slack.attachRunner(runner);
   if (config.workers) slack.start();

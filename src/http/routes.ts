@@ -1,4 +1,5 @@
 import { isLeadPhone, leadSmsReply } from '../channels/leads/index.js';
+import { sessionNotices } from '../channels/leads/session-change.js';
 import { jobEffects } from '../domain/booking/changes.js';
 import type { Logger } from '../log.js';
 import type { Service } from '../main.js';
@@ -52,5 +53,6 @@ export function registerRoutes(app: App, service: Service, logger: Logger): void
     db: service.db,
     config: service.config,
     afterCommit: [(changes) => sink({ ...noEffects(), ...jobEffects(changes) })],
+    notices: sessionNotices(service.slack.deps, (sends) => sink({ ...noEffects(), sends })),
   });
 }

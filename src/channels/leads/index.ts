@@ -1,6 +1,7 @@
+import { DateTime } from 'luxon';
 import type { Logger } from 'pino';
 import { type Attendance, markAttendance } from '../../domain/attendance/mark.js';
-import { smsCost } from '../../engine/index.js';
+import { normalize, smsCost } from '../../engine/index.js';
 import type { Effects } from '../../runner/effects.js';
 import { noEffects } from '../../runner/effects.js';
 import { triggerFlow } from '../../runner/triggers.js';
@@ -8,15 +9,24 @@ import type { Db } from '../../store/db.js';
 import { appendAudit } from '../../store/repos/audit.js';
 import { insertOutbound } from '../../store/repos/messages.js';
 import type { ScheduledItem } from '../../store/repos/scheduled-items.js';
-import type { SlackDeps } from '../slack/deps.js';
-import { linkWorkerName } from '../slack/handoff-actions.js';
 import { enqueuePost } from '../slack/outbox.js';
-import { type RosterEntry, roster, type SessionInfo, sessionInfo, summaryText } from './roster.js';
+import {
+  dropInNames,
+  type LeadDeps,
+  type LeadTexts,
+  leadText,
+  mayAct,
+  type RosterEntry,
+  roster,
+  type SessionInfo,
+  sessionInfo,
+  summaryText,
+} from './roster.js';
 
 export const ATTENDANCE_MARK = /^attendance_mark_/;
 export const ATTENDANCE_DROPIN = 'attendance_dropin';
-
-const SMS_HINT = 'Reply with the numbers of who came, e.g. 1 3 4, or ALL or NONE';
+/** "Cancel or move" on the lead's day-before summary: opens the modal (session-change.ts). */
+export const SESSION_CHANGE_OPEN = 'lead_session_change';
 
 /** A text to a lead (not a participant): an outbox row with no participant, sent after commit. */
 async function textLead(
@@ -42,37 +52,78 @@ async function textLead(
   if (inserted) effects.sends.push({ id: message.id, priority: 5 });
 }
 
-export function nudgeBlocks(s: SessionInfo, people: readonly RosterEntry[], dropIns: number) {
-  const head = `Who came to ${s.activityName} (${s.startsAt.toISOString().slice(0, 10)})?`;
+export interface NudgeExtras {
+  dropIns: number;
+  /** Drop-ins who gave a first name. */
+  names: readonly string[];
+  /** The session has not started: "Cancel or move" still makes sense. */
+  changeable: boolean;
+}
+
+const button = (text: string, action_id: string, value: string) => ({
+  type: 'button',
+  text: { type: 'plain_text', text },
+  action_id,
+  value,
+});
+
+export function nudgeBlocks(
+  s: SessionInfo,
+  people: readonly RosterEntry[],
+  extras: NudgeExtras,
+  t: LeadTexts,
+) {
+  const lang = s.leadLang;
+  const say = (key: string, values: Record<string, string | number> = {}) =>
+    leadText(t, lang, key, values);
+  const date = DateTime.fromJSDate(s.startsAt).setZone(s.tz).toFormat('d/M');
+  const head = say('lead.nudge_head', { activity: s.activityName, date });
   const blocks: unknown[] = [{ type: 'section', text: { type: 'mrkdwn', text: `*${head}*` } }];
   for (const p of people) {
-    const mark = p.status === 'attended' ? ' — attended' : p.status === 'absent' ? ' — absent' : '';
-    const button = (s2: Attendance, label: string) => ({
-      type: 'button',
-      text: { type: 'plain_text', text: label },
-      action_id: `attendance_mark_${s2}_${p.n}`,
-      value: JSON.stringify({ b: p.bookingId, v: p.version, s: s2 }),
-    });
+    const mark =
+      p.status === 'attended'
+        ? ` — ${say('lead.marked_attended')}`
+        : p.status === 'absent'
+          ? ` — ${say('lead.marked_absent')}`
+          : '';
+    const mk = (s2: Attendance, key: string) =>
+      button(
+        say(key),
+        `attendance_mark_${s2}_${p.n}`,
+        JSON.stringify({ b: p.bookingId, v: p.version, s: s2 }),
+      );
     blocks.push(
       { type: 'section', text: { type: 'mrkdwn', text: `${p.n}. ${p.label}${mark}` } },
-      { type: 'actions', elements: [button('attended', 'Attended'), button('absent', 'Absent')] },
+      { type: 'actions', elements: [mk('attended', 'lead.attended'), mk('absent', 'lead.absent')] },
     );
   }
+  const named = extras.names.length > 0 ? ` (${extras.names.join(', ')})` : '';
+  const actions = [button(say('lead.add_drop_in'), ATTENDANCE_DROPIN, s.sessionId)];
+  if (extras.changeable)
+    actions.push(button(say('lead.change_session'), SESSION_CHANGE_OPEN, s.sessionId));
   blocks.push(
-    { type: 'context', elements: [{ type: 'mrkdwn', text: `Drop-ins: ${dropIns}` }] },
+    {
+      type: 'context',
+      elements: [
+        { type: 'mrkdwn', text: `${say('lead.drop_ins', { count: extras.dropIns })}${named}` },
+      ],
+    },
+    { type: 'actions', elements: actions },
+  );
+  return { text: head, blocks };
+}
+
+/** The day-before summary in Slack: the line, and "Cancel or move" while it can be. */
+export function summaryBlocks(s: SessionInfo, text: string, t: LeadTexts) {
+  return [
+    { type: 'section', text: { type: 'mrkdwn', text } },
     {
       type: 'actions',
       elements: [
-        {
-          type: 'button',
-          text: { type: 'plain_text', text: 'Add a drop-in' },
-          action_id: ATTENDANCE_DROPIN,
-          value: s.sessionId,
-        },
+        button(leadText(t, s.leadLang, 'lead.change_session'), SESSION_CHANGE_OPEN, s.sessionId),
       ],
     },
-  );
-  return { text: head, blocks };
+  ];
 }
 
 async function dropIns(db: Db, sessionId: string): Promise<number> {
@@ -86,13 +137,15 @@ async function dropIns(db: Db, sessionId: string): Promise<number> {
 /**
  * Carries out a lead's scheduled item in the runner's transaction: the day-before summary or
  * the after-session attendance nudge, to the lead's Slack DM (through the Slack outbox) or,
- * for a lead without Slack, by SMS. Returns a skip reason, or undefined when sent.
+ * for a lead without Slack, by SMS, in the lead's language. Returns a skip reason, or
+ * undefined when sent.
  */
 export async function fireLeadItem(
   tx: Db,
   item: ScheduledItem,
   effects: Effects,
   now: Date,
+  t: LeadTexts,
 ): Promise<string | undefined> {
   if (!item.sessionId) return 'no_session';
   const s = await sessionInfo(tx, item.sessionId);
@@ -101,15 +154,18 @@ export async function fireLeadItem(
   let text: string;
   let blocks: unknown[] | undefined;
   if (item.kind === 'lead_summary') {
-    text = await summaryText(tx, s, now);
+    text = await summaryText(tx, s, now, t);
+    if (s.leadSlackUser && s.status !== 'cancelled' && s.startsAt > now)
+      blocks = summaryBlocks(s, text, t);
   } else {
     const people = await roster(tx, s.sessionId);
     if (people.length === 0) return 'nobody_booked';
     if (s.leadSlackUser) {
-      ({ text, blocks } = nudgeBlocks(s, people, await dropIns(tx, s.sessionId)));
+      ({ text, blocks } = nudgeBlocks(s, people, await extrasOf(tx, s, now), t));
     } else {
       const list = people.map((p) => `${p.n} ${p.label}`).join('\n');
-      text = `${s.activityName}: who came?\n${list}\n${SMS_HINT}`;
+      const who = leadText(t, s.leadLang, 'lead.sms_who_came', { activity: s.activityName });
+      text = `${who}\n${list}\n${leadText(t, s.leadLang, 'lead.sms_hint')}`;
     }
   }
   if (s.leadSlackUser)
@@ -137,10 +193,18 @@ export async function fireLeadItem(
   return undefined;
 }
 
-type LeadDeps = Pick<SlackDeps, 'db' | 'sink' | 'runner' | 'logger' | 'flowIds'>;
+async function extrasOf(db: Db, s: SessionInfo, now: Date): Promise<NudgeExtras> {
+  return {
+    dropIns: await dropIns(db, s.sessionId),
+    names: await dropInNames(db, s.sessionId),
+    changeable: s.status !== 'cancelled' && s.startsAt > now,
+  };
+}
+
+export type { LeadDeps } from './roster.js';
 
 /** After commit: a booking newly marked absent gets the gentle missed-session follow-up. */
-async function followUpAbsences(
+export async function followUpAbsences(
   deps: LeadDeps,
   absent: readonly { participantId: string; bookingId: string }[],
 ) {
@@ -150,12 +214,6 @@ async function followUpAbsences(
       { db: deps.db, runner: deps.runner(), sink: deps.sink, logger: deps.logger },
       { participantId: a.participantId, flowId: 'missed_session', bookingId: a.bookingId },
     );
-}
-
-async function mayMark(db: Db, user: string, sessionId: string): Promise<boolean> {
-  const s = await sessionInfo(db, sessionId);
-  if (s?.leadSlackUser === user) return true;
-  return (await linkWorkerName(db, user)) !== null;
 }
 
 const bookingSession = async (db: Db, bookingId: string) =>
@@ -169,9 +227,12 @@ export type LeadActionOutcome =
   | { ok: true; card: { text: string; blocks: unknown[] } | null }
   | { ok: false; ephemeral: string };
 
-async function card(db: Db, sessionId: string) {
-  const s = await sessionInfo(db, sessionId);
-  return s ? nudgeBlocks(s, await roster(db, sessionId), await dropIns(db, sessionId)) : null;
+/** The nudge as it is now, to replace the clicked message with. */
+export async function nudgeCard(deps: LeadDeps, sessionId: string) {
+  const s = await sessionInfo(deps.db, sessionId);
+  if (!s) return null;
+  const extras = await extrasOf(deps.db, s, deps.now());
+  return nudgeBlocks(s, await roster(deps.db, sessionId), extras, deps);
 }
 
 /** An Attended / Absent click: authorised, compare-and-set on the booking's version. */
@@ -190,7 +251,7 @@ export async function attendanceClick(
   }
   const sessionId = await bookingSession(deps.db, v.b).catch(() => null);
   if (!sessionId) return { ok: false, ephemeral: 'That booking no longer exists.' };
-  if (!(await mayMark(deps.db, user, sessionId)))
+  if (!(await mayAct(deps.db, user, sessionId)))
     return {
       ok: false,
       ephemeral:
@@ -221,24 +282,7 @@ export async function attendanceClick(
     return { ok: false, ephemeral: 'This booking cannot be marked (cancelled or waitlisted).' };
   if (out.kind === 'marked' && v.s === 'absent')
     await followUpAbsences(deps, [{ participantId: out.participantId, bookingId: v.b }]);
-  return { ok: true, card: await card(deps.db, sessionId) };
-}
-
-/** "Add a drop-in": one more person came without a booking (the count only). */
-export async function dropInClick(
-  deps: LeadDeps,
-  user: string,
-  sessionId: string | undefined,
-): Promise<LeadActionOutcome> {
-  if (!sessionId || !/^[0-9a-f-]{36}$/.test(sessionId))
-    return { ok: false, ephemeral: 'That button is not valid; nothing was changed.' };
-  if (!(await mayMark(deps.db, user, sessionId)))
-    return {
-      ok: false,
-      ephemeral: 'Only the activity lead or a link worker can add drop-ins; nothing was changed.',
-    };
-  await deps.db.query('UPDATE sessions SET drop_ins = drop_ins + 1 WHERE id = $1', [sessionId]);
-  return { ok: true, card: await card(deps.db, sessionId) };
+  return { ok: true, card: await nudgeCard(deps, sessionId) };
 }
 
 /** Is this number an activity lead's? Their texts are attendance replies, never an intake. */
@@ -249,12 +293,31 @@ export async function isLeadPhone(db: Db, phone: string): Promise<boolean> {
   return (rowCount ?? 0) > 0;
 }
 
-export function parseAttendanceReply(body: string, size: number): Set<number> | null {
-  const t = body.trim().toUpperCase();
-  if (t === 'ALL') return new Set(Array.from({ length: size }, (_, i) => i + 1));
-  if (t === 'NONE') return new Set();
-  if (!/^\d+([\s,]+\d+)*$/.test(t)) return null;
-  const nums = t.split(/[\s,]+/).map(Number);
+/** The words for "everyone came" / "nobody came" a lead may text, in their language and English. */
+export function replyWords(t: LeadTexts, lang: string): { all: string[]; none: string[] } {
+  const list = (name: string) =>
+    [...new Set([lang, 'en'])].flatMap((l) => t.locales[l]?.keywords[name] ?? []).map(normalize);
+  return { all: list('lead_all'), none: list('lead_none') };
+}
+
+/**
+ * A lead's attendance reply: the numbers of who came (any digits phones produce, separated
+ * by spaces or commas), or the lead's word for everyone / nobody (ALL / NONE in English,
+ * WSZYSCY / NIKT in Polish...: the lead_all and lead_none keyword lists). Null: not a reply.
+ */
+export function parseAttendanceReply(
+  body: string,
+  size: number,
+  words: { all: readonly string[]; none: readonly string[] } = {
+    all: ['all'],
+    none: ['none'],
+  },
+): Set<number> | null {
+  const t = normalize(body);
+  if (words.all.includes(t)) return new Set(Array.from({ length: size }, (_, i) => i + 1));
+  if (words.none.includes(t)) return new Set();
+  if (!/^\d+( \d+)*$/.test(t)) return null;
+  const nums = t.split(' ').map(Number);
   if (nums.some((n) => n < 1 || n > size)) return null;
   return new Set(nums);
 }
@@ -262,7 +325,8 @@ export function parseAttendanceReply(body: string, size: number): Set<number> | 
 /**
  * A lead's SMS reply to the attendance nudge: the listed numbers attended, the others were
  * absent (each booking marked once; a repeated reply changes nothing). Applies to the
- * lead's latest session whose nudge has gone out. Anything else gets a short hint.
+ * lead's latest session whose nudge has gone out. Anything else gets a short hint. Every
+ * text to the lead is in the activity's lead_lang.
  */
 export async function leadSmsReply(
   deps: LeadDeps,
@@ -270,32 +334,29 @@ export async function leadSmsReply(
   body: string,
   log: Logger,
 ): Promise<void> {
-  const { rows } = await deps.db.query<{ session_id: string }>(
-    `SELECT s.id AS session_id FROM scheduled_items i JOIN sessions s ON s.id = i.session_id
-     JOIN activities a ON a.id = s.activity_id
-     WHERE i.kind = 'attendance_nudge' AND i.state = 'fired' AND a.lead_phone = $1
-     ORDER BY s.starts_at DESC LIMIT 1`,
+  const { rows } = await deps.db.query<{ session_id: string | null; lang: string }>(
+    `SELECT s.id AS session_id, a.lead_lang AS lang FROM activities a
+     LEFT JOIN sessions s ON s.activity_id = a.id AND EXISTS (SELECT 1 FROM scheduled_items i
+       WHERE i.session_id = s.id AND i.kind = 'attendance_nudge' AND i.state = 'fired')
+     WHERE a.lead_phone = $1
+     ORDER BY s.starts_at DESC NULLS LAST LIMIT 1`,
     [from],
   );
+  const lang = rows[0]?.lang ?? deps.defaultLang;
+  const say = (key: string, values: Record<string, string | number> = {}) =>
+    leadText(deps, lang, key, values);
   const effects = noEffects();
   const absent: { participantId: string; bookingId: string }[] = [];
   await deps.db.transaction(async (tx) => {
     const sessionId = rows[0]?.session_id;
     if (!sessionId) {
-      await textLead(
-        tx,
-        effects,
-        from,
-        'There is no attendance to record just now.',
-        'lead_hint',
-        null,
-      );
+      await textLead(tx, effects, from, say('lead.sms_nothing'), 'lead_hint', null);
       return;
     }
     const people = await roster(tx, sessionId);
-    const came = parseAttendanceReply(body, people.length);
+    const came = parseAttendanceReply(body, people.length, replyWords(deps, lang));
     if (!came) {
-      await textLead(tx, effects, from, SMS_HINT, 'lead_hint', null);
+      await textLead(tx, effects, from, say('lead.sms_hint'), 'lead_hint', null);
       return;
     }
     let attended = 0;
@@ -314,14 +375,8 @@ export async function leadSmsReply(
           absent.push({ participantId: r.participantId, bookingId: p.bookingId });
       }
     }
-    await textLead(
-      tx,
-      effects,
-      from,
-      `Thanks: ${attended} attended, ${people.length - attended} absent.`,
-      'lead_ack',
-      null,
-    );
+    const thanks = say('lead.sms_thanks', { attended, absent: people.length - attended });
+    await textLead(tx, effects, from, thanks, 'lead_ack', null);
   });
   log.info({ absent: absent.length }, 'lead attendance reply');
   await deps.sink(effects);

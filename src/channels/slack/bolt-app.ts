@@ -1,11 +1,6 @@
 import { App, type BlockAction, type ButtonAction, type RespondFn } from '@slack/bolt';
 import type { Logger } from 'pino';
-import {
-  ATTENDANCE_DROPIN,
-  ATTENDANCE_MARK,
-  attendanceClick,
-  dropInClick,
-} from '../leads/index.js';
+import { registerLeadHandlers } from '../leads/slack.js';
 import { interactiveClientOptions, slackLogger } from './client.js';
 import type { SlackDeps } from './deps.js';
 import { handoffAction, threadReply } from './handoff-actions.js';
@@ -89,20 +84,8 @@ export function createBoltApp(
     },
   );
 
-  // Activity leads: Attended / Absent per participant and "Add a drop-in" on the nudge.
-  const leadButton = (id: string | RegExp, run: typeof attendanceClick) =>
-    app.action<BlockAction<ButtonAction>>(id, async ({ ack, body, action, client, respond }) => {
-      await ack();
-      const out = await run(deps(), body.user.id, action.value);
-      log.info({ ok: out.ok }, 'attendance button');
-      if (!out.ok) await tell(respond, out.ephemeral);
-      const channel = body.channel?.id;
-      const card = out.ok ? out.card : null;
-      if (card && channel && body.message?.ts)
-        await client.chat.update({ channel, ts: body.message.ts, ...card } as never);
-    });
-  leadButton(ATTENDANCE_MARK, attendanceClick);
-  leadButton(ATTENDANCE_DROPIN, dropInClick);
+  // Activity leads: attendance buttons, the drop-in and "Cancel or move" modals.
+  registerLeadHandlers(app, deps, log);
 
   app.event('app_rate_limited', async ({ event }) => {
     log.error(

@@ -26,6 +26,7 @@ export const CSV_COLUMNS: Record<Section, { required: string[]; optional: string
       'greeter',
       'lead_slack_user',
       'lead_phone',
+      'lead_lang',
       'capacity',
       'booking_mode',
       'access',

@@ -17,6 +17,10 @@ const fields = {
   greeter: text(200).nullable(),
   lead_slack_user: slackUserId.nullable(),
   lead_phone: leadPhone.nullable(),
+  /** The language of the lead's summary and nudge (a shipped locale; default en). */
+  lead_lang: z
+    .string()
+    .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'expected a language code such as en or pl'),
   capacity: z.number().int('expected a whole number').min(1).max(10_000).nullable(),
   booking_mode: z.enum(['booked', 'drop_in']),
   access: z.enum(['open', 'invitation']),

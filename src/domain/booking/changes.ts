@@ -2,6 +2,7 @@ import type { Db } from '../../store/db-port.js';
 import type { ScheduledItemKind, ScheduledItemState } from '../../store/enums.js';
 import type { ScheduledItem } from '../../store/repos/scheduled-items.js';
 import type { PlanPolicy } from '../schedule/plan-policy.js';
+import type { NoticeCtx } from './session-notice.js';
 
 /**
  * One scheduled item a transaction created, rescheduled, skipped or cancelled. After the
@@ -71,6 +72,16 @@ export interface BookingCtx {
   /** Who acted, for audit events: 'admin', 'import', 'participant', 'lead:<id>'... */
   actor: string;
   policy?: Partial<PlanPolicy>;
+  /**
+   * Moving or cancelling a session texts its booked participants (session-notice.ts). Without
+   * it no notice is written: every caller that moves or cancels sessions for real gives it.
+   */
+  notices?: NoticeCtx;
+}
+
+/** Texts for participants, and where their sends go after the commit. */
+export interface TxNotices extends Omit<NoticeCtx, 'sends'> {
+  send: (sends: NoticeCtx['sends']) => void | Promise<void>;
 }
 
 export interface TxOptions {
@@ -78,6 +89,7 @@ export interface TxOptions {
   actor: string;
   policy?: Partial<PlanPolicy>;
   afterCommit?: readonly AfterCommitHook[];
+  notices?: TxNotices;
   /** A failing hook never undoes the commit; it is reported here. */
   onHookError?: (err: unknown) => void;
 }
@@ -92,14 +104,25 @@ export async function inBookingTx<T>(
   fn: (tx: Db, ctx: BookingCtx) => Promise<T>,
 ): Promise<T> {
   const changes = new ChangeLog();
+  const sends: NoticeCtx['sends'] = [];
+  const { send, ...texts } = opts.notices ?? { send: undefined };
   const ctx: BookingCtx = {
     now: opts.now,
     changes,
     actor: opts.actor,
     ...(opts.policy === undefined ? {} : { policy: opts.policy }),
+    ...(opts.notices ? { notices: { ...(texts as Omit<NoticeCtx, 'sends'>), sends } } : {}),
   };
   const result = await db.transaction((tx) => fn(tx, ctx));
   await runHooks(opts, changes.items);
+  if (send && sends.length > 0) {
+    try {
+      await send(sends);
+    } catch (err) {
+      // The reconciler enqueues queued messages that have no job: nothing is lost.
+      opts.onHookError?.(err);
+    }
+  }
   return result;
 }
 

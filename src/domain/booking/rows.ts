@@ -33,6 +33,7 @@ export interface Activity {
   greeter: string | null;
   leadSlackUser: string | null;
   leadPhone: string | null;
+  leadLang: string;
   capacity: number | null;
   bookingMode: BookingMode;
   access: ActivityAccess;
@@ -54,6 +55,7 @@ export const ACTIVITY_SELECT = selectList({
   greeter: 'greeter',
   leadSlackUser: 'lead_slack_user',
   leadPhone: 'lead_phone',
+  leadLang: 'lead_lang',
   capacity: 'capacity',
   bookingMode: 'booking_mode',
   access: 'access',

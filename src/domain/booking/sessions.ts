@@ -11,6 +11,7 @@ import { BookingError } from './errors.js';
 import { type ReplanOptions, replanSession } from './replan.js';
 import { prefixed, SESSION_SELECT, type Session } from './rows.js';
 import { expandSeries, type SeriesSpec } from './series.js';
+import { noticeSessionChange } from './session-notice.js';
 
 export async function getSession(db: Db, id: string): Promise<Session | null> {
   const { rows } = await db.query<Session>(`SELECT ${SESSION_SELECT} FROM sessions WHERE id = $1`, [
@@ -93,7 +94,10 @@ async function audit(tx: Db, kind: string, s: Session, ctx: BookingCtx): Promise
   });
 }
 
-/** Moves a session: status 'moved', version + 1, reminders re-planned (new job ids). */
+/**
+ * Moves a session: status 'moved', version + 1, reminders re-planned (new job ids), and
+ * with ctx.notices every booked participant told the new day and time.
+ */
 export async function moveSession(
   tx: Db,
   id: string,
@@ -115,9 +119,17 @@ export async function moveSession(
   if (current.status === 'cancelled') {
     throw new BookingError('session_cancelled', 'a cancelled session cannot be moved');
   }
+  // Moving it to where it already is changes nothing (a repeated request): no new version,
+  // no second notice.
+  if (
+    current.startsAt.getTime() === startsAt.getTime() &&
+    current.endsAt.getTime() === endsAt.getTime()
+  )
+    return current;
   const moved = await updateSession(tx, id, startsAt, endsAt);
   await audit(tx, 'session.moved', moved, ctx);
   await replanSession(tx, id, ctx.now, replanOpts(ctx));
+  if (ctx.notices) await noticeSessionChange(tx, moved, 'moved', ctx.notices);
   return moved;
 }
 
@@ -141,7 +153,10 @@ async function updateSession(tx: Db, id: string, startsAt: Date, endsAt: Date): 
   }
 }
 
-/** Cancels a session (idempotent): version + 1, every pending item cancelled. */
+/**
+ * Cancels a session (idempotent): version + 1, every pending item cancelled, and with
+ * ctx.notices every booked participant told (with the next session if there is one).
+ */
 export async function cancelSession(
   tx: Db,
   id: string,
@@ -158,6 +173,7 @@ export async function cancelSession(
   const cancelled = rows[0]!;
   await audit(tx, 'session.cancelled', cancelled, ctx);
   await replanSession(tx, id, ctx.now, replanOpts(ctx));
+  if (ctx.notices) await noticeSessionChange(tx, cancelled, 'cancelled', ctx.notices);
   return cancelled;
 }
 

@@ -5,6 +5,7 @@ import {
   type AfterCommitHook,
   type BookingCtx,
   inBookingTx,
+  type TxNotices,
 } from '../../domain/booking/changes.js';
 import type { PlanPolicy } from '../../domain/schedule/plan-policy.js';
 import type { Db } from '../../store/db-port.js';
@@ -18,6 +19,8 @@ export interface AdminDeps {
   policy?: Partial<PlanPolicy>;
   /** Told after each commit which scheduled items changed (the scheduler enqueues them). */
   afterCommit?: readonly AfterCommitHook[];
+  /** Moving or cancelling a session texts its booked participants (texts and the send). */
+  notices?: TxNotices;
 }
 
 export interface AdminContext {
@@ -40,6 +43,7 @@ export function adminContext(deps: AdminDeps): AdminContext {
           actor: 'admin',
           ...(deps.policy === undefined ? {} : { policy: deps.policy }),
           ...(deps.afterCommit === undefined ? {} : { afterCommit: deps.afterCommit }),
+          ...(deps.notices === undefined ? {} : { notices: deps.notices }),
           onHookError: (err) =>
             log.warn({ err: { message: (err as Error).message } }, 'afterCommit hook failed'),
         },

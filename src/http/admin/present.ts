@@ -15,6 +15,7 @@ export function presentActivity(a: Activity) {
     greeter: a.greeter,
     lead_slack_user: a.leadSlackUser,
     lead_phone: a.leadPhone,
+    lead_lang: a.leadLang,
     capacity: a.capacity,
     booking_mode: a.bookingMode,
     access: a.access,

@@ -6,6 +6,7 @@ import { perf0006 } from './0006-perf.js';
 import { sendLease0007 } from './0007-send-lease.js';
 import { leads0009 } from './0009-leads.js';
 import { smsOps0011 } from './0011-sms-ops.js';
+import { leadsDropIns0012 } from './0012-leads-drop-ins.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -20,4 +21,5 @@ export const MIGRATIONS: readonly Migration[] = [
   sendLease0007,
   leads0009,
   smsOps0011,
+  leadsDropIns0012,
 ];

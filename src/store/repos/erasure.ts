@@ -64,6 +64,8 @@ async function forgetPhone(tx: Db, phone: string, optedOut: boolean): Promise<vo
 async function scrubContent(tx: Db, id: string): Promise<void> {
   await tx.query('UPDATE messages SET body = NULL, address = NULL WHERE participant_id = $1', [id]);
   await tx.query('UPDATE answers SET value = NULL WHERE participant_id = $1', [id]);
+  // A drop-in's name is as personal as the participant's own first name.
+  await tx.query('UPDATE session_drop_ins SET first_name = NULL WHERE participant_id = $1', [id]);
   await tx.query(
     `UPDATE conversation_sessions SET state = '{}', status = 'ended',
        ended_at = coalesce(ended_at, now()), version = version + 1

@@ -222,7 +222,7 @@ describe.each(drivers)('admin API on $name', (driver) => {
       expect(cancelled.json().session).toMatchObject({ status: 'cancelled', version: 3 });
     });
 
-    it('updates an activity and answers 404 for what does not exist', async () => {
+    it('updates an activity (the lead language too) and answers 404 for what does not exist', async () => {
       const patch = await app.inject({
         method: 'PATCH',
         url: `/admin/activities/${activityId}`,
@@ -230,6 +230,21 @@ describe.each(drivers)('admin API on $name', (driver) => {
         payload: { capacity: 3 },
       });
       expect(patch.json().activity.capacity).toBe(3);
+      expect(patch.json().activity.lead_lang).toBe('en');
+      const polish = await app.inject({
+        method: 'PATCH',
+        url: `/admin/activities/${activityId}`,
+        headers: auth,
+        payload: { lead_lang: 'pl' },
+      });
+      expect(polish.json().activity.lead_lang).toBe('pl');
+      const notACode = await app.inject({
+        method: 'PATCH',
+        url: `/admin/activities/${activityId}`,
+        headers: auth,
+        payload: { lead_lang: 'Polish' },
+      });
+      expect(notACode.statusCode).toBe(400);
       const missing = await app.inject({
         method: 'GET',
         url: '/admin/activities/00000000-0000-4000-8000-000000000000',

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { textInput } from '../../../src/sandbox/slack/payloads.js';
 import { waitFor } from '../../support/pipeline.js';
 import { AMY, HANDOFFS, type Harness, JO, startHarness } from './harness.js';
 
@@ -72,6 +73,12 @@ const missedTexts = (phone: string) =>
   h.texts(phone).filter((t) => t.startsWith('We missed you at Walking Football'));
 
 const pastSession = () => new Date(Date.now() - 2 * 3600_000);
+
+const openModal = (callbackId: string) =>
+  h.slack
+    .views()
+    .filter((v) => v.status === 'open' && v.view.callback_id === callbackId)
+    .at(-1);
 
 describe('activity leads', () => {
   it('sends the day-before summary to the lead by Slack DM, with the right counts', async () => {
@@ -197,15 +204,21 @@ describe('activity leads', () => {
     });
     await waitFor(async () => (await status(bBob)).status === 'absent');
 
-    // Add a drop-in: counted; the message is refreshed with what is recorded.
+    // Add a drop-in: a modal; counted by name; the message is refreshed with what is recorded.
     await h.slack.clickButton({
       user: SAM,
       channel: dm,
       ts: nudge.ts,
       actionId: 'attendance_dropin',
     });
+    await waitFor(() => openModal('lead_drop_in_modal') !== undefined);
+    const dropIn = await h.slack.sendViewSubmission({
+      viewId: openModal('lead_drop_in_modal')!.id,
+      values: { name: { name: textInput('Dee') } },
+    });
+    expect(dropIn.outcome).toBe('closed');
     await waitFor(() =>
-      JSON.stringify(h.slack.message(dm, nudge.ts)?.blocks).includes('Drop-ins: 1'),
+      JSON.stringify(h.slack.message(dm, nudge.ts)?.blocks).includes('Drop-ins: 1 (Dee)'),
     );
     expect(JSON.stringify(h.slack.message(dm, nudge.ts)?.blocks)).toContain('1. Ann — absent');
     // Let any stray follow-up arrive before asserting there is none.
