@@ -12,6 +12,7 @@ import { handoffAction, threadReply } from './handoff-actions.js';
 import { ACTIONS } from './handoff-card.js';
 import { LinklineReceiver } from './receiver.js';
 import { assignReferral, REFERRAL_ASSIGN } from './referrals.js';
+import { registerLinkWorkerTools } from './tools/index.js';
 
 export interface BoltOptions {
   token: string;
@@ -103,6 +104,9 @@ export function createBoltApp(
     });
   leadButton(ATTENDANCE_MARK, attendanceClick);
   leadButton(ATTENDANCE_DROPIN, dropInClick);
+
+  // `/linkline`, its modals, and the App Home caseload.
+  registerLinkWorkerTools(app, deps, o.logger);
 
   app.event('app_rate_limited', async ({ event }) => {
     log.error(

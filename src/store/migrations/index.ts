@@ -5,6 +5,7 @@ import { slack0005 } from './0005-slack.js';
 import { perf0006 } from './0006-perf.js';
 import { sendLease0007 } from './0007-send-lease.js';
 import { leads0009 } from './0009-leads.js';
+import { slackTools0013 } from './0013-slack-tools.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -18,4 +19,5 @@ export const MIGRATIONS: readonly Migration[] = [
   perf0006,
   sendLease0007,
   leads0009,
+  slackTools0013,
 ];
