@@ -8,7 +8,7 @@ import {
   interactionBase,
   type ViewStateValues,
 } from './payloads.js';
-import type { FakeView } from './views.js';
+import { type FakeView, inputIds } from './views.js';
 import { isRecord } from './wire.js';
 
 export interface ViewSubmissionInput {
@@ -50,7 +50,11 @@ function applyViewAnswer(
   const action = answer?.response_action;
   const view = isRecord(answer?.view) ? answer.view : null;
   if (action === 'errors' && isRecord(answer?.errors)) {
-    return { outcome: 'errors', errors: answer.errors as Record<string, string> };
+    // Slack shows an error only under an input block; any other block_id fails the answer.
+    const inputs = new Set(inputIds(record.view.blocks).map(([blockId]) => blockId));
+    const errors = answer.errors as Record<string, string>;
+    if (Object.keys(errors).some((b) => !inputs.has(b))) return { outcome: 'failed', errors };
+    return { outcome: 'errors', errors };
   }
   if (action === 'update' && view) {
     views.replace(record, view);
