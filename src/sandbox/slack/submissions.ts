@@ -171,3 +171,29 @@ export async function sendCommand(
   applyCommandAnswer(link, form, delivery);
   return { ...delivery, form, triggerId, responseUrl };
 }
+
+/**
+ * The user closes a modal (Cancel or ×): its whole stack goes, and, only when the view asked
+ * with `notify_on_close`, the app gets a `view_closed` payload, as from Slack.
+ */
+export async function closeView(
+  link: AppLink,
+  viewId: string,
+  user?: string,
+): Promise<AppDelivery | null> {
+  const record = link.state.views.get(viewId);
+  if (record?.status !== 'open' || record.type !== 'modal') {
+    throw new Error(`no open modal ${viewId} at the Slack fake`);
+  }
+  const who = person(link, user ?? record.user);
+  for (const v of link.state.views.stack(record.rootViewId)) link.state.views.close(v);
+  if (record.view.notify_on_close !== true) return null;
+  const payload = {
+    ...interactionBase(link.options.identity, 'view_closed', who, ''),
+    view: record.view,
+    is_cleared: false,
+  };
+  delete (payload as Record<string, unknown>).trigger_id;
+  const rawBody = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+  return link.post('interactivity', rawBody, 'application/x-www-form-urlencoded');
+}
