@@ -26,6 +26,7 @@ import {
   phoneQuery,
   replyBody,
   smsBody,
+  type ViewValues,
   viewCloseBody,
   viewSelectBody,
   viewSubmitBody,
@@ -156,6 +157,21 @@ function registerSlack(app: FastifyInstance, deps: SandboxRouteDeps): void {
   registerSlackTools(app, deps);
 }
 
+/** The page's form values as Slack's `view.state.values`. */
+function stateValues(values: ViewValues) {
+  return Object.fromEntries(
+    Object.entries(values).map(([block, actions]) => [
+      block,
+      Object.fromEntries(
+        Object.entries(actions).map(([action, v]) => [
+          action,
+          'text' in v ? textInput(v.text === '' ? null : v.text) : staticSelect(v.option),
+        ]),
+      ),
+    ]),
+  );
+}
+
 /** `/linkline` from the composer, the App Home tab, and modals: what the fake sends Linkline. */
 function registerSlackTools(app: FastifyInstance, deps: SandboxRouteDeps): void {
   app.post('/sandbox/slack/command', async (request) => {
@@ -185,17 +201,7 @@ function registerSlackTools(app: FastifyInstance, deps: SandboxRouteDeps): void 
     const input = parse(viewSubmitBody, request.body);
     const fake = need(deps.slackFake, 'slack');
     openModal(fake, input.user, input.viewId);
-    const values = Object.fromEntries(
-      Object.entries(input.values).map(([block, actions]) => [
-        block,
-        Object.fromEntries(
-          Object.entries(actions).map(([action, v]) => [
-            action,
-            'text' in v ? textInput(v.text === '' ? null : v.text) : staticSelect(v.option),
-          ]),
-        ),
-      ]),
-    );
+    const values = stateValues(input.values);
     const d = await fake.sendViewSubmission({ viewId: input.viewId, user: input.user, values });
     return { outcome: d.outcome, errors: d.errors };
   });
@@ -207,6 +213,7 @@ function registerSlackTools(app: FastifyInstance, deps: SandboxRouteDeps): void 
       user: input.user,
       viewId: input.viewId,
       actions: [{ action_id: input.actionId, selected_option: { value: input.value } }],
+      ...(input.values ? { values: stateValues(input.values) } : {}),
     });
     return { appStatus: d.status };
   });

@@ -45,26 +45,27 @@ export const homeBody = z.strictObject({ user: slackId });
 const viewId = z.string().regex(/^V[A-Z0-9]{2,20}$/, 'expected a view id');
 
 /** A modal's inputs: block_id -> action_id -> a text or a chosen option's value. */
-export const viewSubmitBody = z.strictObject({
-  user: slackId,
-  viewId,
-  values: z.record(
+const viewValues = z.record(
+  z.string().max(255),
+  z.record(
     z.string().max(255),
-    z.record(
-      z.string().max(255),
-      z.union([
-        z.strictObject({ text: z.string().max(3000) }),
-        z.strictObject({ option: z.string().max(2000) }),
-      ]),
-    ),
+    z.union([
+      z.strictObject({ text: z.string().max(3000) }),
+      z.strictObject({ option: z.string().max(2000) }),
+    ]),
   ),
-});
+);
+
+export type ViewValues = z.output<typeof viewValues>;
+
+export const viewSubmitBody = z.strictObject({ user: slackId, viewId, values: viewValues });
 
 export const viewSelectBody = z.strictObject({
   user: slackId,
   viewId,
   actionId: z.string().min(1).max(255),
   value: z.string().max(2000),
+  values: viewValues.optional(),
 });
 
 export const viewCloseBody = z.strictObject({ user: slackId, viewId });

@@ -46,7 +46,7 @@ describe('the sandbox Slack pane: App Home, /linkline and modals', () => {
       [DEMO_PHONES.ann],
     );
     const ann = rows[0]!;
-    await post('/sandbox/slack/command', { user: amy, text: `/linkline book ${ann.ref}` });
+    await post('/sandbox/slack/command', { user: amy, text: '/linkline book' });
     await waitFor(async () => (await pane()).modals.some((m) => m.user === amy));
     const modal = (await pane()).modals.find((m) => m.user === amy)!;
     expect(modal.title).toBe('Book an activity');
@@ -58,6 +58,8 @@ describe('the sandbox Slack pane: App Home, /linkline and modals', () => {
       viewId: modal.id,
       actionId: 'll_book_activity',
       value: activity.rows[0]!.id,
+      // Typed before choosing: Slack sends it with the choice, and the new view keeps it.
+      values: { participant: { ref: { text: ann.ref } } },
     });
     expect(select.statusCode).toBe(200);
     await waitFor(async () =>
@@ -69,6 +71,8 @@ describe('the sandbox Slack pane: App Home, /linkline and modals', () => {
       `SELECT id FROM sessions WHERE activity_id = $1 AND starts_at > now() ORDER BY starts_at LIMIT 1`,
       [activity.rows[0]!.id],
     );
+    const updated = (await pane()).modals.find((m) => m.id === modal.id)!;
+    expect(JSON.stringify(updated.blocks)).toContain(`"initial_value":"${ann.ref}"`);
     const submitted = await post('/sandbox/slack/view/submit', {
       user: amy,
       viewId: modal.id,

@@ -10,6 +10,7 @@ const state = {
   slack: null,
   shown: new Map(),
   modalErrors: null,
+  homeOpened: new Set(),
 };
 
 async function api(path, body) {
@@ -419,7 +420,7 @@ function renderSlack() {
               'aria-current': c.current ? 'true' : 'false',
               onclick: () => {
                 state.channel = c.id;
-                if (c.id === HOME) openHome();
+                if (c.id === HOME) state.homeOpened.clear();
                 renderSlack();
               },
             },
@@ -431,6 +432,11 @@ function renderSlack() {
   const list = document.getElementById('slack-messages');
   if (state.channel === HOME) {
     const home = slack.homes.find((h) => h.user === state.slackUser) ?? null;
+    // Opening the tab is what makes Slack send app_home_opened: once per person shown.
+    if (!state.homeOpened.has(state.slackUser)) {
+      state.homeOpened.add(state.slackUser);
+      openHome();
+    }
     renderIfChanged('slack:messages', { home, user: state.slackUser }, list, () =>
       renderHome(home),
     );
@@ -545,6 +551,7 @@ function modalInput(view, b) {
                 viewId: view.id,
                 actionId: e.action_id,
                 value: event.target.value,
+                values: formValues(event.target.form),
               }).catch(() => undefined);
               await refreshSlack();
             }
@@ -578,6 +585,19 @@ function modalInput(view, b) {
   );
 }
 
+/** What the user entered in a modal, as the sandbox API takes it. */
+function formValues(form) {
+  const values = {};
+  for (const f of form?.querySelectorAll('[data-field]') ?? []) {
+    const [blockId, actionId] = f.dataset.field.split('.');
+    if (f.dataset.kind === 'option' && f.value === '') continue;
+    values[blockId] ??= {};
+    values[blockId][actionId] =
+      f.dataset.kind === 'option' ? { option: f.value } : { text: f.value };
+  }
+  return values;
+}
+
 function renderModal(view) {
   const form = el(
     'form',
@@ -586,14 +606,7 @@ function renderModal(view) {
       'data-view': view.id,
       onsubmit: async (event) => {
         event.preventDefault();
-        const values = {};
-        for (const f of form.querySelectorAll('[data-field]')) {
-          const [blockId, actionId] = f.dataset.field.split('.');
-          if (f.dataset.kind === 'option' && f.value === '') continue;
-          values[blockId] ??= {};
-          values[blockId][actionId] =
-            f.dataset.kind === 'option' ? { option: f.value } : { text: f.value };
-        }
+        const values = formValues(form);
         const out = await api('/sandbox/slack/view/submit', {
           user: state.slackUser,
           viewId: view.id,
@@ -675,7 +688,6 @@ async function start() {
   document.getElementById('slack-user').addEventListener('change', (event) => {
     state.slackUser = event.target.value;
     state.modalErrors = null;
-    if (state.channel === HOME) openHome();
     renderSlack();
   });
   document.getElementById('slack-compose').replaceChildren(composer());
