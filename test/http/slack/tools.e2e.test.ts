@@ -139,9 +139,26 @@ describe('/linkline', () => {
     const again = await command(AMY, 'flow', first.triggerId);
     expect(again.status).toBe(200);
     expect(again.body).toBe('');
-    // A second handling would have tried views.open again (and failed on the used trigger).
-    await new Promise((r) => setTimeout(r, 300));
+    // Answered only once the inbox said "seen": nothing was handed to the app a second time.
     expect(h.slack.calls('views.open').length).toBe(before + 1);
+    const row = await db().query<{ attempts: number }>(
+      'SELECT attempts FROM slack_inbox WHERE id = $1',
+      [`command:${first.triggerId}`],
+    );
+    expect(row.rows[0]?.attempts).toBe(1);
+  });
+
+  it('says so when Slack refuses the modal (an expired or unknown trigger)', async () => {
+    const d = await command(AMY, 'book', `1.2.${randomBytes(8).toString('hex')}`);
+    expect(d.status).toBe(200);
+    await waitFor(() =>
+      h.slack
+        .ephemerals()
+        .some(
+          (e) =>
+            e.user === AMY && e.via === 'response_url' && e.text.includes('try the command again'),
+        ),
+    );
   });
 });
 
@@ -349,7 +366,6 @@ describe('start a flow', () => {
     const noConsent = await submitFlow(AMY, nc.ref);
     expect(noConsent.outcome).toBe('errors');
     expect(noConsent.errors?.participant).toContain('not agreed to be contacted');
-    await new Promise((r) => setTimeout(r, 300));
     expect(h.texts(out.phone)).toEqual([]);
     expect(h.texts(nc.phone)).toEqual([]);
     const sessions = await db().query(

@@ -85,7 +85,7 @@ export function registerLinkWorkerTools(app: App, deps: () => SlackDeps, logger:
     }
   };
 
-  app.command(COMMAND, async ({ ack, command, client }) => {
+  app.command(COMMAND, async ({ ack, command, client, respond }) => {
     const d = deps();
     if (!(await linkWorkerName(d.db, command.user_id))) {
       await ack({ response_type: 'ephemeral', text: REFUSAL });
@@ -118,7 +118,15 @@ export function registerLinkWorkerTools(app: App, deps: () => SlackDeps, logger:
     }
     // Ack first (Slack waits 3 s), then open with the trigger (also good for 3 s).
     await ack();
-    await client.views.open({ trigger_id: command.trigger_id, view: (await view()) as never });
+    try {
+      await client.views.open({ trigger_id: command.trigger_id, view: (await view()) as never });
+    } catch (err) {
+      log.warn({ code: (err as { data?: { error?: string } }).data?.error }, 'modal not opened');
+      await respond({
+        response_type: 'ephemeral',
+        text: 'Slack did not open the form in time. Please try the command again.',
+      });
+    }
   });
 
   const refused = { response_action: 'errors', errors: { participant: REFUSAL } } as const;
