@@ -296,7 +296,7 @@ describe('book', () => {
     expect(waitReply.view.title).toMatchObject({ text: 'On the waiting list' });
   });
 
-  it('an unknown reference or a session already started is a field error', async () => {
+  it('an unknown reference, a session already started, or an outsider is a field error', async () => {
     const p = await person('Ceri');
     const past = await activity('Coffee morning', 5, [inDays(-1), inDays(4)]);
     const before = modalCount();
@@ -330,6 +330,17 @@ describe('book', () => {
     });
     expect(started.outcome).toBe('errors');
     expect(started.errors?.session).toContain('already started');
+    // Someone who is not a link worker submitting the form is refused, politely.
+    const outsider = await h.slack.sendViewSubmission({
+      viewId: v.id,
+      user: JO,
+      values: {
+        participant: { ref: textInput(p.ref) },
+        session: { session: staticSelect(past.sessions[1]!) },
+      },
+    });
+    expect(outsider.outcome).toBe('errors');
+    expect(outsider.errors?.participant).toBe(REFUSAL);
     const none = await db().query('SELECT 1 FROM bookings WHERE participant_id = $1', [p.id]);
     expect(none.rowCount).toBe(0);
   });
