@@ -195,6 +195,7 @@ export async function buildService(
     tz: config.defaults.tz,
     logger,
     flowIds: () => Object.keys(catalog.flows),
+    flows: () => catalog.flows,
   });
   const sink = slack.wrapSink(createSink(db, queues, logger, now));
   const runner = createRunner({

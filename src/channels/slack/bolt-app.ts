@@ -7,6 +7,7 @@ import { handoffAction, threadReply } from './handoff-actions.js';
 import { ACTIONS } from './handoff-card.js';
 import { LinklineReceiver } from './receiver.js';
 import { assignReferral, REFERRAL_ASSIGN } from './referrals.js';
+import { registerLinkWorkerTools } from './tools/index.js';
 
 export interface BoltOptions {
   token: string;
@@ -86,6 +87,9 @@ export function createBoltApp(
 
   // Activity leads: attendance buttons, the drop-in and "Cancel or move" modals.
   registerLeadHandlers(app, deps, log);
+
+  // `/linkline`, its modals, and the App Home caseload.
+  registerLinkWorkerTools(app, deps, o.logger);
 
   app.event('app_rate_limited', async ({ event }) => {
     log.error(

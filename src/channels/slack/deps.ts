@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { SlackAppConfig } from '../../config/slack-app.js';
-import type { LocaleSet } from '../../engine/index.js';
+import type { Flow, LocaleSet } from '../../engine/index.js';
 import type { EffectSink } from '../../runner/effects.js';
 import type { Runner } from '../../runner/runner.js';
 import type { Db } from '../../store/db.js';
@@ -30,4 +30,8 @@ export interface SlackDeps {
   ephemeral: Ephemeral;
   /** Flows that exist (a missed-session follow-up starts only if its flow does). */
   flowIds: () => readonly string[];
+  /** The flows themselves (the App Home reads the check-in's low-score thresholds). */
+  flows?: () => Readonly<Record<string, Flow>>;
+  /** The service's zone: dates shown to link workers are in it. */
+  tz: string;
 }

@@ -15,12 +15,20 @@ const actionBody = z
   })
   .loose();
 
+const commandBody = z.object({ command: z.string().min(1), trigger_id: z.string().min(1) }).loose();
+const viewBody = z
+  .object({ type: z.literal('view_submission'), trigger_id: z.string().min(1) })
+  .loose();
+
 /**
  * What a request is deduplicated on: an event's `event_id` (the same on every Slack retry),
  * an action's user + action_id + action_ts. Never the retry header: a retry after our own
- * failure must still be handled.
+ * failure must still be handled. A slash command or a modal's submission: its trigger_id
+ * (a fresh one each time the person acts).
  */
-export function inboxKey(body: unknown): { id: string; kind: 'event' | 'action' } | null {
+export function inboxKey(
+  body: unknown,
+): { id: string; kind: 'event' | 'action' | 'command' | 'view' } | null {
   const e = eventBody.safeParse(body);
   if (e.success) return { id: `event:${e.data.event_id}`, kind: 'event' };
   const a = actionBody.safeParse(body);
@@ -28,6 +36,10 @@ export function inboxKey(body: unknown): { id: string; kind: 'event' | 'action' 
     const first = a.data.actions[0]!;
     return { id: `action:${a.data.user.id}:${first.action_id}:${first.action_ts}`, kind: 'action' };
   }
+  const c = commandBody.safeParse(body);
+  if (c.success) return { id: `command:${c.data.trigger_id}`, kind: 'command' };
+  const v = viewBody.safeParse(body);
+  if (v.success) return { id: `view:${v.data.trigger_id}`, kind: 'view' };
   return null;
 }
 
@@ -65,13 +77,18 @@ export async function inboxFailed(db: Db, id: string, reason: string): Promise<v
   ]);
 }
 
-/** Requests whose processing failed after they were acknowledged, to run again. */
+/**
+ * Requests whose processing failed after they were acknowledged, to run again. Not slash
+ * commands or modal submissions: their trigger_id and answer are gone by then, and the
+ * person saw the failure and can try again.
+ */
 export async function retryable(
   db: Db,
   now: Date,
 ): Promise<{ id: string; kind: string; body: unknown }[]> {
   const { rows } = await db.query<{ id: string; kind: string; body: unknown }>(
     `SELECT id, kind, body FROM slack_inbox WHERE processed_at IS NULL AND body IS NOT NULL
+       AND kind IN ('event', 'action')
        AND attempts < $2 AND (lease_until IS NULL OR lease_until < $1)
        AND received_at < $1::timestamptz - interval '30 seconds'
      ORDER BY received_at LIMIT 50`,

@@ -1,7 +1,7 @@
 import type { App } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { SlackAppConfig } from '../../config/slack-app.js';
-import type { LocaleSet } from '../../engine/index.js';
+import type { Flow, LocaleSet } from '../../engine/index.js';
 import type { EffectSink } from '../../runner/effects.js';
 import type { GlobalRule, Runner } from '../../runner/runner.js';
 import type { Db } from '../../store/db.js';
@@ -30,6 +30,8 @@ export interface SlackChannelOptions {
   logger: Logger;
   now?: () => Date;
   flowIds: () => readonly string[];
+  /** The flows (the App Home reads the check-in's thresholds from checkin_ons4). */
+  flows?: () => Readonly<Record<string, Flow>>;
 }
 
 export interface SlackChannel {
@@ -104,6 +106,8 @@ export function createSlackChannel(o: SlackChannelOptions): SlackChannel {
       }
     },
     flowIds: o.flowIds,
+    ...(o.flows ? { flows: o.flows } : {}),
+    tz: o.tz,
   };
 
   async function process(

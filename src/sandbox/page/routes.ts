@@ -11,13 +11,26 @@ import { fieldErrors } from '../../domain/booking/fields.js';
 import type { App } from '../../http/app.js';
 import type { Queues } from '../../scheduler/queues.js';
 import type { Db } from '../../store/db.js';
-import type { SlackFake } from '../slack/index.js';
+import { type SlackFake, staticSelect, textInput } from '../slack/index.js';
 import type { TwilioFake } from '../twilio/index.js';
 import { type AssetName, type Assets, isAsset } from './assets.js';
 import type { SandboxClock } from './clock.js';
 import { ClockBackwards } from './clock.js';
 import { fireDue } from './fire-due.js';
-import { type ClockBody, clickBody, clockBody, phoneQuery, replyBody, smsBody } from './schemas.js';
+import {
+  type ClockBody,
+  clickBody,
+  clockBody,
+  commandBody,
+  homeBody,
+  phoneQuery,
+  replyBody,
+  smsBody,
+  type ViewValues,
+  viewCloseBody,
+  viewSelectBody,
+  viewSubmitBody,
+} from './schemas.js';
 import { DEMO_PHONES } from './seed.js';
 import { slackPane } from './slack-view.js';
 
@@ -140,6 +153,76 @@ function registerSlack(app: FastifyInstance, deps: SandboxRouteDeps): void {
       throw new BadRequest([{ path: 'threadTs', message: 'no such thread' }]);
     const post = await fake.userReplies(input.channel, input.threadTs, input.user, input.text);
     return { ts: post.message.ts, appStatus: post.deliveries[0]?.status ?? null };
+  });
+  registerSlackTools(app, deps);
+}
+
+/** The page's form values as Slack's `view.state.values`. */
+function stateValues(values: ViewValues) {
+  return Object.fromEntries(
+    Object.entries(values).map(([block, actions]) => [
+      block,
+      Object.fromEntries(
+        Object.entries(actions).map(([action, v]) => [
+          action,
+          'text' in v ? textInput(v.text === '' ? null : v.text) : staticSelect(v.option),
+        ]),
+      ),
+    ]),
+  );
+}
+
+/** `/linkline` from the composer, the App Home tab, and modals: what the fake sends Linkline. */
+function registerSlackTools(app: FastifyInstance, deps: SandboxRouteDeps): void {
+  app.post('/sandbox/slack/command', async (request) => {
+    const input = parse(commandBody, request.body);
+    const fake = need(deps.slackFake, 'slack');
+    const [command = '/linkline', ...rest] = input.text.split(/\s+/);
+    const d = await fake.sendCommand({
+      command,
+      text: rest.join(' '),
+      user_id: input.user,
+      channel_id: input.channel ?? fake.dmWith(input.user),
+    });
+    return { appStatus: d.status };
+  });
+  app.post('/sandbox/slack/home', async (request) => {
+    const { user } = parse(homeBody, request.body);
+    const d = await need(deps.slackFake, 'slack').openAppHome(user);
+    return { appStatus: d.status };
+  });
+  const openModal = (fake: SlackFake, user: string, viewId: string) => {
+    const v = fake.views().find((x) => x.id === viewId);
+    if (v?.type !== 'modal' || v.status !== 'open' || v.user !== user)
+      throw new BadRequest([{ path: 'viewId', message: 'no such open modal' }]);
+    return v;
+  };
+  app.post('/sandbox/slack/view/submit', async (request) => {
+    const input = parse(viewSubmitBody, request.body);
+    const fake = need(deps.slackFake, 'slack');
+    openModal(fake, input.user, input.viewId);
+    const values = stateValues(input.values);
+    const d = await fake.sendViewSubmission({ viewId: input.viewId, user: input.user, values });
+    return { outcome: d.outcome, errors: d.errors };
+  });
+  app.post('/sandbox/slack/view/select', async (request) => {
+    const input = parse(viewSelectBody, request.body);
+    const fake = need(deps.slackFake, 'slack');
+    openModal(fake, input.user, input.viewId);
+    const d = await fake.sendAction({
+      user: input.user,
+      viewId: input.viewId,
+      actions: [{ action_id: input.actionId, selected_option: { value: input.value } }],
+      ...(input.values ? { values: stateValues(input.values) } : {}),
+    });
+    return { appStatus: d.status };
+  });
+  app.post('/sandbox/slack/view/close', async (request) => {
+    const input = parse(viewCloseBody, request.body);
+    const fake = need(deps.slackFake, 'slack');
+    openModal(fake, input.user, input.viewId);
+    await fake.closeView(input.viewId, input.user);
+    return { closed: true };
   });
 }
 

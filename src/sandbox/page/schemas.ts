@@ -29,6 +29,47 @@ export const replyBody = z.strictObject({
   text: z.string().trim().min(1, 'type a reply').max(4000),
 });
 
+/** A line typed in the Slack pane's composer: only `/linkline ...` is sent (as Slack would). */
+export const commandBody = z.strictObject({
+  user: slackId,
+  channel: slackId.optional(),
+  text: z
+    .string()
+    .trim()
+    .max(4000)
+    .regex(/^\/linkline(\s|$)/, 'only /linkline commands are sent from here'),
+});
+
+export const homeBody = z.strictObject({ user: slackId });
+
+const viewId = z.string().regex(/^V[A-Z0-9]{2,20}$/, 'expected a view id');
+
+/** A modal's inputs: block_id -> action_id -> a text or a chosen option's value. */
+const viewValues = z.record(
+  z.string().max(255),
+  z.record(
+    z.string().max(255),
+    z.union([
+      z.strictObject({ text: z.string().max(3000) }),
+      z.strictObject({ option: z.string().max(2000) }),
+    ]),
+  ),
+);
+
+export type ViewValues = z.output<typeof viewValues>;
+
+export const viewSubmitBody = z.strictObject({ user: slackId, viewId, values: viewValues });
+
+export const viewSelectBody = z.strictObject({
+  user: slackId,
+  viewId,
+  actionId: z.string().min(1).max(255),
+  value: z.string().max(2000),
+  values: viewValues.optional(),
+});
+
+export const viewCloseBody = z.strictObject({ user: slackId, viewId });
+
 /** `by`: a step such as 30m, 1h or 1d; `to`: a local wall time in the service's zone. */
 export const clockBody = z.union([
   z.strictObject({

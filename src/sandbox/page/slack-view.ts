@@ -27,13 +27,51 @@ export interface PaneEphemeral {
   channel: string;
   user: string;
   text: string;
+  blocks: unknown[] | null;
   threadTs: string | null;
+  /** `command_ack`: the answer to a slash command. */
+  via: string;
+}
+
+/** A published App Home tab, or the top modal of a person's open stack. */
+export interface PaneView {
+  id: string;
+  user: string;
+  hash: string;
+  title: string | null;
+  submit: string | null;
+  blocks: unknown[];
 }
 
 export interface SlackPane {
   users: { id: string; name: string; title: string | null }[];
   channels: PaneChannel[];
   ephemerals: PaneEphemeral[];
+  homes: PaneView[];
+  modals: PaneView[];
+}
+
+function paneView(v: ReturnType<SlackFake['views']>[number]): PaneView {
+  const text = (t: unknown) =>
+    t && typeof t === 'object' && 'text' in t ? String((t as { text: unknown }).text) : null;
+  return {
+    id: v.id,
+    user: v.user,
+    hash: v.hash,
+    title: text(v.view.title),
+    submit: text(v.view.submit),
+    blocks: Array.isArray(v.view.blocks) ? v.view.blocks : [],
+  };
+}
+
+/** Published homes, and for each person the modal on top of their open stack. */
+function paneViews(fake: SlackFake): Pick<SlackPane, 'homes' | 'modals'> {
+  const views = fake.views();
+  const homes = views.filter((v) => v.type === 'home').map(paneView);
+  const top = new Map<string, PaneView>();
+  for (const v of views.filter((x) => x.type === 'modal' && x.status === 'open'))
+    top.set(v.user, paneView(v));
+  return { homes, modals: [...top.values()] };
 }
 
 type Info = { ok: boolean; channel?: { name?: string; is_im?: boolean; user?: string } };
@@ -103,7 +141,9 @@ export async function slackPane(fake: SlackFake, names: Map<string, string>): Pr
     channel: e.channel,
     user: e.user,
     text: e.text,
+    blocks: e.blocks,
     threadTs: e.threadTs,
+    via: e.via,
   }));
-  return { users, channels, ephemerals };
+  return { users, channels, ephemerals, ...paneViews(fake) };
 }

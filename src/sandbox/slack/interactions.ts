@@ -1,7 +1,7 @@
 import type { AppLink } from './app-link.js';
 import { toJson } from './context.js';
 import type { AppDelivery, SignOptions } from './deliver.js';
-import { actionJson, findElement, interactionBase } from './payloads.js';
+import { actionJson, findElement, interactionBase, type ViewStateValues } from './payloads.js';
 import type { FakeView } from './views.js';
 import type { SlackUserSpec } from './workspace.js';
 
@@ -16,6 +16,8 @@ export interface ActionInput {
   /** Or a view's (a modal or an App Home). */
   readonly viewId?: string;
   readonly actions: readonly ActionSpec[];
+  /** In a modal: what the user has entered so far (Slack sends it as `view.state`). */
+  readonly values?: ViewStateValues;
   /** Fields set on the payload last (stale values, odd containers, missing fields). */
   readonly overrides?: Readonly<Record<string, unknown>>;
 }
@@ -70,8 +72,9 @@ function messageContainer(link: AppLink, input: ActionInput) {
   return { fields, blocks: message.blocks, responseUrl };
 }
 
-function viewContainer(link: AppLink, viewId: string) {
+function viewContainer(link: AppLink, viewId: string, values?: ViewStateValues) {
   const view = viewOf(link, viewId);
+  if (values) link.state.views.setState(view, values as Record<string, unknown>);
   const fields = { container: { type: 'view', view_id: viewId }, view: view.view };
   return { fields, blocks: view.view.blocks, responseUrl: null };
 }
@@ -83,7 +86,9 @@ export async function sendAction(
   sign: SignOptions = {},
 ): Promise<ActionDelivery> {
   const user = person(link, input.user);
-  const where = input.viewId ? viewContainer(link, input.viewId) : messageContainer(link, input);
+  const where = input.viewId
+    ? viewContainer(link, input.viewId, input.values)
+    : messageContainer(link, input);
   const triggerId = link.state.triggers.issue(user.id);
   const actionTs = link.state.clock.next();
   const payload = {

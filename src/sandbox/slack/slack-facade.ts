@@ -16,6 +16,7 @@ import { slackSignature, slackTimestamp } from './signature.js';
 import type { EphemeralRecord, FakeSlackMessage } from './store.js';
 import {
   type CommandDelivery,
+  closeView,
   sendCommand,
   sendViewSubmission,
   type ViewSubmissionDelivery,
@@ -73,6 +74,8 @@ export interface SlackFake {
     sign?: SignOptions,
   ): Promise<ViewSubmissionDelivery>;
   sendCommand(input: CommandInput, sign?: SignOptions): Promise<CommandDelivery>;
+  /** The user closes a modal: the stack closes; `view_closed` goes if the view asked. */
+  closeView(viewId: string, user?: string): Promise<AppDelivery | null>;
   /** A person posts (top level, or in a thread with `threadTs`): recorded, then the event. */
   userPosts(input: UserPostInput, options?: EventOptions): Promise<UserPost>;
   userReplies(
@@ -131,6 +134,7 @@ function appDirection(link: AppLink) {
     clickButton: (input, sign) => clickButton(link, input, sign),
     sendViewSubmission: (input, sign) => sendViewSubmission(link, input, sign),
     sendCommand: (input, sign) => sendCommand(link, input, sign),
+    closeView: (viewId, user) => closeView(link, viewId, user),
     userPosts: (input, options) => userPosts(link, input, options),
     userReplies: (channel, threadTs, user, text, options) =>
       userPosts(link, { channel, threadTs, user, text }, options),

@@ -8,7 +8,7 @@ import {
   interactionBase,
   type ViewStateValues,
 } from './payloads.js';
-import type { FakeView } from './views.js';
+import { type FakeView, inputIds } from './views.js';
 import { isRecord } from './wire.js';
 
 export interface ViewSubmissionInput {
@@ -50,7 +50,11 @@ function applyViewAnswer(
   const action = answer?.response_action;
   const view = isRecord(answer?.view) ? answer.view : null;
   if (action === 'errors' && isRecord(answer?.errors)) {
-    return { outcome: 'errors', errors: answer.errors as Record<string, string> };
+    // Slack shows an error only under an input block; any other block_id fails the answer.
+    const inputs = new Set(inputIds(record.view.blocks).map(([blockId]) => blockId));
+    const errors = answer.errors as Record<string, string>;
+    if (Object.keys(errors).some((b) => !inputs.has(b))) return { outcome: 'failed', errors };
+    return { outcome: 'errors', errors };
   }
   if (action === 'update' && view) {
     views.replace(record, view);
@@ -166,4 +170,30 @@ export async function sendCommand(
   const delivery = await link.post('commands', rawBody, 'application/x-www-form-urlencoded', sign);
   applyCommandAnswer(link, form, delivery);
   return { ...delivery, form, triggerId, responseUrl };
+}
+
+/**
+ * The user closes a modal (Cancel or ×): its whole stack goes, and, only when the view asked
+ * with `notify_on_close`, the app gets a `view_closed` payload, as from Slack.
+ */
+export async function closeView(
+  link: AppLink,
+  viewId: string,
+  user?: string,
+): Promise<AppDelivery | null> {
+  const record = link.state.views.get(viewId);
+  if (record?.status !== 'open' || record.type !== 'modal') {
+    throw new Error(`no open modal ${viewId} at the Slack fake`);
+  }
+  const who = person(link, user ?? record.user);
+  for (const v of link.state.views.stack(record.rootViewId)) link.state.views.close(v);
+  if (record.view.notify_on_close !== true) return null;
+  const payload = {
+    ...interactionBase(link.options.identity, 'view_closed', who, ''),
+    view: record.view,
+    is_cleared: false,
+  };
+  delete (payload as Record<string, unknown>).trigger_id;
+  const rawBody = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+  return link.post('interactivity', rawBody, 'application/x-www-form-urlencoded');
 }

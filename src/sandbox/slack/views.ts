@@ -77,12 +77,23 @@ export class ViewStore {
     return record;
   }
 
-  /** Replaces the view's content (views.update, views.publish, response_action update). */
+  /**
+   * Replaces the view's content (views.update, views.publish, response_action update). As
+   * Slack does, what the user entered is kept for inputs with the same block_id and
+   * action_id in the new view.
+   */
   replace(record: FakeView, spec: Record<string, unknown>): void {
     const now = this.now();
+    const before = stateValues(record.view);
     record.hash = newHash(now);
     record.updatedAt = now;
     record.view = this.#render(record, spec);
+    const kept: Record<string, Record<string, unknown>> = {};
+    for (const [blockId, actionId] of inputIds(record.view.blocks)) {
+      const value = before[blockId]?.[actionId];
+      if (value !== undefined) kept[blockId] = { ...kept[blockId], [actionId]: value };
+    }
+    if (Object.keys(kept).length > 0) record.view = { ...record.view, state: { values: kept } };
   }
 
   close(record: FakeView): void {
@@ -118,6 +129,27 @@ export class ViewStore {
       bot_id: botId,
     };
   }
+}
+
+function stateValues(view: Record<string, unknown>): Record<string, Record<string, unknown>> {
+  const state = view.state as { values?: Record<string, Record<string, unknown>> } | undefined;
+  return state?.values ?? {};
+}
+
+/** The (block_id, action_id) of each input block's element. */
+export function inputIds(blocks: unknown): [string, string][] {
+  if (!Array.isArray(blocks)) return [];
+  const ids: [string, string][] = [];
+  for (const b of blocks as Record<string, unknown>[]) {
+    const element = b?.element as Record<string, unknown> | undefined;
+    if (
+      b?.type === 'input' &&
+      typeof b.block_id === 'string' &&
+      typeof element?.action_id === 'string'
+    )
+      ids.push([b.block_id, element.action_id]);
+  }
+  return ids;
 }
 
 export type TriggerError = 'invalid_trigger_id' | 'expired_trigger_id' | 'exchanged_trigger_id';

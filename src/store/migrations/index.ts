@@ -7,6 +7,7 @@ import { sendLease0007 } from './0007-send-lease.js';
 import { leads0009 } from './0009-leads.js';
 import { smsOps0011 } from './0011-sms-ops.js';
 import { leadsDropIns0012 } from './0012-leads-drop-ins.js';
+import { slackTools0013 } from './0013-slack-tools.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -22,4 +23,5 @@ export const MIGRATIONS: readonly Migration[] = [
   leads0009,
   smsOps0011,
   leadsDropIns0012,
+  slackTools0013,
 ];

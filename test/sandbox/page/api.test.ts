@@ -257,7 +257,14 @@ describe('sandbox mode: the demo seed, the page and its /sandbox API', () => {
       });
       const after = (await get('/sandbox/slack')).json();
       expect(after.ephemerals).toEqual([
-        { channel: 'C0SBXTEST1', user: amy, text: 'You claimed it', threadTs: null },
+        {
+          channel: 'C0SBXTEST1',
+          user: amy,
+          text: 'You claimed it',
+          blocks: null,
+          threadTs: null,
+          via: 'api',
+        },
       ]);
       const thread = after.channels.find((c: { id: string }) => c.id === 'C0SBXTEST1').messages[0];
       expect(thread.replies).toMatchObject([{ author: 'Amy Hughes', text: 'Hi, I am Amy' }]);

@@ -186,6 +186,45 @@ describe('slash commands and modals', () => {
     const gone = await failure(client.views.update({ view_id: viewId, view: modal() }));
     expect(gone.data).toMatchObject({ error: 'not_found' });
   });
+
+  it('errors under a block that is not an input fail the submission; updates keep what was typed', async () => {
+    const { triggerId } = await fake.sendCommand({
+      command: '/linkline',
+      user_id: AMY,
+      channel_id: HANDOFFS,
+    });
+    const { view } = await client.views.open({ trigger_id: triggerId, view: modal() });
+    const viewId = view?.id ?? '';
+    answer = () => ({
+      body: JSON.stringify({ response_action: 'errors', errors: { nowhere: 'Not shown' } }),
+      headers: { 'Content-Type': 'application/json' },
+    });
+    const values = { who: { ref: textInput('P-9999') } };
+    const failed = await fake.sendViewSubmission({ viewId, values });
+    expect(failed.outcome).toBe('failed');
+    expect(fake.views()[0]?.status).toBe('open');
+    // The same input (block_id and action_id) in the new view keeps its value; others do not.
+    const changed = modal('Book again', {
+      blocks: [
+        ...modal().blocks,
+        {
+          type: 'input',
+          block_id: 'when',
+          label: { type: 'plain_text', text: 'When' },
+          element: { type: 'plain_text_input', action_id: 'day' },
+        },
+      ],
+    });
+    await client.views.update({ view_id: viewId, view: changed });
+    expect(fake.views()[0]?.view.state).toEqual({ values });
+    await client.views.update({
+      view_id: viewId,
+      view: modal('Renamed', {
+        blocks: [{ ...modal().blocks[0], block_id: 'someone' }],
+      }),
+    });
+    expect(fake.views()[0]?.view.state).toEqual({ values: {} });
+  });
 });
 
 describe('App Home', () => {

@@ -9,6 +9,8 @@ const state = {
   channel: null,
   slack: null,
   shown: new Map(),
+  modalErrors: null,
+  homeOpened: new Set(),
 };
 
 async function api(path, body) {
@@ -361,7 +363,7 @@ function renderMessages(channel) {
     ];
   }
   const mine = (state.slack?.ephemerals ?? []).filter(
-    (e) => e.channel === channel.id && e.user === state.slackUser,
+    (e) => e.channel === channel.id && e.user === state.slackUser && e.via !== 'command_ack',
   );
   const notes = mine.map((e) =>
     el(
@@ -395,15 +397,17 @@ function renderSlack() {
       users.append(el('option', { value: u.id }, `${u.name}${u.title ? ` (${u.title})` : ''}`));
     users.value = state.slackUser;
   }
-  if (!state.channel || !slack.channels.some((c) => c.id === state.channel)) {
-    state.channel = slack.channels[0]?.id ?? null;
+  if (
+    state.channel !== HOME &&
+    (!state.channel || !slack.channels.some((c) => c.id === state.channel))
+  ) {
+    state.channel = slack.channels[0]?.id ?? HOME;
   }
   const nav = document.getElementById('slack-channels');
-  const channels = slack.channels.map((c) => ({
-    id: c.id,
-    name: c.name,
-    current: c.id === state.channel,
-  }));
+  const channels = [
+    { id: HOME, name: '🏠 Linkline: Home', current: state.channel === HOME },
+    ...slack.channels.map((c) => ({ id: c.id, name: c.name, current: c.id === state.channel })),
+  ];
   renderIfChanged('slack:nav', channels, nav, (list) =>
     list.length === 0
       ? [el('p', { class: 'empty' }, 'No conversations yet')]
@@ -416,6 +420,7 @@ function renderSlack() {
               'aria-current': c.current ? 'true' : 'false',
               onclick: () => {
                 state.channel = c.id;
+                if (c.id === HOME) state.homeOpened.clear();
                 renderSlack();
               },
             },
@@ -425,12 +430,221 @@ function renderSlack() {
   );
   const channel = slack.channels.find((c) => c.id === state.channel) ?? null;
   const list = document.getElementById('slack-messages');
-  renderIfChanged(
-    'slack:messages',
-    { channel, user: state.slackUser, eph: slack.ephemerals },
-    list,
-    () => renderMessages(channel),
+  if (state.channel === HOME) {
+    const home = slack.homes.find((h) => h.user === state.slackUser) ?? null;
+    // Opening the tab is what makes Slack send app_home_opened: once per person shown.
+    if (!state.homeOpened.has(state.slackUser)) {
+      state.homeOpened.add(state.slackUser);
+      openHome();
+    }
+    renderIfChanged('slack:messages', { home, user: state.slackUser }, list, () =>
+      renderHome(home),
+    );
+  } else
+    renderIfChanged(
+      'slack:messages',
+      { channel, user: state.slackUser, eph: slack.ephemerals },
+      list,
+      () => renderMessages(channel),
+    );
+  const acks = slack.ephemerals
+    .filter((e) => e.user === state.slackUser && e.via === 'command_ack')
+    .slice(-3);
+  renderIfChanged('slack:acks', acks, document.getElementById('slack-acks'), (list) =>
+    list.map((e) =>
+      el(
+        'div',
+        { class: 'slack-msg ephemeral' },
+        el('span', { class: 'muted' }, 'Only visible to you: '),
+        ...(e.blocks?.length
+          ? e.blocks.map((b) => block({}, b)).filter(Boolean)
+          : [el('div', {}, mrkdwn(e.text))]),
+      ),
+    ),
   );
+  const modal = slack.modals.find((m) => m.user === state.slackUser) ?? null;
+  renderIfChanged(
+    'slack:modal',
+    modal ? { id: modal.id, hash: modal.hash, errors: state.modalErrors } : null,
+    document.getElementById('slack-modal'),
+    () => (modal ? renderModal(modal) : []),
+  );
+}
+
+// ---- App Home, /linkline and modals ------------------------------------------------------
+
+const HOME = 'home';
+
+async function openHome() {
+  try {
+    await api('/sandbox/slack/home', { user: state.slackUser });
+    await refreshSlack();
+  } catch (err) {
+    document
+      .getElementById('slack-messages')
+      .replaceChildren(el('p', { class: 'notice' }, err.message));
+  }
+}
+
+function renderHome(home) {
+  if (!home) return [el('p', { class: 'notice' }, 'Opening the Home tab…')];
+  return [
+    el(
+      'div',
+      { class: 'slack-home', 'data-home': home.user },
+      home.blocks.map((b) => block({}, b)).filter(Boolean),
+    ),
+  ];
+}
+
+function composer() {
+  const input = el('input', {
+    name: 'command',
+    autocomplete: 'off',
+    placeholder: '/linkline help',
+    'data-composer': true,
+  });
+  const error = el('span', { class: 'error muted' });
+  return el(
+    'form',
+    {
+      class: 'composer',
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const text = input.value.trim();
+        if (!text) return;
+        error.textContent = '';
+        try {
+          await api('/sandbox/slack/command', {
+            user: state.slackUser,
+            ...(state.channel && state.channel !== HOME ? { channel: state.channel } : {}),
+            text,
+          });
+          input.value = '';
+          await refreshSlack();
+        } catch (err) {
+          error.textContent = err.message;
+        }
+      },
+    },
+    input,
+    el('button', { type: 'submit' }, 'Send'),
+    error,
+  );
+}
+
+/** The input blocks of a modal as form fields; a dispatch_action select tells Linkline at once. */
+function modalInput(view, b) {
+  const e = b.element ?? {};
+  const id = `${b.block_id}.${e.action_id}`;
+  let field;
+  if (e.type === 'static_select') {
+    field = el(
+      'select',
+      {
+        'data-field': id,
+        'data-kind': 'option',
+        onchange: b.dispatch_action
+          ? async (event) => {
+              await api('/sandbox/slack/view/select', {
+                user: state.slackUser,
+                viewId: view.id,
+                actionId: e.action_id,
+                value: event.target.value,
+                values: formValues(event.target.form),
+              }).catch(() => undefined);
+              await refreshSlack();
+            }
+          : undefined,
+      },
+      el('option', { value: '' }, e.placeholder?.text ?? 'Choose…'),
+      (e.options ?? []).map((o) =>
+        el(
+          'option',
+          { value: o.value, selected: e.initial_option?.value === o.value },
+          o.text.text,
+        ),
+      ),
+    );
+  } else {
+    field = el('input', {
+      'data-field': id,
+      'data-kind': 'text',
+      value: e.initial_value ?? '',
+      placeholder: e.placeholder?.text ?? '',
+      autocomplete: 'off',
+    });
+  }
+  const error = state.modalErrors?.[b.block_id];
+  return el(
+    'label',
+    { class: 'block block-input' },
+    el('span', { class: 'label' }, b.label?.text ?? b.block_id),
+    field,
+    error ? el('span', { class: 'error' }, error) : null,
+  );
+}
+
+/** What the user entered in a modal, as the sandbox API takes it. */
+function formValues(form) {
+  const values = {};
+  for (const f of form?.querySelectorAll('[data-field]') ?? []) {
+    const [blockId, actionId] = f.dataset.field.split('.');
+    if (f.dataset.kind === 'option' && f.value === '') continue;
+    values[blockId] ??= {};
+    values[blockId][actionId] =
+      f.dataset.kind === 'option' ? { option: f.value } : { text: f.value };
+  }
+  return values;
+}
+
+function renderModal(view) {
+  const form = el(
+    'form',
+    {
+      class: 'slack-modal',
+      'data-view': view.id,
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const values = formValues(form);
+        const out = await api('/sandbox/slack/view/submit', {
+          user: state.slackUser,
+          viewId: view.id,
+          values,
+        }).catch((err) => ({ outcome: 'failed', errors: { '': err.message } }));
+        state.modalErrors =
+          out.outcome === 'errors' || out.outcome === 'failed' ? out.errors : null;
+        state.shown.delete('slack:modal');
+        await refreshSlack();
+      },
+    },
+    el('div', { class: 'modal-title' }, view.title ?? ''),
+    view.blocks
+      .map((b) => (b.type === 'input' ? modalInput(view, b) : block({}, b)))
+      .filter(Boolean),
+    state.modalErrors?.[''] ? el('p', { class: 'error' }, state.modalErrors['']) : null,
+    el(
+      'div',
+      { class: 'modal-buttons' },
+      el(
+        'button',
+        {
+          type: 'button',
+          onclick: async () => {
+            state.modalErrors = null;
+            await api('/sandbox/slack/view/close', {
+              user: state.slackUser,
+              viewId: view.id,
+            }).catch(() => undefined);
+            await refreshSlack();
+          },
+        },
+        view.submit ? 'Cancel' : 'Close',
+      ),
+      view.submit ? el('button', { type: 'submit', class: 'primary' }, view.submit) : null,
+    ),
+  );
+  return [el('div', { class: 'modal-backdrop' }, form)];
 }
 
 async function refreshSlack() {
@@ -473,8 +687,10 @@ async function start() {
   });
   document.getElementById('slack-user').addEventListener('change', (event) => {
     state.slackUser = event.target.value;
+    state.modalErrors = null;
     renderSlack();
   });
+  document.getElementById('slack-compose').replaceChildren(composer());
   if (!initial.twilio) {
     document
       .getElementById('phones')
