@@ -100,3 +100,19 @@ export function daySection(bench: DayBench): string {
     '',
   ].join('\n');
 }
+
+/**
+ * The section of an earlier BENCHMARKS.md whose heading starts with `heading` (up to the
+ * next `## `), marked as kept; a fallback when there is none. Lets BENCH_ONLY re-run one
+ * section without losing the others.
+ */
+export function keptSection(previous: string, heading: string, fallback: string): string {
+  const lines = previous.split('\n');
+  const start = lines.findIndex((l) => l.startsWith(heading));
+  if (start < 0) return fallback;
+  const after = lines.slice(start + 1).findIndex((l) => /^## /.test(l));
+  const body = lines.slice(start + 1, after < 0 ? undefined : start + 1 + after);
+  const note = '_Kept from an earlier run (BENCH_ONLY left this section out this time)._';
+  const rest = body[1]?.startsWith('_Kept from') ? body.slice(3) : body.slice(1);
+  return [lines[start]!, '', note, '', ...rest].join('\n');
+}

@@ -8,7 +8,7 @@ import {
   roleOf,
   scatter,
 } from '../../bench/day-plan.js';
-import { growthTable } from '../../bench/report-day.js';
+import { growthTable, keptSection } from '../../bench/report-day.js';
 
 // The mixed-day benchmark's pure helpers (bench/day-plan.ts, bench/report-day.ts).
 
@@ -99,5 +99,42 @@ describe('cost growth', () => {
     expect(parseSizes('')).toEqual([]);
     expect(() => parseSizes('1000,lots')).toThrow(/lots/);
     expect(() => parseSizes('5')).toThrow(/5/);
+  });
+});
+
+describe('BENCH_ONLY keeps the sections it does not run', () => {
+  const doc = [
+    '# Benchmarks',
+    '',
+    '## Scheduler (issue 3): N = 100',
+    '',
+    '| a | b |',
+    '',
+    '## Mixed day (issue 7): 10,000 participants',
+    '',
+    'figures',
+    '### How the cost grows',
+    'growth',
+    '',
+  ].join('\n');
+
+  it('takes the section up to the next top-level heading, marked as kept, once', () => {
+    const kept = keptSection(doc, '## Scheduler (issue 3)', 'none');
+    expect(kept.split('\n')).toEqual([
+      '## Scheduler (issue 3): N = 100',
+      '',
+      '_Kept from an earlier run (BENCH_ONLY left this section out this time)._',
+      '',
+      '| a | b |',
+      '',
+    ]);
+    expect(keptSection(kept, '## Scheduler (issue 3)', 'none')).toBe(kept);
+  });
+
+  it('keeps subsections and the last section to the end; a missing one is the fallback', () => {
+    const kept = keptSection(doc, '## Mixed day (issue 7)', 'none');
+    expect(kept).toContain('### How the cost grows\ngrowth');
+    expect(keptSection(doc, '## SMS (issue 4)', 'not run')).toBe('not run');
+    expect(keptSection('', '## Mixed day (issue 7)', 'not run')).toBe('not run');
   });
 });
