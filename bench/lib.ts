@@ -114,6 +114,8 @@ export interface Children {
   list: ChildProcess[];
   spawnLinkline(env: Record<string, string>, extraArgs?: string[]): Promise<ChildProcess>;
   spawnBare(env: Record<string, string>): Promise<ChildProcess>;
+  /** `linkline serve` (the HTTP side; WORKERS=off in env for HTTP only). */
+  spawnServe(env: Record<string, string>): Promise<ChildProcess>;
   stopAll(): Promise<void>;
 }
 
@@ -155,6 +157,17 @@ export function children(): Children {
       list.push(child);
       everyChild.add(child);
       await waitForLine(child, /linkline worker running/);
+      drain(child);
+      return child;
+    },
+    async spawnServe(env) {
+      const child = spawn('node_modules/.bin/tsx', ['src/cli/main.ts', 'serve'], {
+        env: { ...baseEnv(), LOG_LEVEL: 'info', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      list.push(child);
+      everyChild.add(child);
+      await waitForLine(child, /linkline listening/);
       drain(child);
       return child;
     },

@@ -2,20 +2,30 @@
  * `npm run bench` (issue 7): runs the benchmarks and writes BENCHMARKS.md with the machine,
  * the date, the load average, each figure beside its bare baseline from the same run, and
  * the targets. Sizes: BENCH_N (default 100,000), BENCH_RUNS (3), BENCH_BACKLOG (1,000,000),
- * BENCH_WORKERS (2 worker processes).
+ * BENCH_WORKERS (2 worker processes); the mixed day's in bench/day.ts. BENCH_ONLY (e.g.
+ * `scheduler,day`) runs only the sections listed; the default is every section.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
 import { openDb } from '../src/store/db.js';
+import { benchDay } from './day.js';
 import { benchEnv, benchRedis, load1, log, machine } from './lib.js';
 import { schedulerSection } from './report.js';
+import { daySection, keptSection } from './report-day.js';
 import { benchScheduler } from './scheduler.js';
 
 const env = benchEnv();
+const only = new Set(
+  (process.env.BENCH_ONLY ?? 'scheduler,sms,day').split(',').map((s) => s.trim()),
+);
+const previous = await readFile('BENCHMARKS.md', 'utf8').catch(() => '');
+const kept = (heading: string) =>
+  keptSection(previous, heading, `${heading}\n\nNot run (BENCH_ONLY).\n`);
 const started = new Date();
 const loadBefore = load1();
 log(`npm run bench: N=${env.BENCH_N}, runs=${env.BENCH_RUNS}, backlog=${env.BENCH_BACKLOG}`);
-const scheduler = await benchScheduler();
+const scheduler = only.has('scheduler') ? await benchScheduler() : null;
+const day = only.has('day') ? await benchDay() : null;
 const loadAfter = load1();
 
 const redis = await benchRedis();
@@ -35,18 +45,18 @@ const doc = [
   `Machine: ${m.cpus} x ${m.cpuModel}, ${m.memGiB} GiB; Node ${m.node}; Redis ${m.redis} (a private`,
   `redis-server started by the benchmark); PostgreSQL ${m.postgres} (local, fsync and`,
   'synchronous_commit on). The machine is shared: its 1-minute load average was',
-  `${loadBefore} when the benchmark started and ${loadAfter} when the scheduler part ended, so absolute`,
+  `${loadBefore} when the benchmark started and ${loadAfter} when it ended, so absolute`,
   'figures vary a lot between runs; compare each figure with its bare baseline from the same run.',
   '',
   `Sizes: BENCH_N=${env.BENCH_N}, BENCH_RUNS=${env.BENCH_RUNS}, BENCH_BACKLOG=${env.BENCH_BACKLOG}, BENCH_WORKERS=${env.BENCH_WORKERS}`,
   '(the issue targets are for N = 100,000 and a backlog of 1,000,000).',
   '',
-  schedulerSection(scheduler.runs, env),
-  '## SMS (issue 4) and the mixed day (issue 7)',
+  scheduler ? schedulerSection(scheduler.runs, env) : kept('## Scheduler (issue 3)'),
+  '## SMS (issue 4)',
   '',
-  'Not measured: `npm run bench:sms`, the mixed day and the 1k/10k/100k cost growth are not',
-  'written yet.',
+  'Not measured: `npm run bench:sms` is not written yet.',
   '',
+  day ? daySection(day) : kept('## Mixed day (issue 7)'),
 ].join('\n');
 await writeFile('BENCHMARKS.md', doc);
 log(`wrote BENCHMARKS.md (${minutes.toFixed(1)} min)`);

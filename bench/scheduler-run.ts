@@ -88,7 +88,8 @@ export async function treeRss(rootPid: number): Promise<number> {
 
 const BARE_QUEUE = 'reminders';
 
-async function bareDrain(
+/** The same number of no-op jobs through bare BullMQ workers (the baseline). */
+export async function bareDrain(
   redisUrl: string,
   env: BenchEnv,
   n: number,

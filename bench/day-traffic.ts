@@ -1,0 +1,235 @@
+/**
+ * The morning's people, driven through the fakes: each participant whose reminder arrives
+ * answers it (or asks for a person) through a signed Twilio webhook, and a link worker
+ * answers each new hand-off thread through a signed Slack event. It watches what the fakes
+ * receive and times each answer from the moment its cause was sent.
+ */
+import { SANDBOX_TWILIO } from '../src/main.js';
+import type { SlackFake } from '../src/sandbox/slack/index.js';
+import type { TwilioFake } from '../src/sandbox/twilio/index.js';
+import { countRoles, ROLE_TEXT, type Role, roleOf, type Shares } from './day-plan.js';
+import { dayPhone, dayRef } from './day-seed.js';
+import { sleep } from './lib.js';
+
+export const HANDOFFS = 'C0HANDOFFS';
+const AMY = 'U0LWAMY001';
+const OUR_NUMBER = SANDBOX_TWILIO.from ?? '+447700900000';
+const REMINDER = /^Reminder: /;
+const PARENT = /Hand-off (P-[0-9A-F]{6})/;
+
+export interface MorningResult {
+  reminders: number;
+  /** Reminders sent to the same participant more than once, and relays delivered twice. */
+  duplicates: number;
+  /** Reminder arrival times at the fake, ms epoch (first per participant). */
+  reminderTimes: number[];
+  replyLatencyMs: number[];
+  threadLatencyMs: number[];
+  relayLatencyMs: number[];
+  expected: { replies: number; threads: number };
+  threads: number;
+  relays: number;
+  /** Webhook answers other than 200 (Twilio inbound and Slack events). */
+  refused: number;
+  /**
+   * Thread replies the driver held back because Linkline had not yet recorded the thread's ts
+   * after the link worker's think time (a reply then would be ignored).
+   */
+  heldBack: number;
+  /** Causes that never got their answer: replies, threads and relays still waited for. */
+  missing: number;
+  /** The last message or Slack post seen, ms epoch. */
+  lastAt: number;
+  roles: Record<Role, number>;
+}
+
+/** At most `width` calls in flight; the rest queue. */
+function limiter(width: number) {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  const all = new Set<Promise<void>>();
+  const run = async (task: () => Promise<void>) => {
+    if (active >= width) await new Promise<void>((r) => waiting.push(r));
+    active += 1;
+    try {
+      await task();
+    } finally {
+      active -= 1;
+      waiting.shift()?.();
+    }
+  };
+  return {
+    push(task: () => Promise<void>) {
+      const p = run(task).catch(() => undefined);
+      all.add(p);
+      void p.finally(() => all.delete(p));
+    },
+    idle: () => Promise.all([...all]),
+  };
+}
+
+export interface MorningOptions {
+  p: number;
+  shares: Shares;
+  /** Webhook requests in flight at once (people texting at the same moment). */
+  width: number;
+  /** Give up when nothing new happened for this long. */
+  stallMs: number;
+  /** A link worker reads the new thread for this long before answering. */
+  thinkMs: number;
+  /** Whether Linkline has recorded this hand-off thread (its ts) yet. */
+  threadKnown: (ts: string) => Promise<boolean>;
+}
+
+export async function playMorning(
+  twilio: TwilioFake,
+  slack: SlackFake,
+  opts: MorningOptions,
+): Promise<MorningResult> {
+  const index = (phone: string) => {
+    const i = Number(phone.slice(5));
+    return phone.startsWith('+4477') && i < opts.p ? i : -1;
+  };
+  const roles = countRoles(opts.p, opts.shares);
+  const handing = roles.help + roles.talk;
+  const r: MorningResult = {
+    reminders: 0,
+    duplicates: 0,
+    reminderTimes: [],
+    replyLatencyMs: [],
+    threadLatencyMs: [],
+    relayLatencyMs: [],
+    expected: { replies: roles.confirm + roles.cant + handing, threads: handing },
+    threads: 0,
+    relays: 0,
+    refused: 0,
+    heldBack: 0,
+    missing: 0,
+    lastAt: 0,
+    roles,
+  };
+  const reminded = new Set<number>();
+  const awaitingReply = new Map<number, number>();
+  const awaitingThread = new Map<string, number>();
+  const threaded = new Set<string>();
+  const awaitingRelay = new Map<number, { text: string; at: number }>();
+  const relayed = new Set<string>();
+  const inbound = limiter(opts.width);
+  const lw = limiter(opts.width);
+
+  const text = (i: number, body: string) =>
+    inbound.push(async () => {
+      const at = Date.now();
+      awaitingReply.set(i, at);
+      if (body !== '1' && body !== '2') awaitingThread.set(dayRef(i), at);
+      const d = await twilio.sendInbound({ from: dayPhone(i), to: OUR_NUMBER, body });
+      if (d.status !== 200) r.refused += 1;
+    });
+  const answerThread = (i: number, ts: string) =>
+    lw.push(async () => {
+      await sleep(opts.thinkMs);
+      let held = false;
+      while (!(await opts.threadKnown(ts))) {
+        held = true;
+        await sleep(100);
+      }
+      if (held) r.heldBack += 1;
+      const words = `Hello ${dayRef(i)}, Amy here from Linkline; I can call you at 2pm.`;
+      awaitingRelay.set(i, { text: words, at: Date.now() });
+      const post = await slack.userReplies(HANDOFFS, ts, AMY, words);
+      if (post.deliveries.some((d) => d.status !== 200)) r.refused += 1;
+    });
+
+  let seenSms = 0;
+  let seenSlack = 0;
+  let lastProgress = Date.now();
+  const scanSms = () => {
+    const all = twilio.messages();
+    for (; seenSms < all.length; seenSms++) {
+      const m = all[seenSms]!;
+      const i = index(m.to);
+      if (i < 0) continue;
+      const t = m.dateCreated.getTime();
+      r.lastAt = Math.max(r.lastAt, t);
+      if (REMINDER.test(m.body)) {
+        if (reminded.has(i)) {
+          r.duplicates += 1;
+          continue;
+        }
+        reminded.add(i);
+        r.reminders += 1;
+        r.reminderTimes.push(t);
+        const body = ROLE_TEXT[roleOf(i, opts.shares)];
+        if (body) text(i, body);
+        continue;
+      }
+      const relay = awaitingRelay.get(i);
+      if (relay && m.body === relay.text) {
+        r.relayLatencyMs.push(t - relay.at);
+        r.relays += 1;
+        relayed.add(relay.text);
+        awaitingRelay.delete(i);
+        continue;
+      }
+      if (relayed.has(m.body)) {
+        r.duplicates += 1;
+        continue;
+      }
+      const sent = awaitingReply.get(i);
+      if (sent !== undefined) {
+        r.replyLatencyMs.push(t - sent);
+        awaitingReply.delete(i);
+      }
+    }
+    return all.length;
+  };
+  const scanSlack = () => {
+    const all = slack.messages(HANDOFFS);
+    for (; seenSlack < all.length; seenSlack++) {
+      const m = all[seenSlack]!;
+      if (!m.botId || (m.threadTs !== null && m.threadTs !== m.ts)) continue;
+      const ref = PARENT.exec(m.text)?.[1];
+      if (!ref) continue;
+      const t = Math.round(Number(m.ts) * 1000);
+      r.lastAt = Math.max(r.lastAt, t);
+      if (threaded.has(ref)) {
+        r.duplicates += 1;
+        continue;
+      }
+      threaded.add(ref);
+      r.threads += 1;
+      const sent = awaitingThread.get(ref);
+      if (sent !== undefined) r.threadLatencyMs.push(t - sent);
+      awaitingThread.delete(ref);
+      answerThread(Number.parseInt(ref.slice(2), 16), m.ts);
+    }
+    return all.length;
+  };
+
+  const done = () =>
+    r.reminders >= opts.p &&
+    r.replyLatencyMs.length >= r.expected.replies &&
+    r.threads >= r.expected.threads &&
+    r.relays >= r.expected.threads;
+  // Each look copies the fakes' records: look less often on a big day, so the driver does not
+  // take the CPU the service needs (latencies come from the fakes' own timestamps anyway).
+  const every = Math.min(2_000, Math.max(250, opts.p / 40));
+  while (!done() && Date.now() - lastProgress < opts.stallMs) {
+    await sleep(every);
+    const before = seenSms + seenSlack;
+    if (scanSms() + scanSlack() > before) lastProgress = Date.now();
+  }
+  await inbound.idle();
+  await lw.idle();
+  // Anything late (a duplicate) shows in one more look after a pause.
+  await sleep(2_000);
+  scanSms();
+  scanSlack();
+  r.missing =
+    opts.p -
+    r.reminders +
+    (r.expected.replies - r.replyLatencyMs.length) +
+    (r.expected.threads - r.threads) +
+    (r.expected.threads - r.relays);
+  return r;
+}
