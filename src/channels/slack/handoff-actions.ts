@@ -167,6 +167,14 @@ export interface ThreadReply {
   text: string;
 }
 
+/** A hand-off's parent post is being sent: its thread's ts is not stored yet. */
+async function parentPostInFlight(db: SlackDeps['db']): Promise<boolean> {
+  const { rows } = await db.query(
+    `SELECT 1 FROM slack_outbox WHERE op = 'post_parent' AND status = 'sending' LIMIT 1`,
+  );
+  return rows.length > 0;
+}
+
 /** Slack escapes &, < and > in message text; the participant gets the plain characters. */
 function plain(text: string): string {
   return text.replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&').trim();
@@ -187,7 +195,12 @@ export async function threadReply(
     [r.channel, r.threadTs],
   );
   const h = rows[0];
-  if (!h) return 'ignored';
+  if (!h) {
+    // The reply can arrive between Slack answering chat.postMessage and the outbox storing
+    // the parent's ts: fail, so the inbox keeps the event and its sweep runs it again.
+    if (await parentPostInFlight(deps.db)) throw new Error('hand-off thread not recorded yet');
+    return 'ignored';
+  }
   const text = plain(r.text);
   if (/^note:/i.test(text)) {
     await appendAudit(deps.db, {
