@@ -197,6 +197,7 @@ export async function buildService(
     now,
     sink,
     leadItem: (tx, item, effects) => fireLeadItem(tx, item, effects, now()),
+    checkinWeeks: config.checkinWeeks,
   });
   slack.attachRunner(runner);
   if (config.workers) slack.start();

@@ -101,6 +101,7 @@ function toConfig(env: Env): Config {
     queuePrefix: env.QUEUE_PREFIX,
     workers: env.WORKERS === 'on',
     smsRate: env.SMS_RATE,
+    checkinWeeks: env.CHECKIN_WEEKS,
     slackApp: {
       handoffChannel:
         env.SLACK_HANDOFF_CHANNEL ?? (env.SLACK_BOT_TOKEN ? '#linkline-handoffs' : 'C0HANDOFFS'),

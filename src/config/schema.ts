@@ -1,5 +1,6 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { checkinWeeksSchema } from './checkin-weeks.js';
 import { type SlackAppConfig, staffedHours } from './slack-app.js';
 
 /**
@@ -177,6 +178,14 @@ export const envSchema = z.object({
     .describe(
       'Messages per second the sender may send, spread evenly (a UK long code takes about 10); 0 turns pacing off.',
     ),
+  CHECKIN_WEEKS: z
+    .string()
+    .default('6,12')
+    .pipe(checkinWeeksSchema)
+    .describe(
+      'Weeks after a referral at which the ONS4 wellbeing check-in is sent (with consent), e.g. 6,12.',
+    )
+    .meta({ helpDefault: '6,12' }),
   WORKERS: z
     .enum(['on', 'off'])
     .default('on')
@@ -238,6 +247,8 @@ type Common = {
   readonly workers: boolean;
   /** Messages per second per sender; 0 = unpaced. */
   readonly smsRate: number;
+  /** Weeks after the referral for the ONS4 check-ins (CHECKIN_WEEKS). */
+  readonly checkinWeeks: readonly number[];
   readonly slackApp: SlackAppConfig;
 };
 

@@ -3,6 +3,7 @@ import { jobEffects } from '../domain/booking/changes.js';
 import type { Logger } from '../log.js';
 import type { Service } from '../main.js';
 import { noEffects } from '../runner/effects.js';
+import { triggerFlow } from '../runner/triggers.js';
 import { overdueCount } from '../scheduler/reconciler.js';
 import { createSink } from '../scheduler/sink.js';
 import { registerAdminRoutes } from './admin/index.js';
@@ -47,6 +48,16 @@ export function registerRoutes(app: App, service: Service, logger: Logger): void
   registerAdminRoutes(app, {
     db: service.db,
     config: service.config,
+    policy: { checkinWeeks: [...service.config.checkinWeeks] },
     afterCommit: [(changes) => sink({ ...noEffects(), ...jobEffects(changes) })],
+    startWelcome: (participantId, name) =>
+      triggerFlow(
+        { db: service.db, runner: service.runner, sink: service.slack.deps.sink, logger },
+        {
+          participantId,
+          flowId: 'referral_welcome',
+          ...(name === null ? {} : { context: { link_worker: { name } } }),
+        },
+      ),
   });
 }

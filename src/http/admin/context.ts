@@ -18,6 +18,14 @@ export interface AdminDeps {
   policy?: Partial<PlanPolicy>;
   /** Told after each commit which scheduled items changed (the scheduler enqueues them). */
   afterCommit?: readonly AfterCommitHook[];
+  /**
+   * Starts referral_welcome for someone just added (after commit); returns why it did not
+   * start, or undefined. Unset: nobody is texted (tests of the admin API alone).
+   */
+  startWelcome?: (
+    participantId: string,
+    linkWorkerName: string | null,
+  ) => Promise<string | undefined>;
 }
 
 export interface AdminContext {
@@ -25,6 +33,7 @@ export interface AdminContext {
   now: () => Date;
   /** One transaction for the whole request: all of it is written, or none of it. */
   tx<T>(log: FastifyBaseLogger, fn: (tx: Db, ctx: BookingCtx) => Promise<T>): Promise<T>;
+  startWelcome?: AdminDeps['startWelcome'];
 }
 
 export function adminContext(deps: AdminDeps): AdminContext {
@@ -32,6 +41,7 @@ export function adminContext(deps: AdminDeps): AdminContext {
   return {
     db: deps.db,
     now,
+    ...(deps.startWelcome === undefined ? {} : { startWelcome: deps.startWelcome }),
     tx: (log, fn) =>
       inBookingTx(
         deps.db,
