@@ -40,6 +40,7 @@ describe('loadConfig', () => {
       queuePrefix: 'linkline',
       workers: true,
       smsRate: 10,
+      checkinWeeks: [6, 12],
       slackApp: {
         handoffChannel: 'C0HANDOFFS',
         referralsChannel: 'C0REFERRAL',
