@@ -217,6 +217,7 @@ export async function buildService(
     now,
     sink,
     leadItem: (tx, item, effects) => fireLeadItem(tx, item, effects, now(), slack.deps),
+    checkinWeeks: config.checkinWeeks,
   });
   slack.attachRunner(runner);
   if (config.workers) slack.start();

@@ -74,27 +74,39 @@ function describe(s: ImportSummary): string {
   ].join('\n');
 }
 
-async function openConfiguredDb(io: ImportIo): Promise<{ db: Db; close: () => Promise<void> }> {
+interface Opened {
+  db: Db;
+  close: () => Promise<void>;
+  /** CHECKIN_WEEKS, for the check-ins a booking (re)plans; unset with a test's database. */
+  checkinWeeks?: number[];
+}
+
+async function openConfiguredDb(io: ImportIo): Promise<Opened> {
   if (io.db) return { db: io.db, close: async () => {} };
   const config = loadConfig(io.env);
   const db = await openDb(
     config.db.kind === 'postgres' ? { databaseUrl: config.db.url } : { dataDir: config.db.dir },
   );
   await migrate(db);
-  return { db, close: () => db.close() };
+  return { db, close: () => db.close(), checkinWeeks: [...config.checkinWeeks] };
 }
 
 async function write(
   db: Db,
   doc: ImportDoc,
-  opts: { dryRun: boolean; now: Date },
+  opts: { dryRun: boolean; now: Date; checkinWeeks?: number[] | undefined },
 ): Promise<{ summary?: ImportSummary; problems: Problem[] }> {
+  const policy = opts.checkinWeeks ? { policy: { checkinWeeks: opts.checkinWeeks } } : {};
   try {
-    const summary = await inBookingTx(db, { now: opts.now, actor: 'import' }, async (tx, ctx) => {
-      const { summary, problems } = await applyImport(tx, doc, ctx);
-      if (problems.length > 0 || opts.dryRun) throw new Rollback(problems);
-      return summary;
-    });
+    const summary = await inBookingTx(
+      db,
+      { now: opts.now, actor: 'import', ...policy },
+      async (tx, ctx) => {
+        const { summary, problems } = await applyImport(tx, doc, ctx);
+        if (problems.length > 0 || opts.dryRun) throw new Rollback(problems);
+        return summary;
+      },
+    );
     return { summary, problems: [] };
   } catch (err) {
     if (!(err instanceof Rollback)) throw err;
@@ -110,7 +122,7 @@ function report(io: ImportIo, file: string, problems: Problem[]): number {
 }
 
 /** The database, or null after printing why the configuration is unusable. */
-async function openOrReport(io: ImportIo): Promise<{ db: Db; close: () => Promise<void> } | null> {
+async function openOrReport(io: ImportIo): Promise<Opened | null> {
   try {
     return await openConfiguredDb(io);
   } catch (err) {
@@ -133,7 +145,11 @@ async function importFile(file: string, dryRun: boolean, io: ImportIo): Promise<
   const opened = await openOrReport(io);
   if (!opened) return 1;
   try {
-    const result = await write(opened.db, doc, { dryRun, now: io.now?.() ?? new Date() });
+    const result = await write(opened.db, doc, {
+      dryRun,
+      now: io.now?.() ?? new Date(),
+      checkinWeeks: opened.checkinWeeks,
+    });
     if (result.problems.length > 0) return report(io, name, result.problems);
     io.out(
       dryRun

@@ -103,6 +103,7 @@ function toConfig(env: Env): Config {
     smsRate: env.SMS_RATE,
     lockWaitAlertMs: env.LOCK_WAIT_ALERT_MS,
     inboundSweepSeconds: env.SMS_INBOUND_SWEEP_SECONDS,
+    checkinWeeks: env.CHECKIN_WEEKS,
     slackApp: {
       handoffChannel:
         env.SLACK_HANDOFF_CHANNEL ?? (env.SLACK_BOT_TOKEN ? '#linkline-handoffs' : 'C0HANDOFFS'),

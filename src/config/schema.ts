@@ -1,5 +1,6 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { checkinWeeksSchema } from './checkin-weeks.js';
 import { type SlackAppConfig, staffedHours } from './slack-app.js';
 
 /**
@@ -194,6 +195,14 @@ export const envSchema = z.object({
     .describe(
       'How often inbound SMS are listed at Twilio and any the webhook missed ingested; 0 turns it off.',
     ),
+  CHECKIN_WEEKS: z
+    .string()
+    .default('6,12')
+    .pipe(checkinWeeksSchema)
+    .describe(
+      'Weeks after a referral at which the ONS4 wellbeing check-in is sent (with consent), e.g. 6,12.',
+    )
+    .meta({ helpDefault: '6,12' }),
   WORKERS: z
     .enum(['on', 'off'])
     .default('on')
@@ -259,6 +268,8 @@ type Common = {
   readonly lockWaitAlertMs: number;
   /** Interval of the inbound reconciliation job, in seconds; 0 = off (checklist 22). */
   readonly inboundSweepSeconds: number;
+  /** Weeks after the referral for the ONS4 check-ins (CHECKIN_WEEKS). */
+  readonly checkinWeeks: readonly number[];
   readonly slackApp: SlackAppConfig;
 };
 

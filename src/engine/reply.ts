@@ -21,24 +21,90 @@ function isOneSwap(a: string, b: string): boolean {
   return diff.length === 2 && i !== undefined && j === i + 1 && a[i] === b[j] && a[j] === b[i];
 }
 
-function wordMatches(word: string, keyword: string): boolean {
-  if (word === keyword) return true;
+/**
+ * A reply word matches a keyword word exactly, or with one typo when both are long enough.
+ * `exactOnly` words (normalised) never match by typo: real words one letter from a keyword
+ * (Arabic انتظار "waiting" beside انتحار).
+ */
+function wordMatches(
+  word: string,
+  keyword: string,
+  exactOnly?: ReadonlySet<string>,
+): 'exact' | 'fuzzy' | false {
+  if (word === keyword) return 'exact';
   if (keyword.length < FUZZY_MIN_LENGTH || word.length < FUZZY_MIN_LENGTH - 1) return false;
-  return distance(word, keyword) <= 1 || isOneSwap(word, keyword);
+  if (exactOnly?.has(word)) return false;
+  return distance(word, keyword) <= 1 || isOneSwap(word, keyword) ? 'fuzzy' : false;
 }
 
-/** True when the keyword phrase appears in the reply as whole words (typo-tolerant). */
-export function containsPhrase(replyTokens: string[], phrase: string): boolean {
+/** How the phrase appears in the reply as whole words: exactly, only with a typo, or not. */
+function phraseMatch(
+  replyTokens: string[],
+  phrase: string,
+  exactOnly?: ReadonlySet<string>,
+): 'exact' | 'fuzzy' | false {
   const want = tokens(normalize(phrase));
   if (want.length === 0 || want.length > replyTokens.length) return false;
+  let best: 'exact' | 'fuzzy' | false = false;
   for (let i = 0; i + want.length <= replyTokens.length; i++) {
-    if (want.every((w, j) => wordMatches(replyTokens[i + j] ?? '', w))) return true;
+    const words = want.map((w, j) => wordMatches(replyTokens[i + j] ?? '', w, exactOnly));
+    if (words.every((m) => m === 'exact')) return 'exact';
+    if (words.every((m) => m !== false)) best = 'fuzzy';
   }
-  return false;
+  return best;
+}
+
+/**
+ * True when the keyword phrase appears in the reply as whole words (typo-tolerant, except for
+ * the reply words in `exactOnly`).
+ */
+export function containsPhrase(
+  replyTokens: string[],
+  phrase: string,
+  exactOnly?: ReadonlySet<string>,
+): boolean {
+  return phraseMatch(replyTokens, phrase, exactOnly) !== false;
 }
 
 function matchesList(replyTokens: string[], list: readonly string[] | undefined): boolean {
   return (list ?? []).some((phrase) => containsPhrase(replyTokens, phrase));
+}
+
+/** The best way any phrase of the list appears in the reply: exactly, by typo, or not. */
+function listMatch(
+  replyTokens: string[],
+  list: readonly string[] | undefined,
+): 'exact' | 'fuzzy' | false {
+  let best: 'exact' | 'fuzzy' | false = false;
+  for (const phrase of list ?? []) {
+    const m = phraseMatch(replyTokens, phrase);
+    if (m === 'exact') return m;
+    if (m) best = m;
+  }
+  return best;
+}
+
+/**
+ * "7 out of 10", "seven out of ten", "siedem na dziesięć": the reply without a trailing
+ * "out of ten" in any of the locales' words (`keywords.out_of` before "10" or the locale's
+ * words for ten), so the ten is not read as a second number. The reply is unchanged otherwise.
+ */
+function withoutOutOfTen(text: string, locales: readonly Locale[]): string {
+  const said = tokens(normalize(text));
+  for (const locale of locales) {
+    const tens = ['10', ...(locale.numbers['10'] ?? [])];
+    for (const sep of locale.keywords.out_of ?? []) {
+      for (const ten of tens) {
+        const tail = tokens(normalize(`${sep} ${ten}`));
+        const at = said.length - tail.length;
+        if (at < 1) continue;
+        if (tail.every((w, j) => wordMatches(said[at + j] ?? '', w))) {
+          return said.slice(0, at).join(' ');
+        }
+      }
+    }
+  }
+  return text;
 }
 
 /** The whole reply is one of the list's phrases (for skip, where a partial match is risky). */
@@ -58,7 +124,9 @@ const ARABIZI_WORD =
  * The distinct numbers in a reply, from digits ("7", "7/10") anywhere, or the locale's number
  * words in a short reply only ("seven" yes; "no one to talk to" is not option 1).
  */
-export function numbersIn(text: string, locales: readonly Locale[], maxWordTokens = 3): number[] {
+export function numbersIn(reply: string, locales: readonly Locale[], maxWordTokens = 3): number[] {
+  const text = withoutOutOfTen(reply, locales);
+  if (text !== reply && /\d[.,]\d/.test(asciiDigits(reply))) return [Number.NaN];
   const words: string[] = [];
   const digits = asciiDigits(text)
     .replace(ARABIZI_WORD, (word) => {
@@ -87,7 +155,8 @@ function decide(candidates: Set<string | number>): ReplyMatch {
 
 /**
  * Reads a reply against numbered options. Each option matches its number and its keywords;
- * a reply that points at two options is ambiguous.
+ * a reply that points at two options is ambiguous. An exact keyword (or a number) beats a
+ * keyword matched only by a typo: "purana phone" is a basic phone, not a typo of "iphone".
  */
 export function matchChoice(
   text: string,
@@ -96,6 +165,7 @@ export function matchChoice(
 ): ReplyMatch {
   const replyTokens = tokens(normalize(text));
   const candidates = new Set<string | number>();
+  const byTypo = new Set<string | number>();
   for (const n of numbersIn(text, locales, 2)) {
     const option = options[n - 1];
     if (option) candidates.add(option.value);
@@ -103,11 +173,11 @@ export function matchChoice(
   }
   for (const option of options) {
     if (!option.keywords) continue;
-    if (locales.some((l) => matchesList(replyTokens, l.keywords[option.keywords ?? '']))) {
-      candidates.add(option.value);
-    }
+    const found = locales.map((l) => listMatch(replyTokens, l.keywords[option.keywords ?? '']));
+    if (found.includes('exact')) candidates.add(option.value);
+    else if (found.includes('fuzzy')) byTypo.add(option.value);
   }
-  return decide(candidates);
+  return decide(candidates.size > 0 ? candidates : byTypo);
 }
 
 export function matchYesNo(text: string, locales: readonly Locale[]): ReplyMatch {

@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import type { Service } from '../main.js';
 import { noEffects } from '../runner/effects.js';
 import { expiredSendCounts } from '../runner/expired-sends.js';
+import { triggerFlow } from '../runner/triggers.js';
 import { lockWaitFigures } from '../scheduler/lock-alert.js';
 import { overdueCount } from '../scheduler/reconciler.js';
 import { createSink } from '../scheduler/sink.js';
@@ -52,7 +53,17 @@ export function registerRoutes(app: App, service: Service, logger: Logger): void
   registerAdminRoutes(app, {
     db: service.db,
     config: service.config,
+    policy: { checkinWeeks: [...service.config.checkinWeeks] },
     afterCommit: [(changes) => sink({ ...noEffects(), ...jobEffects(changes) })],
     notices: sessionNotices(service.slack.deps, (sends) => sink({ ...noEffects(), sends })),
+    startWelcome: (participantId, name) =>
+      triggerFlow(
+        { db: service.db, runner: service.runner, sink: service.slack.deps.sink, logger },
+        {
+          participantId,
+          flowId: 'referral_welcome',
+          ...(name === null ? {} : { context: { link_worker: { name } } }),
+        },
+      ),
   });
 }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { planJourney } from '../domain/booking/journey.js';
+import { type JourneyOptions, planJourney } from '../domain/booking/journey.js';
 import type { EngineEvent, EventType } from '../engine/index.js';
 import type { Db } from '../store/db.js';
 import { insertAnswer } from '../store/repos/answers.js';
@@ -27,6 +27,13 @@ export interface Applying {
   priority: number;
   effects: Effects;
   logger: Logger;
+  /**
+   * The runner's clock and CHECKIN_WEEKS, for the journey timers a referral or consent plans
+   * (rules that only end a conversation leave it out: the real clock, default weeks).
+   */
+  journey?: JourneyOptions;
+  /** The booking the conversation is about (reminders, missed session), from its context. */
+  bookingId?: string;
 }
 
 type Handler<T extends EventType> = (
@@ -117,6 +124,11 @@ async function fieldChanged(
       actor: 'participant',
       detail: { ...smsConsentEvidence(a.flowId) },
     });
+    // Consent after a professional referral: the check-ins wait for it and are planned now;
+    // withdrawn, the live ones are cancelled.
+    a.effects.items.push(
+      ...(await planJourney(a.tx, a.participant.id, a.journey ?? { now: new Date() })),
+    );
     return;
   }
   const column = scope === 'participant' ? COLUMN_FIELDS[name] : undefined;
@@ -199,7 +211,42 @@ async function referralRequested(
     detail: { route: e.route, flow: a.flowId },
   });
   // The ONS4 check-ins count from the referral (planned only with consent).
-  a.effects.items.push(...(await planJourney(a.tx, a.participant.id, { now: new Date() })));
+  a.effects.items.push(
+    ...(await planJourney(a.tx, a.participant.id, a.journey ?? { now: new Date() })),
+  );
+}
+
+async function answerRecorded(
+  a: Applying,
+  e: Extract<EngineEvent, { type: 'answer_recorded' }>,
+): Promise<void> {
+  await insertAnswer(a.tx, {
+    participantId: a.participant.id,
+    conversationSessionId: a.conversationId,
+    question: e.question,
+    value: e.value,
+    score: e.score ?? null,
+    collectedAt: new Date(e.at),
+    collectedVia: 'sms',
+    flowId: e.flow_id,
+  });
+  // "1 coming" to the day-before reminder confirms the booking (the lead's summary counts it).
+  if (e.question === 'reminder_reply' && e.value === 'coming' && a.bookingId) {
+    const { rows } = await a.tx.query<{ id: string }>(
+      `UPDATE bookings SET status = 'confirmed', confirmed_at = $2, changed_by = 'participant',
+         version = version + 1 WHERE id = $1 AND participant_id = $3 AND status = 'booked'
+       RETURNING id`,
+      [a.bookingId, new Date(e.at), a.participant.id],
+    );
+    if (rows[0]) {
+      await appendAudit(a.tx, {
+        participantId: a.participant.id,
+        kind: 'booking.confirmed',
+        actor: 'participant',
+        detail: { booking: a.bookingId, flow: a.flowId },
+      });
+    }
+  }
 }
 
 async function flowEnded(a: Applying): Promise<void> {
@@ -223,17 +270,7 @@ const none = async (): Promise<void> => {};
 export const eventHandlers = {
   msg_created: msgCreated,
   wait_started: waitStarted,
-  answer_recorded: (a, e) =>
-    insertAnswer(a.tx, {
-      participantId: a.participant.id,
-      conversationSessionId: a.conversationId,
-      question: e.question,
-      value: e.value,
-      score: e.score ?? null,
-      collectedAt: new Date(e.at),
-      collectedVia: 'sms',
-      flowId: e.flow_id,
-    }).then(none),
+  answer_recorded: answerRecorded,
   field_changed: fieldChanged,
   tag_changed: tagChanged,
   handoff_requested: handoffRequested,

@@ -49,6 +49,8 @@ export interface RunnerDeps {
   intakeFlow?: string;
   /** Flow for a message when no conversation is going on. */
   idleFlow?: string;
+  /** Weeks after the referral for the ONS4 check-ins (CHECKIN_WEEKS); default 6 and 12. */
+  checkinWeeks?: readonly number[];
   /** Carries out a lead's item (lead_summary, attendance_nudge): see src/channels/leads. */
   leadItem?: (tx: Db, item: ScheduledItem, effects: Effects) => Promise<string | undefined>;
 }
@@ -87,8 +89,23 @@ export function createRunner(deps: RunnerDeps) {
     flowId: string,
     effects: Effects,
     turn: Turn,
+    bookingId?: unknown,
   ): Applying {
-    return { tx, participant: p, conversationId, flowId, effects, logger: deps.logger, ...turn };
+    const journey = {
+      now: deps.now(),
+      ...(deps.checkinWeeks ? { checkinWeeks: deps.checkinWeeks } : {}),
+    };
+    return {
+      tx,
+      participant: p,
+      conversationId,
+      flowId,
+      effects,
+      logger: deps.logger,
+      journey,
+      ...(typeof bookingId === 'string' ? { bookingId } : {}),
+      ...turn,
+    };
   }
 
   async function save(tx: Db, conv: ConversationSession<Session>, session: Session): Promise<void> {
@@ -139,7 +156,7 @@ export function createRunner(deps: RunnerDeps) {
       state: session,
       status: session.status === 'ended' ? 'waiting' : session.status,
     });
-    await applyEvents(applying(tx, p, conv.id, flowId, effects, turn), events);
+    await applyEvents(applying(tx, p, conv.id, flowId, effects, turn, extra.booking?.id), events);
     if (session.status === 'ended') await save(tx, conv, session);
     return true;
   }
@@ -162,7 +179,10 @@ export function createRunner(deps: RunnerDeps) {
       return;
     }
     const { session, events } = resume(conv.state, input, env(p));
-    await applyEvents(applying(tx, p, conv.id, conv.flowId, effects, turn), events);
+    await applyEvents(
+      applying(tx, p, conv.id, conv.flowId, effects, turn, conv.state.context.booking?.id),
+      events,
+    );
     if (events.length > 0) await save(tx, conv, session);
   }
 

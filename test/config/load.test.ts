@@ -42,6 +42,7 @@ describe('loadConfig', () => {
       smsRate: 10,
       lockWaitAlertMs: 5_000,
       inboundSweepSeconds: 300,
+      checkinWeeks: [6, 12],
       slackApp: {
         handoffChannel: 'C0HANDOFFS',
         referralsChannel: 'C0REFERRAL',

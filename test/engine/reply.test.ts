@@ -110,6 +110,24 @@ describe('matchNumber', () => {
     else expect(m).toEqual({ kind: 'match', value });
   });
 
+  it('"out of ten" in the locale\'s words is not a second number (keywords.out_of)', () => {
+    const outOf = { ...en, keywords: { ...en.keywords, out_of: ['out of', 'of'] } };
+    const pl = locale(
+      'pl',
+      {},
+      { keywords: { out_of: ['na', 'z'] }, numbers: { '7': ['siedem'], '10': ['dziesięć'] } },
+    );
+    expect(matchNumber('seven out of ten', [outOf])).toEqual({ kind: 'match', value: 7 });
+    expect(matchNumber('seven of 10', [outOf])).toEqual({ kind: 'match', value: 7 });
+    expect(matchNumber('ten out of ten', [outOf])).toEqual({ kind: 'match', value: 10 });
+    expect(matchNumber('siedem na dziesiec', [pl])).toEqual({ kind: 'match', value: 7 });
+    expect(matchNumber('7 z 10', [pl])).toEqual({ kind: 'match', value: 7 });
+    // Without the list the ten is a second number: not guessed.
+    expect(matchNumber('seven out of ten', [en]).kind).toBe('ambiguous');
+    // A trailing "out of ten" does not make a decimal readable.
+    expect(matchNumber('7.5 out of 10', [outOf]).kind).toBe('none');
+  });
+
   it('a decimal or two numbers are not guessed', () => {
     expect(matchNumber('7.5', [en]).kind).toBe('none');
     expect(matchNumber('6 or 7', [en]).kind).toBe('ambiguous');
@@ -150,5 +168,31 @@ describe('isSkip', () => {
     expect(isSkip('rather not say', [en])).toBe(true);
     expect(isSkip("don't skip me", [en])).toBe(false);
     expect(isSkip('hepgor', [cy])).toBe(true);
+  });
+});
+
+describe('matchChoice: an exact keyword beats one read through a typo', () => {
+  const ur = locale(
+    'ur',
+    {},
+    {
+      keywords: {
+        smart: ['smartphone', 'iphone'],
+        basic: ['sada', 'purana phone'],
+      },
+    },
+  );
+  const phones = [
+    { value: 'smartphone', keywords: 'smart' },
+    { value: 'basic_mobile', keywords: 'basic' },
+  ];
+
+  it('"purana phone" is basic; "phone" alone is still read as a typo of iphone', () => {
+    expect(matchChoice('purana phone', phones, [ur])).toEqual({
+      kind: 'match',
+      value: 'basic_mobile',
+    });
+    expect(matchChoice('phone', phones, [ur])).toEqual({ kind: 'match', value: 'smartphone' });
+    expect(matchChoice('iphone or sada', phones, [ur]).kind).toBe('ambiguous');
   });
 });

@@ -214,6 +214,51 @@ describe('journey timers: first-session preparation, course ending, ONS4 check-i
     ]);
   });
 
+  it('CHECKIN_WEEKS decides the check-ins: 3,9 plans weeks 3 and 9; back to 6,12 replaces them', async () => {
+    const { participant } = await person(true);
+    const slots = async () =>
+      (
+        await getDb().query<{ slot: string; state: string }>(
+          `SELECT split_part(item_key, 'slot=', 2) AS slot, state FROM scheduled_items
+           WHERE participant_id = $1 AND kind = 'checkin' ORDER BY due_at`,
+          [participant.id],
+        )
+      ).rows.map((r) => `${r.slot}:${r.state}`);
+    await getDb().transaction((tx) =>
+      planJourney(tx, participant.id, { now: new Date(), checkinWeeks: [3, 9] }),
+    );
+    expect(await slots()).toEqual(['week_3:pending', 'week_9:pending']);
+    await getDb().transaction((tx) =>
+      planJourney(tx, participant.id, { now: new Date(), checkinWeeks: [6, 12] }),
+    );
+    expect(await slots()).toEqual([
+      'week_3:cancelled',
+      'week_6:pending',
+      'week_9:cancelled',
+      'week_12:pending',
+    ]);
+  });
+
+  it('consent given after the referral plans the check-ins then; withdrawn cancels them', async () => {
+    const { participant } = await person(false);
+    const live = async () =>
+      (
+        await getDb().query<{ slot: string }>(
+          `SELECT split_part(item_key, 'slot=', 2) AS slot FROM scheduled_items
+           WHERE participant_id = $1 AND kind = 'checkin' AND state = 'pending' ORDER BY due_at`,
+          [participant.id],
+        )
+      ).rows.map((r) => r.slot);
+    await getDb().transaction((tx) => planJourney(tx, participant.id, { now: new Date() }));
+    expect(await live()).toEqual([]);
+    await setConsent(getDb(), participant.id, 'given', { actor: 'participant' });
+    await getDb().transaction((tx) => planJourney(tx, participant.id, { now: new Date() }));
+    expect(await live()).toEqual(['week_6', 'week_12']);
+    await setConsent(getDb(), participant.id, 'withdrawn', { actor: 'participant' });
+    await getDb().transaction((tx) => planJourney(tx, participant.id, { now: new Date() }));
+    expect(await live()).toEqual([]);
+  });
+
   it('CHECKIN_WEEKS reads "6,12" and rejects anything else clearly', () => {
     expect(checkinWeeksSchema.parse('6, 12')).toEqual([6, 12]);
     expect(() => checkinWeeksSchema.parse('six')).toThrow(/CHECKIN_WEEKS must look like 6,12/);

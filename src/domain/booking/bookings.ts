@@ -9,7 +9,7 @@ import type { Db } from '../../store/db-port.js';
 import { appendAudit } from '../../store/repos/audit.js';
 import type { BookingCtx } from './changes.js';
 import { BookingError } from './errors.js';
-import { planJourney } from './journey.js';
+import { journeyOpts, planJourney } from './journey.js';
 import { replanSession } from './replan.js';
 import { BOOKING_SELECT, type Booking, type Session } from './rows.js';
 import { lockFutureSessions, lockSession, replanOpts } from './sessions.js';
@@ -160,7 +160,7 @@ export async function bookParticipant(
     if (outcome.created) await replanSession(tx, session.id, ctx.now, replanOpts(ctx));
     outcomes.push(outcome);
   }
-  await planJourney(tx, participantId, { now: ctx.now });
+  await planJourney(tx, participantId, journeyOpts(ctx));
   return outcomes;
 }
 
@@ -218,7 +218,7 @@ export async function cancelBooking(
   const capacity = await capacityOf(tx, session.activityId);
   const promoted = open ? await promoteWaitlisted(tx, session, capacity, ctx) : [];
   await replanSession(tx, session.id, ctx.now, replanOpts(ctx));
-  await planJourney(tx, booking.participantId, { now: ctx.now });
+  await planJourney(tx, booking.participantId, journeyOpts(ctx));
   return { booking, promoted };
 }
 

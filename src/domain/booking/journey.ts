@@ -18,7 +18,6 @@
  * again when it fires (src/runner/journey-fire.ts).
  */
 import { DateTime } from 'luxon';
-import { z } from 'zod';
 import type { Db } from '../../store/db-port.js';
 import { type ScheduledItem, upsertScheduledItem } from '../../store/repos/scheduled-items.js';
 import { DEFAULT_PLAN_POLICY } from '../schedule/plan-policy.js';
@@ -28,14 +27,12 @@ export const JOURNEY_FLOWS = ['first_session_prep', 'course_ending', 'checkin_on
 export type JourneyFlow = (typeof JOURNEY_FLOWS)[number];
 
 export const DEFAULT_CHECKIN_WEEKS: readonly number[] = [6, 12];
-/** "6,12" -> [6, 12]; a clear error on anything else. */
-export const checkinWeeksSchema = z
-  .string()
-  .regex(/^\s*\d{1,2}(\s*,\s*\d{1,2})*\s*$/, 'CHECKIN_WEEKS must look like 6,12')
-  .transform((s) => [...new Set(s.split(',').map((w) => Number(w.trim())))].filter((w) => w > 0));
+/** CHECKIN_WEEKS: "6,12" -> [6, 12]; a clear error on anything else. */
+export { checkinWeeksSchema } from '../../config/checkin-weeks.js';
 
 export interface JourneyOptions {
   now: Date;
+  /** Weeks after the referral for the ONS4 check-ins (CHECKIN_WEEKS); default 6 and 12. */
   checkinWeeks?: readonly number[];
   /** Participant local time for the timers; the day-before reminder hour by default. */
   at?: string;
@@ -185,3 +182,12 @@ export async function planJourney(
 }
 
 const flow = (id: JourneyFlow) => ({ flow: id });
+
+/** The journey options of a booking change: its clock and the policy's check-in weeks. */
+export function journeyOpts(ctx: {
+  now: Date;
+  policy?: { checkinWeeks?: readonly number[] } | undefined;
+}): JourneyOptions {
+  const weeks = ctx.policy?.checkinWeeks;
+  return weeks === undefined ? { now: ctx.now } : { now: ctx.now, checkinWeeks: weeks };
+}

@@ -9,6 +9,7 @@ import {
   GENDERS,
   PRIMARY_REASONS,
   REFERRAL_ROUTES,
+  type ReferralRoute,
   YES_NO,
 } from '../../store/enums.js';
 import { isUniqueViolation } from '../../store/errors.js';
@@ -129,6 +130,30 @@ export async function addParticipant(
     actor: ctx.actor,
   });
   return created;
+}
+
+/**
+ * A professional referral (a link worker or the admin API adding someone): the referral row the
+ * check-ins count from, by the given route ('link_worker' by default). Nothing is planned yet:
+ * the check-ins wait for the participant's consent, asked by the referral_welcome flow.
+ */
+export async function addProfessionalReferral(
+  tx: Db,
+  participantId: string,
+  route: ReferralRoute,
+  ctx: BookingCtx,
+): Promise<string> {
+  const { rows } = await tx.query<{ id: string }>(
+    'INSERT INTO referrals (participant_id, route) VALUES ($1, $2) RETURNING id',
+    [participantId, route],
+  );
+  await appendAudit(tx, {
+    participantId,
+    kind: 'referral_created',
+    actor: ctx.actor,
+    detail: { route },
+  });
+  return rows[0]!.id;
 }
 
 /** For imports: the participant with this phone gets the given fields, or is created. */

@@ -37,6 +37,10 @@ export const planPolicySchema = z.object({
     .default('normal')
     .describe("'quiet' makes a bank holiday quiet all day for participant reminders"),
   bankHolidayOverrides: regionalBankHolidayOverridesSchema.default({}),
+  checkinWeeks: z
+    .array(z.number().int().min(1).max(99))
+    .default([6, 12])
+    .describe('weeks after the referral an ONS4 check-in is planned (CHECKIN_WEEKS)'),
 });
 
 export type PlanPolicy = z.output<typeof planPolicySchema>;

@@ -21,6 +21,14 @@ export interface AdminDeps {
   afterCommit?: readonly AfterCommitHook[];
   /** Moving or cancelling a session texts its booked participants (texts and the send). */
   notices?: TxNotices;
+  /**
+   * Starts referral_welcome for someone just added (after commit); returns why it did not
+   * start, or undefined. Unset: nobody is texted (tests of the admin API alone).
+   */
+  startWelcome?: (
+    participantId: string,
+    linkWorkerName: string | null,
+  ) => Promise<string | undefined>;
 }
 
 export interface AdminContext {
@@ -28,6 +36,7 @@ export interface AdminContext {
   now: () => Date;
   /** One transaction for the whole request: all of it is written, or none of it. */
   tx<T>(log: FastifyBaseLogger, fn: (tx: Db, ctx: BookingCtx) => Promise<T>): Promise<T>;
+  startWelcome?: AdminDeps['startWelcome'];
 }
 
 export function adminContext(deps: AdminDeps): AdminContext {
@@ -35,6 +44,7 @@ export function adminContext(deps: AdminDeps): AdminContext {
   return {
     db: deps.db,
     now,
+    ...(deps.startWelcome === undefined ? {} : { startWelcome: deps.startWelcome }),
     tx: (log, fn) =>
       inBookingTx(
         deps.db,

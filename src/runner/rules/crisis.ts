@@ -28,14 +28,27 @@ export function crisisPhrases(locales: LocaleSet): string[] {
 }
 
 /**
- * True when the message contains a crisis phrase anywhere, on normalised text (case, accents,
- * punctuation, spacing), with one typo allowed in words of five letters or more. Deliberately
- * over-inclusive: a false alarm costs a link worker a look, a miss can cost a life.
+ * Every shipped locale's `keywords.crisis_lookalike`, normalised: everyday words one letter from
+ * a crisis word (Arabic انتظار "waiting" beside انتحار), which are never read as its typo.
  */
-export function isCrisis(text: string, list: readonly string[]): boolean {
+export function crisisLookalikes(locales: LocaleSet): ReadonlySet<string> {
+  return new Set(phrases(locales, 'crisis_lookalike').map((w) => normalize(w)));
+}
+
+/**
+ * True when the message contains a crisis phrase anywhere, on normalised text (case, accents,
+ * punctuation, spacing), with one typo allowed in words of five letters or more, except for the
+ * lookalike words (matched only exactly). Deliberately over-inclusive: a false alarm costs a
+ * link worker a look, a miss can cost a life.
+ */
+export function isCrisis(
+  text: string,
+  list: readonly string[],
+  lookalikes: ReadonlySet<string> = new Set(),
+): boolean {
   const said = tokens(normalize(text));
   if (said.length === 0) return false;
-  return list.some((phrase) => containsPhrase(said, phrase));
+  return list.some((phrase) => containsPhrase(said, phrase, lookalikes));
 }
 
 async function recentSafetyMessage(ctx: RuleContext, deps: RuleDeps): Promise<boolean> {
@@ -126,9 +139,10 @@ async function sendDirect(ctx: RuleContext, deps: RuleDeps, safety: SafetyConfig
  */
 export function crisisRule(deps: RuleDeps): GlobalRule {
   const list = crisisPhrases(deps.locales);
+  const lookalikes = crisisLookalikes(deps.locales);
   const safety = deps.safety ?? loadSafetyConfig();
   return async (ctx) => {
-    if (!isCrisis(ctx.text, list)) return false;
+    if (!isCrisis(ctx.text, list, lookalikes)) return false;
     const p = ctx.participant;
     const inbound = await currentInbound(ctx);
     const repeat = await recentSafetyMessage(ctx, deps);

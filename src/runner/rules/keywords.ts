@@ -25,7 +25,8 @@ export type RuleList =
   | 'language'
   | 'language_name'
   | 'human'
-  | 'crisis';
+  | 'crisis'
+  | 'crisis_lookalike';
 
 /** A list's phrases across every shipped locale, plus built-in ones. */
 export function phrases(

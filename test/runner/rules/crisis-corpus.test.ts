@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { loadCheckedCatalog } from '../../../src/catalog/load.js';
-import { crisisPhrases, isCrisis } from '../../../src/runner/rules/crisis.js';
+import { crisisLookalikes, crisisPhrases, isCrisis } from '../../../src/runner/rules/crisis.js';
 
 /**
  * The crisis phrase lists against two corpora: every crisis message must be caught (no false
@@ -17,14 +17,15 @@ const read = (name: string) =>
 const catalog = await loadCheckedCatalog('flows', 'locales');
 const shipped = new Set(Object.keys(catalog.locales));
 const list = crisisPhrases(catalog.locales);
+const lookalikes = crisisLookalikes(catalog.locales);
 const crisis = read('crisis');
 const benign = read('benign');
 const measured = crisis.filter((e) => shipped.has(e.lang));
 const benignMeasured = benign.filter((e) => shipped.has(e.lang));
 
 function rates() {
-  const missed = measured.filter((e) => !isCrisis(e.text, list));
-  const flagged = benignMeasured.filter((e) => isCrisis(e.text, list));
+  const missed = measured.filter((e) => !isCrisis(e.text, list, lookalikes));
+  const flagged = benignMeasured.filter((e) => isCrisis(e.text, list, lookalikes));
   const pct = Math.round((1000 * flagged.length) / benignMeasured.length) / 10;
   return { missed, flagged, pct };
 }
@@ -72,5 +73,16 @@ describe('crisis phrases: corpora', () => {
     expect(isCrisis('nie chce zyc', list)).toBe(true);
     expect(isCrisis('KMS.', list)).toBe(true);
     expect(isCrisis('', list)).toBe(false);
+  });
+
+  it('Arabic: انتظار (waiting) is not read as a typo of انتحار (suicide); انتحار still is caught', () => {
+    for (const text of ['انتظار', 'أنا في انتظار الباص', 'سأنتظر عند الباب', 'انتصار']) {
+      expect(isCrisis(text, list, lookalikes), text).toBe(false);
+    }
+    for (const text of ['انتحار', 'أفكر في الانتحار', 'سأنتحر', 'انتحاار']) {
+      expect(isCrisis(text, list, lookalikes), text).toBe(true);
+    }
+    // Without the lookalike list the typo rule would have flagged it.
+    expect(isCrisis('انتظار', list)).toBe(true);
   });
 });
