@@ -119,6 +119,7 @@ export interface Children {
     file: string,
     env: Record<string, string>,
     ready: RegExp,
+    nodeArgs?: string[],
   ): Promise<{ child: ChildProcess; output: string }>;
   stopAll(): Promise<void>;
 }
@@ -174,8 +175,8 @@ export function children(): Children {
       drain(child);
       return child;
     },
-    async spawnScript(file, env, ready) {
-      const child = spawn('node_modules/.bin/tsx', [file], {
+    async spawnScript(file, env, ready, nodeArgs = []) {
+      const child = spawn('node_modules/.bin/tsx', [...nodeArgs, file], {
         env: { ...baseEnv(), ...env },
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       });

@@ -245,10 +245,11 @@ function freePort(): Promise<number> {
   });
 }
 
-const profile = () =>
+/** Node flags for the service's processes: V8 CPU profiles into BENCH_PROFILE, if set. */
+const profile = (which: 'http' | 'worker'): string[] =>
   process.env.BENCH_PROFILE
-    ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE}` }
-    : {};
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}/${which}`]
+    : [];
 
 async function baseline(
   kids: Children,
@@ -266,7 +267,6 @@ async function baseline(
       AUTH_TOKEN: fake.authToken,
       REDIS_URL: redisUrl,
       QUEUE_PREFIX: `bare-sms-${randomBytes(3).toString('hex')}`,
-      ...profile(),
     },
     /listening on \d+/,
   );
@@ -356,7 +356,6 @@ export async function smsRun(redisUrl: string, env: BenchEnv, sms: SmsEnv): Prom
       PUBLIC_URL: publicUrl,
       SMS_RATE: String(sms.BENCH_SMS_RATE),
       LOG_LEVEL: 'info',
-      ...profile(),
     };
     log(
       `linkline: HTTP process + ${env.BENCH_WORKERS} worker processes, SMS_RATE=${sms.BENCH_SMS_RATE}`,
@@ -365,8 +364,10 @@ export async function smsRun(redisUrl: string, env: BenchEnv, sms: SmsEnv): Prom
       'bench/sms-serve.ts',
       { ...serviceEnv, PORT: String(port), HOST: '127.0.0.1' },
       /bench http ready/,
+      profile('http'),
     );
-    for (let i = 0; i < env.BENCH_WORKERS; i++) await kids.spawnLinkline(serviceEnv);
+    for (let i = 0; i < env.BENCH_WORKERS; i++)
+      await kids.spawnLinkline(serviceEnv, profile('worker'));
 
     // The blast's reminders, enqueued an hour ahead now so that neither seeding nor enqueueing
     // overlaps a measurement; promoted at once when the blast starts.

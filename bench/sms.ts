@@ -14,7 +14,7 @@
  *   BENCH_SMS_RATE              the sender's pacing, messages per second (500): the service's SMS_RATE
  *   BENCH_SMS_BLAST_CONVO_RATE  conversation texts per second, idle and during the blast (10)
  *   BENCH_SMS_CALLBACKS         1: the fake posts signed status callbacks for every message (0)
- *   BENCH_PROFILE               a folder: the service processes write V8 CPU profiles there
+ *   BENCH_PROFILE               a folder: Linkline's processes write V8 CPU profiles into its http/ and worker/
  *   BENCH_VERBOSE               1: the children's stderr is shown
  */
 import { mkdir, writeFile } from 'node:fs/promises';

@@ -1,6 +1,6 @@
 import { distance } from 'fastest-levenshtein';
 import type { Locale } from './locale-schema.js';
-import { asciiDigits, normalize, tokens } from './text.js';
+import { asciiDigits, normalize, normalizedPhrase, phraseTokens, tokens } from './text.js';
 
 /** The outcome of reading a reply. Ambiguous replies are never guessed. */
 export type ReplyMatch =
@@ -29,7 +29,7 @@ function wordMatches(word: string, keyword: string): boolean {
 
 /** True when the keyword phrase appears in the reply as whole words (typo-tolerant). */
 export function containsPhrase(replyTokens: string[], phrase: string): boolean {
-  const want = tokens(normalize(phrase));
+  const want = phraseTokens(phrase);
   if (want.length === 0 || want.length > replyTokens.length) return false;
   for (let i = 0; i + want.length <= replyTokens.length; i++) {
     if (want.every((w, j) => wordMatches(replyTokens[i + j] ?? '', w))) return true;
@@ -43,7 +43,7 @@ function matchesList(replyTokens: string[], list: readonly string[] | undefined)
 
 /** The whole reply is one of the list's phrases (for skip, where a partial match is risky). */
 function isExactly(normalized: string, list: readonly string[] | undefined): boolean {
-  return (list ?? []).some((phrase) => normalize(phrase) === normalized);
+  return (list ?? []).some((phrase) => normalizedPhrase(phrase) === normalized);
 }
 
 /**
