@@ -12,6 +12,24 @@ function verdict(runs: readonly SmsRunResult[], meets: (r: SmsRunResult) => bool
 
 const n0 = (x: number) => x.toLocaleString('en-GB');
 
+/** " (503: 12, none: 1 in all runs)" for the non-200 answers, or nothing. */
+function statuses(byRun: readonly Record<string, number>[]): string {
+  const sum: Record<string, number> = {};
+  for (const by of byRun) for (const [k, v] of Object.entries(by)) sum[k] = (sum[k] ?? 0) + v;
+  const parts = Object.entries(sum).map(([k, v]) => `${k}: ${v}`);
+  return parts.length ? ` (${parts.join(', ')} in all runs)` : '';
+}
+
+/** Says which runs stopped waiting before every reminder arrived (the ratio is then a floor). */
+function unfinished(runs: readonly SmsRunResult[], n: number): string {
+  const cut = runs.filter((r) => !r.blast.finished);
+  if (cut.length === 0) return '';
+  const what = cut.map(
+    (r) => `${n0(r.blast.handed)} of ${n0(n)} after ${r.blast.stoppedS.toFixed(0)} s`,
+  );
+  return `; **unfinished** in ${cut.length} run(s): ${what.join(', ')}, the ratio counts to when the wait stopped, a floor`;
+}
+
 export function smsSection(runs: readonly SmsRunResult[], env: BenchEnv, sms: SmsEnv): string {
   const col = (f: (r: SmsRunResult) => number) => runs.map(f);
   const rate = sms.BENCH_SMS_CONVO_RATE;
@@ -21,7 +39,8 @@ export function smsSection(runs: readonly SmsRunResult[], env: BenchEnv, sms: Sm
   const achieved = (r: SmsRunResult) => r.sustained.sent / r.sustained.seconds;
   const answeredShare = (r: SmsRunResult) => r.sustained.reply.n / Math.max(1, r.sustained.sent);
   const windowRatio = (r: SmsRunResult) => r.blast.maxWindow / r.blast.rate;
-  const timeRatio = (r: SmsRunResult) => r.blast.allS / planned;
+  const timeRatio = (r: SmsRunResult) =>
+    (r.blast.finished ? r.blast.allS : r.blast.stoppedS) / planned;
   const blastVsIdle = (r: SmsRunResult) => r.blast.during.reply.p99 / r.idle.reply.p99;
   const lines = [
     `## SMS (issue 4): conversations at ${rate} texts/s, a blast of ${n0(n)} reminders at ${sms.BENCH_SMS_RATE}/s, ${runs.length} run(s)`,
@@ -35,9 +54,12 @@ export function smsSection(runs: readonly SmsRunResult[], env: BenchEnv, sms: Sm
     'local Twilio in the benchmark process, reached by the real twilio SDK. Virtual participants',
     `text the whole intake (12 texts, one reply each; a new participant every 12 texts, each`,
     `texting every ${sms.BENCH_SMS_THINK} s) through signed webhooks, sent by an open-loop generator: text i goes`,
-    'at i/rate s whatever became of the earlier ones. "Ack" is the webhook POST to its answer;',
-    '"reply" is the POST to the fake receiving the reply. Pacing is counted at the fake over',
-    'every message it received from the first to the last reminder (replies take slots too).',
+    'at i/rate s whatever became of the earlier ones. In the first think time every text starts',
+    'a new conversation; after that one text in 12 does. A webhook answered with anything but',
+    '200 is not delivered again (Twilio would retry it or use the fallback URL); it counts as',
+    'unanswered. "Ack" is the webhook POST to its answer; "reply" is the POST to the fake',
+    'receiving the reply. Pacing is counted at the fake over every message it received from',
+    'the first to the last reminder (replies take slots too).',
     sms.BENCH_SMS_CALLBACKS
       ? 'The fake posts signed status callbacks (queued, sent, delivered) for every message.'
       : 'The fake posts no status callbacks (BENCH_SMS_CALLBACKS=1 turns them on).',
@@ -65,7 +87,7 @@ export function smsSection(runs: readonly SmsRunResult[], env: BenchEnv, sms: Sm
     `| Webhooks answered other than 200 | ${mr(
       col((r) => r.sustained.failed),
       0,
-    )} | ${mr(
+    )}${statuses(runs.map((r) => r.sustained.failedBy))} | ${mr(
       col((r) => r.bareHttp.failed),
       0,
     )} | ${mr(
@@ -106,7 +128,7 @@ export function smsSection(runs: readonly SmsRunResult[], env: BenchEnv, sms: Sm
     )} s for ${planned.toFixed(0)} s; ${mr(
       col((r) => r.blast.repliesDuring),
       0,
-    )} replies in it) | - | - | <= 1.05 | ${verdict(runs, (r) => timeRatio(r) <= 1.05)} |`,
+    )} replies in it)${unfinished(runs, n)} | - | - | <= 1.05 | ${verdict(runs, (r) => r.blast.finished && timeRatio(r) <= 1.05)} |`,
     `| Load average (1 min): sustained, idle, blast | ${runs
       .map((r) => `${r.sustained.load}, ${r.idle.load}, ${r.blast.load}`)
       .join('; ')} | ${runs.map((r) => r.bareHttp.load).join(', ')} | ${runs

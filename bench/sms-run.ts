@@ -53,6 +53,7 @@ const smsSchema = z.object({
   BENCH_SMS_RATE: z.coerce.number().positive().default(500),
   BENCH_SMS_BLAST_CONVO_RATE: z.coerce.number().positive().default(10),
   BENCH_SMS_THINK: z.coerce.number().positive().default(4),
+  BENCH_SMS_BLAST_WAIT: z.coerce.number().min(1).default(3),
   BENCH_SMS_CALLBACKS: z
     .enum(['0', '1'])
     .default('0')
@@ -97,6 +98,8 @@ export interface Phase {
   sent: number;
   /** Answers other than 200 (or no answer). */
   failed: number;
+  /** Those answers by status ("none": no answer within Twilio's 15 s). */
+  failedBy: Record<string, number>;
   ack: Summary;
   reply: Summary;
   unanswered: number;
@@ -115,6 +118,9 @@ export interface BlastResult {
   /** Promotion (due) to the first and last reminder at the fake, s. */
   firstS: number;
   allS: number;
+  /** Every reminder arrived; otherwise the wait stopped `stoppedS` after the due time. */
+  finished: boolean;
+  stoppedS: number;
   /** Most outbound messages (reminders and replies) in any one-second window at the fake. */
   maxWindow: number;
   maxWindowReminders: number;
@@ -142,6 +148,7 @@ interface Driven {
   texts: Sent[];
   acks: number[];
   failed: number;
+  failedBy: Record<string, number>;
   maxLagMs: number;
   load: number;
 }
@@ -161,6 +168,7 @@ async function drive(
   const acks: number[] = [];
   const inFlight: Promise<void>[] = [];
   let failed = 0;
+  const failedBy: Record<string, number> = {};
   let maxLagMs = 0;
   const load = load1();
   const t0 = performance.now();
@@ -175,7 +183,11 @@ async function drive(
       inFlight.push(
         post({ from: turn.phone, to: OUR_NUMBER, body: turn.body }).then((d) => {
           acks.push(Date.now() - at);
-          if (d.status !== 200) failed += 1;
+          if (d.status !== 200) {
+            failed += 1;
+            const key = String(d.status ?? 'none');
+            failedBy[key] = (failedBy[key] ?? 0) + 1;
+          }
           texts.push({ phone: turn.phone, at, sid: d.messageSid });
         }),
       );
@@ -183,7 +195,7 @@ async function drive(
     if (sent < count) await sleep(Math.max(1, slotAt(rate, sent) - (performance.now() - t0)));
   }
   await Promise.all(inFlight);
-  return { texts, acks, failed, maxLagMs, load };
+  return { texts, acks, failed, failedBy, maxLagMs, load };
 }
 
 /** Waits until every text has its reply, or nothing new arrived for `quietMs`. */
@@ -224,6 +236,7 @@ function phaseOf(
     seconds,
     sent: d.texts.length,
     failed: d.failed,
+    failedBy: d.failedBy,
     ack: summarize(d.acks),
     reply: summarize(pairing.latencies),
     unanswered: pairing.unanswered,
@@ -297,6 +310,7 @@ async function baseline(
     seconds: sms.BENCH_SMS_SECONDS,
     sent: d.texts.length,
     failed: d.failed,
+    failedBy: d.failedBy,
     ack: summarize(d.acks),
     reply: done,
     unanswered: 0,
@@ -428,17 +442,26 @@ export async function smsRun(redisUrl: string, env: BenchEnv, sms: SmsEnv): Prom
     const b = await run(blastConvoRate, planned, 60_000_000);
     // The blast ends when every reminder is at the fake or none arrived for 30 s.
     const isReminder = (to: string) => to.startsWith('+4477');
+    // ... or when the wait reached BENCH_SMS_BLAST_WAIT times the planned time (then the
+    // table says how far it got).
     let handed = -1;
     let since = Date.now();
+    const giveUp = due + Math.max(planned * sms.BENCH_SMS_BLAST_WAIT, planned + 60) * 1000;
+    let finished = false;
     while (true) {
       const now = fake.messages().filter((m) => isReminder(m.to)).length;
-      if (now >= n) break;
+      if (now >= n) {
+        finished = true;
+        break;
+      }
       if (now !== handed) {
         handed = now;
         since = Date.now();
       } else if (Date.now() - since > 30_000) break;
+      if (Date.now() > giveUp) break;
       await sleep(1_000);
     }
+    const stoppedS = (Date.now() - due) / 1000;
     await awaitReplies(fake, new Set(b.d.texts.map((t) => t.phone)), b.d.texts.length);
     const during = phaseOf(fake, b.d, blastConvoRate, planned, b.convo.participants);
     const out = fake.messages().filter((m) => m.dateCreated.getTime() >= due);
@@ -453,6 +476,8 @@ export async function smsRun(redisUrl: string, env: BenchEnv, sms: SmsEnv): Prom
       dupes: reminders.length - new Set(out.filter((m) => isReminder(m.to)).map((m) => m.to)).size,
       firstS: (first - due) / 1000,
       allS: (last - due) / 1000,
+      finished,
+      stoppedS,
       maxWindow: maxInWindow(inBlast),
       maxWindowReminders: maxInWindow(reminders),
       repliesDuring: inBlast.length - reminders.length,

@@ -12,6 +12,7 @@
  *   BENCH_SMS_THINK             seconds between one participant's texts (4); participants = rate x this
  *   BENCH_SMS_BLAST             reminders in the blast (100000)
  *   BENCH_SMS_RATE              the sender's pacing, messages per second (500): the service's SMS_RATE
+ *   BENCH_SMS_BLAST_WAIT        stop waiting for the blast after this many times its planned time (3)
  *   BENCH_SMS_BLAST_CONVO_RATE  conversation texts per second, idle and during the blast (10)
  *   BENCH_SMS_CALLBACKS         1: the fake posts signed status callbacks for every message (0)
  *   BENCH_PROFILE               a folder: Linkline's processes write V8 CPU profiles into its http/ and worker/
