@@ -84,6 +84,7 @@ export function smsSection(runs: readonly SmsRunResult[], env: BenchEnv, sms: Sm
     `| Webhook ack p99, ms | ${mr(col((r) => r.sustained.ack.p99))} | ${mr(col((r) => r.bareHttp.ack.p99))} | ${mr(col((r) => r.bareQueue.ack.p99))} | < 50 | ${verdict(runs, (r) => r.sustained.ack.p99 < 50)} |`,
     `| Inbound to reply p50, ms (baseline: POST to job done) | ${mr(col((r) => r.sustained.reply.p50))} | - | ${mr(col((r) => r.bareQueue.done.p50))} | - | - |`,
     `| Inbound to reply p99, ms | ${mr(col((r) => r.sustained.reply.p99))} | - | ${mr(col((r) => r.bareQueue.done.p99))} | < 250 | ${verdict(runs, (r) => r.sustained.reply.p99 < 250)} |`,
+    `| Inbound to reply p99 after the first ${sms.BENCH_SMS_THINK} s (steady state), ms | ${mr(col((r) => r.sustained.steadyReply.p99))} | - | - | - | - |`,
     `| Webhooks answered other than 200 | ${mr(
       col((r) => r.sustained.failed),
       0,

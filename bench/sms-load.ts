@@ -79,6 +79,8 @@ export interface Stamp {
 export interface Pairing {
   /** Reply time minus text time, ms, one per answered text. */
   readonly latencies: number[];
+  /** When each answered text was sent (ms epoch), in the order of `latencies`. */
+  readonly textAt: number[];
   readonly unanswered: number;
   /** Replies beyond one per text (a flow that answers twice, or someone else's message). */
   readonly extra: number;
@@ -98,6 +100,7 @@ export function pairReplies(texts: readonly Stamp[], replies: readonly Stamp[]):
   }
   const cursor = new Map<string, number>();
   const latencies: number[] = [];
+  const textAt: number[] = [];
   let unanswered = 0;
   let extra = 0;
   for (const t of [...texts].sort((a, b) => a.at - b.at)) {
@@ -109,12 +112,13 @@ export function pairReplies(texts: readonly Stamp[], replies: readonly Stamp[]):
     }
     if (i < list.length) {
       latencies.push(list[i]! - t.at);
+      textAt.push(t.at);
       i += 1;
     } else unanswered += 1;
     cursor.set(t.phone, i);
   }
   for (const [phone, list] of byPhone) extra += list.length - (cursor.get(phone) ?? 0);
-  return { latencies, unanswered, extra };
+  return { latencies, textAt, unanswered, extra };
 }
 
 /** The most timestamps (ms, any order) inside any half-open window [t, t + windowMs). */

@@ -102,6 +102,8 @@ export interface Phase {
   failedBy: Record<string, number>;
   ack: Summary;
   reply: Summary;
+  /** Replies to texts sent after the first think time, when one text in 12 starts a conversation. */
+  steadyReply: Summary;
   unanswered: number;
   extra: number;
   /** How late the generator fired its latest send, ms (it never waits for replies). */
@@ -151,6 +153,8 @@ interface Driven {
   failedBy: Record<string, number>;
   maxLagMs: number;
   load: number;
+  /** ms epoch */
+  startedAt: number;
 }
 
 /**
@@ -171,6 +175,7 @@ async function drive(
   const failedBy: Record<string, number> = {};
   let maxLagMs = 0;
   const load = load1();
+  const startedAt = Date.now();
   const t0 = performance.now();
   let sent = 0;
   while (sent < count) {
@@ -195,7 +200,7 @@ async function drive(
     if (sent < count) await sleep(Math.max(1, slotAt(rate, sent) - (performance.now() - t0)));
   }
   await Promise.all(inFlight);
-  return { texts, acks, failed, failedBy, maxLagMs, load };
+  return { texts, acks, failed, failedBy, maxLagMs, load, startedAt };
 }
 
 /** Waits until every text has its reply, or nothing new arrived for `quietMs`. */
@@ -224,6 +229,7 @@ function phaseOf(
   rate: number,
   seconds: number,
   participants: number,
+  thinkSeconds: number,
 ): Phase {
   const phones = new Set(d.texts.map((t) => t.phone));
   const replies = fake
@@ -231,6 +237,7 @@ function phaseOf(
     .filter((m) => phones.has(m.to))
     .map((m) => ({ phone: m.to, at: m.dateCreated.getTime() }));
   const pairing = pairReplies(d.texts, replies);
+  const steadyFrom = d.startedAt + thinkSeconds * 1000;
   return {
     rate,
     seconds,
@@ -239,6 +246,7 @@ function phaseOf(
     failedBy: d.failedBy,
     ack: summarize(d.acks),
     reply: summarize(pairing.latencies),
+    steadyReply: summarize(pairing.latencies.filter((_, i) => pairing.textAt[i]! >= steadyFrom)),
     unanswered: pairing.unanswered,
     extra: pairing.extra,
     maxLagMs: d.maxLagMs,
@@ -313,6 +321,7 @@ async function baseline(
     failedBy: d.failedBy,
     ack: summarize(d.acks),
     reply: done,
+    steadyReply: summarize([]),
     unanswered: 0,
     extra: 0,
     maxLagMs: d.maxLagMs,
@@ -415,6 +424,7 @@ export async function smsRun(redisUrl: string, env: BenchEnv, sms: SmsEnv): Prom
       sms.BENCH_SMS_CONVO_RATE,
       sms.BENCH_SMS_SECONDS,
       s.convo.participants,
+      sms.BENCH_SMS_THINK,
     );
     log(
       `  ${sustained.sent} texts, ack p99 ${sustained.ack.p99} ms, reply p50 ${sustained.reply.p50} ms p99 ${sustained.reply.p99} ms, unanswered ${sustained.unanswered}`,
@@ -424,7 +434,14 @@ export async function smsRun(redisUrl: string, env: BenchEnv, sms: SmsEnv): Prom
     log(`idle: conversations at ${blastConvoRate}/s for ${sms.BENCH_SMS_SECONDS} s`);
     const i = await run(blastConvoRate, sms.BENCH_SMS_SECONDS, 30_000_000);
     await awaitReplies(fake, new Set(i.d.texts.map((t) => t.phone)), i.d.texts.length);
-    const idle = phaseOf(fake, i.d, blastConvoRate, sms.BENCH_SMS_SECONDS, i.convo.participants);
+    const idle = phaseOf(
+      fake,
+      i.d,
+      blastConvoRate,
+      sms.BENCH_SMS_SECONDS,
+      i.convo.participants,
+      sms.BENCH_SMS_THINK,
+    );
     log(`  reply p50 ${idle.reply.p50} ms p99 ${idle.reply.p99} ms`);
 
     const planned = n / sms.BENCH_SMS_RATE;
@@ -463,7 +480,14 @@ export async function smsRun(redisUrl: string, env: BenchEnv, sms: SmsEnv): Prom
     }
     const stoppedS = (Date.now() - due) / 1000;
     await awaitReplies(fake, new Set(b.d.texts.map((t) => t.phone)), b.d.texts.length);
-    const during = phaseOf(fake, b.d, blastConvoRate, planned, b.convo.participants);
+    const during = phaseOf(
+      fake,
+      b.d,
+      blastConvoRate,
+      planned,
+      b.convo.participants,
+      sms.BENCH_SMS_THINK,
+    );
     const out = fake.messages().filter((m) => m.dateCreated.getTime() >= due);
     const reminders = out.filter((m) => isReminder(m.to)).map((m) => m.dateCreated.getTime());
     const first = Math.min(...reminders);

@@ -64,7 +64,8 @@ describe('pairing texts with replies', () => {
         { phone: 'a', at: 130 },
       ],
     );
-    expect(p.latencies.sort((x, y) => x - y)).toEqual([30, 40, 60]);
+    expect(p.latencies).toEqual([30, 40, 60]);
+    expect(p.textAt).toEqual([100, 110, 200]);
     expect(p).toMatchObject({ unanswered: 0, extra: 0 });
   });
 
