@@ -59,7 +59,8 @@ export function smsSection(runs: readonly SmsRunResult[], env: BenchEnv, sms: Sm
     '200 is not delivered again (Twilio would retry it or use the fallback URL); it counts as',
     'unanswered. "Ack" is the webhook POST to its answer; "reply" is the POST to the fake',
     'receiving the reply. Pacing is counted at the fake over every message it received from',
-    'the first to the last reminder (replies take slots too).',
+    'the first to the last reminder (replies take slots too). Before the idle phase and before',
+    'the blast the benchmark waits (at most 2 min) for the inbound and outbound queues to empty.',
     sms.BENCH_SMS_CALLBACKS
       ? 'The fake posts signed status callbacks (queued, sent, delivered) for every message.'
       : 'The fake posts no status callbacks (BENCH_SMS_CALLBACKS=1 turns them on).',

@@ -21,7 +21,7 @@ import {
   startTwilioFake,
   type TwilioFake,
 } from '../src/sandbox/twilio/index.js';
-import { closeQueues, createQueues } from '../src/scheduler/queues.js';
+import { closeQueues, createQueues, type Queues } from '../src/scheduler/queues.js';
 import { enqueueItems, type ItemToEnqueue } from '../src/scheduler/sink.js';
 import {
   ask,
@@ -208,7 +208,7 @@ async function awaitReplies(
   fake: TwilioFake,
   phones: Set<string>,
   texts: number,
-  quietMs = 10_000,
+  quietMs = 30_000,
 ) {
   let seen = -1;
   let since = Date.now();
@@ -221,6 +221,25 @@ async function awaitReplies(
     } else if (Date.now() - since > quietMs) return;
     await sleep(500);
   }
+}
+
+/**
+ * Waits (at most `capMs`) until no inbound or outbound job is waiting or running, so that a
+ * phase's backlog does not spill into the next phase's measurement.
+ */
+async function settle(queues: Queues, capMs = 120_000): Promise<number> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < capMs) {
+    const [i, o] = await Promise.all([
+      queues.inbound.getJobCounts('waiting', 'active', 'prioritized'),
+      queues.outbound.getJobCounts('waiting', 'active', 'prioritized'),
+    ]);
+    const left =
+      Object.values(i).reduce((a, b) => a + b, 0) + Object.values(o).reduce((a, b) => a + b, 0);
+    if (left === 0) break;
+    await sleep(500);
+  }
+  return (Date.now() - t0) / 1000;
 }
 
 function phaseOf(
@@ -430,6 +449,8 @@ export async function smsRun(redisUrl: string, env: BenchEnv, sms: SmsEnv): Prom
       `  ${sustained.sent} texts, ack p99 ${sustained.ack.p99} ms, reply p50 ${sustained.reply.p50} ms p99 ${sustained.reply.p99} ms, unanswered ${sustained.unanswered}`,
     );
 
+    const settled = await settle(queues);
+    if (settled > 1) log(`  the backlog took ${settled.toFixed(0)} s to clear`);
     const blastConvoRate = sms.BENCH_SMS_BLAST_CONVO_RATE;
     log(`idle: conversations at ${blastConvoRate}/s for ${sms.BENCH_SMS_SECONDS} s`);
     const i = await run(blastConvoRate, sms.BENCH_SMS_SECONDS, 30_000_000);
@@ -444,6 +465,7 @@ export async function smsRun(redisUrl: string, env: BenchEnv, sms: SmsEnv): Prom
     );
     log(`  reply p50 ${idle.reply.p50} ms p99 ${idle.reply.p99} ms`);
 
+    await settle(queues);
     const planned = n / sms.BENCH_SMS_RATE;
     log(
       `blast: ${n} reminders at ${sms.BENCH_SMS_RATE}/s (${planned.toFixed(0)} s planned), conversations at ${blastConvoRate}/s`,
