@@ -88,7 +88,7 @@ export async function benchSchema(
   };
 }
 
-function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 240_000): Promise<void> {
+function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 240_000): Promise<string> {
   return new Promise((resolve, reject) => {
     let seen = '';
     const timer = setTimeout(
@@ -101,7 +101,7 @@ function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 240_000):
         clearTimeout(timer);
         child.stdout?.off('data', onData);
         child.stderr?.off('data', onData);
-        resolve();
+        resolve(seen);
       }
     };
     child.stdout?.on('data', onData);
@@ -116,6 +116,13 @@ export interface Children {
   spawnBare(env: Record<string, string>): Promise<ChildProcess>;
   /** `linkline serve` (the HTTP side; WORKERS=off in env for HTTP only). */
   spawnServe(env: Record<string, string>): Promise<ChildProcess>;
+  /** `tsx <file>` with an IPC channel; resolves once its output matches `ready` (the output so far). */
+  spawnScript(
+    file: string,
+    env: Record<string, string>,
+    ready: RegExp,
+    nodeArgs?: string[],
+  ): Promise<{ child: ChildProcess; output: string }>;
   stopAll(): Promise<void>;
 }
 
@@ -180,6 +187,17 @@ export function children(): Children {
       everyChild.add(child);
       drain(child);
       return child;
+    },
+    async spawnScript(file, env, ready, nodeArgs = []) {
+      const child = spawn('node_modules/.bin/tsx', [...nodeArgs, file], {
+        env: { ...baseEnv(), ...env },
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      });
+      list.push(child);
+      everyChild.add(child);
+      const output = await waitForLine(child, ready);
+      drain(child);
+      return { child, output };
     },
     async stopAll() {
       await Promise.all(

@@ -12,7 +12,10 @@ import { benchDay } from './day.js';
 import { benchEnv, benchRedis, load1, log, machine } from './lib.js';
 import { schedulerSection } from './report.js';
 import { daySection, keptSection } from './report-day.js';
+import { smsSection } from './report-sms.js';
 import { benchScheduler } from './scheduler.js';
+import { benchSms } from './sms.js';
+import { smsEnv } from './sms-run.js';
 
 const env = benchEnv();
 const only = new Set(
@@ -26,6 +29,7 @@ const loadBefore = load1();
 log(`npm run bench: N=${env.BENCH_N}, runs=${env.BENCH_RUNS}, backlog=${env.BENCH_BACKLOG}`);
 const scheduler = only.has('scheduler') ? await benchScheduler() : null;
 const day = only.has('day') ? await benchDay() : null;
+const sms = only.has('sms') ? await benchSms() : null;
 const loadAfter = load1();
 
 const redis = await benchRedis();
@@ -52,9 +56,7 @@ const doc = [
   '(the issue targets are for N = 100,000 and a backlog of 1,000,000).',
   '',
   scheduler ? schedulerSection(scheduler.runs, env) : kept('## Scheduler (issue 3)'),
-  '## SMS (issue 4)',
-  '',
-  'Not measured: `npm run bench:sms` is not written yet.',
+  sms ? smsSection(sms.runs, env, smsEnv()) : kept('## SMS (issue 4)'),
   '',
   day ? daySection(day) : kept('## Mixed day (issue 7)'),
 ].join('\n');

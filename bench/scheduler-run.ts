@@ -161,7 +161,7 @@ export async function bareDrain(
 }
 
 /** Participants p0..p(count-1) from `from`, each booked onto one new session with a reminder due at `due`. */
-async function seedBurst(db: Db, from: number, count: number, due: Date): Promise<string> {
+export async function seedBurst(db: Db, from: number, count: number, due: Date): Promise<string> {
   const { rows } = await db.query<{ id: string }>(
     `WITH a AS (INSERT INTO activities (name, location, description)
        VALUES ('Art Club ' || $1::text, 'the Library', 'Painting and a cup of tea') RETURNING id)

@@ -1,6 +1,6 @@
 import { distance } from 'fastest-levenshtein';
 import type { Locale } from './locale-schema.js';
-import { asciiDigits, normalize, tokens } from './text.js';
+import { asciiDigits, normalize, normalizedPhrase, phraseTokens, tokens } from './text.js';
 
 /** The outcome of reading a reply. Ambiguous replies are never guessed. */
 export type ReplyMatch =
@@ -43,7 +43,7 @@ function phraseMatch(
   phrase: string,
   exactOnly?: ReadonlySet<string>,
 ): 'exact' | 'fuzzy' | false {
-  const want = tokens(normalize(phrase));
+  const want = phraseTokens(phrase);
   if (want.length === 0 || want.length > replyTokens.length) return false;
   let best: 'exact' | 'fuzzy' | false = false;
   for (let i = 0; i + want.length <= replyTokens.length; i++) {
@@ -109,7 +109,7 @@ function withoutOutOfTen(text: string, locales: readonly Locale[]): string {
 
 /** The whole reply is one of the list's phrases (for skip, where a partial match is risky). */
 function isExactly(normalized: string, list: readonly string[] | undefined): boolean {
-  return (list ?? []).some((phrase) => normalize(phrase) === normalized);
+  return (list ?? []).some((phrase) => normalizedPhrase(phrase) === normalized);
 }
 
 /**

@@ -42,3 +42,31 @@ export function tokens(normalized: string): string[] {
     .split(' ')
     .filter((t) => t.length > 0);
 }
+
+/** Phrase lists come from the catalog: a bounded set, normalised once, not per message. */
+const PHRASE_CACHE_MAX = 20_000;
+const normalizedPhrases = new Map<string, string>();
+const phraseTokenLists = new Map<string, readonly string[]>();
+
+function remember<T>(cache: Map<string, T>, key: string, make: () => T): T {
+  const known = cache.get(key);
+  if (known !== undefined) return known;
+  if (cache.size >= PHRASE_CACHE_MAX) cache.clear();
+  const value = make();
+  cache.set(key, value);
+  return value;
+}
+
+/**
+ * `normalize(phrase)` for a keyword phrase, memoised: the global rules test every shipped
+ * locale's lists against each message, which made normalising the phrases the runner's
+ * largest CPU cost in the SMS benchmark.
+ */
+export function normalizedPhrase(phrase: string): string {
+  return remember(normalizedPhrases, phrase, () => normalize(phrase));
+}
+
+/** `tokens(normalize(phrase))` for a keyword phrase, memoised (see `normalizedPhrase`). */
+export function phraseTokens(phrase: string): readonly string[] {
+  return remember(phraseTokenLists, phrase, () => Object.freeze(tokens(normalize(phrase))));
+}

@@ -1,6 +1,6 @@
 import type { LocaleSet } from '../../engine/index.js';
 import { containsPhrase } from '../../engine/reply.js';
-import { normalize, tokens } from '../../engine/text.js';
+import { normalize, normalizedPhrase, phraseTokens, tokens } from '../../engine/text.js';
 
 /** Twilio's default opt-out keywords: they block the sender at the carrier as well. */
 export const TWILIO_STOP = [
@@ -41,7 +41,7 @@ export function phrases(
 /** The whole message is one of the phrases, ignoring case, accents, punctuation and spacing. */
 export function isWhole(text: string, list: readonly string[]): boolean {
   const said = normalize(text);
-  return said !== '' && list.some((phrase) => normalize(phrase) === said);
+  return said !== '' && list.some((phrase) => normalizedPhrase(phrase) === said);
 }
 
 /**
@@ -53,7 +53,7 @@ export function mentions(text: string, list: readonly string[]): boolean {
   if (said === '') return false;
   const words = tokens(said);
   return list.some((phrase) => {
-    const want = tokens(normalize(phrase));
+    const want = phraseTokens(phrase);
     return want.length >= 2 ? containsPhrase(words, phrase) : want.join(' ') === said;
   });
 }
