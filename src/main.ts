@@ -4,6 +4,7 @@ import { loadTemplateClasses } from './catalog/template-classes.js';
 import { fireLeadItem } from './channels/leads/index.js';
 import { createSlackChannel, type SlackChannel } from './channels/slack/index.js';
 import { seedLinkWorkers } from './channels/slack/sandbox-seed.js';
+import { type SlackSocket, startSocketMode } from './channels/slack/socket.js';
 import { twilioGateway } from './channels/sms/gateway.js';
 import { createSmsSender } from './channels/sms/index.js';
 import type { Config, TwilioConfig } from './config/schema.js';
@@ -14,6 +15,7 @@ import { defaultRules } from './runner/rules/index.js';
 import { createRunner, type Runner } from './runner/runner.js';
 import { createSendGuard, guardedGateway } from './runner/send-guard.js';
 import {
+  SANDBOX_APP_TOKEN,
   SANDBOX_BOT_TOKEN,
   SANDBOX_SIGNING_SECRET,
   type SlackFake,
@@ -62,6 +64,8 @@ export interface Service {
   slackSigningSecret: string;
   /** The in-process local Slack, in sandbox mode when none is given by SLACK_API_URL. */
   slackFake: SlackFake | null;
+  /** The Socket Mode connection (SLACK_SOCKET_MODE=on), in the processes that open one. */
+  slackSocket: SlackSocket | null;
   close(): Promise<void>;
 }
 
@@ -70,10 +74,15 @@ async function slackFor(config: Config) {
     return {
       token: config.slack.botToken,
       secret: config.slack.signingSecret,
+      appToken: config.slack.appToken,
       apiUrl: config.slack.apiUrl,
       fake: null,
     };
-  const sandbox = { token: SANDBOX_BOT_TOKEN, secret: SANDBOX_SIGNING_SECRET };
+  const sandbox = {
+    token: SANDBOX_BOT_TOKEN,
+    secret: SANDBOX_SIGNING_SECRET,
+    appToken: SANDBOX_APP_TOKEN,
+  };
   if (config.slackApp.sandboxApiUrl)
     return { ...sandbox, apiUrl: config.slackApp.sandboxApiUrl, fake: null };
   const base = config.http.publicUrl;
@@ -83,8 +92,16 @@ async function slackFor(config: Config) {
       interactivity: `${base}/slack/actions`,
       commands: `${base}/slack/commands`,
     },
+    // Socket Mode in the sandbox too: the local Slack sends over the WebSocket the app opens.
+    socketMode: config.slackApp.socketMode,
   });
-  return { token: fake.botToken, secret: fake.signingSecret, apiUrl: fake.apiUrl, fake };
+  return {
+    token: fake.botToken,
+    secret: fake.signingSecret,
+    appToken: fake.socket?.appToken ?? null,
+    apiUrl: fake.apiUrl,
+    fake,
+  };
 }
 
 async function twilioFor(
@@ -107,6 +124,13 @@ export interface BuildOptions {
    * real one; the sandbox passes its movable clock (src/sandbox/page/clock.ts).
    */
   now?: () => Date;
+  /**
+   * Open the Socket Mode connection when SLACK_SOCKET_MODE=on (default true). `linkline
+   * worker` does not: events come to the `serve` processes, as over HTTP.
+   */
+  slackSocket?: boolean;
+  /** Socket Mode client's pong wait and reconnect delay (SDK default 5 s); tests shorten it. */
+  slackSocketPingMs?: number;
 }
 
 /**
@@ -200,6 +224,15 @@ export async function buildService(
   });
   slack.attachRunner(runner);
   if (config.workers) slack.start();
+  let slackSocket: SlackSocket | null = null;
+  if (config.slackApp.socketMode && options.slackSocket !== false && slackSetup.appToken)
+    slackSocket = await startSocketMode(slack, {
+      appToken: slackSetup.appToken,
+      apiUrl: slackSetup.apiUrl,
+      timeoutMs: config.slackApp.timeoutMs,
+      logger,
+      ...(options.slackSocketPingMs ? { clientPingTimeoutMs: options.slackSocketPingMs } : {}),
+    });
   const workers = config.workers
     ? await startWorkers({
         db,
@@ -232,7 +265,9 @@ export async function buildService(
     slack,
     slackSigningSecret: slackSetup.secret,
     slackFake: slackSetup.fake,
+    slackSocket,
     close: async () => {
+      await slackSocket?.stop();
       await slack.stop();
       // Workers first: they finish their active jobs before the connections go.
       await workers?.close();

@@ -5,6 +5,8 @@ export interface MetricsDeps {
   overdueTimers: () => Promise<number>;
   /** Jobs waiting or delayed per queue. */
   queueDepths: () => Promise<Record<string, number>>;
+  /** More lines (the Slack events endpoint's health). */
+  extra?: () => string[];
 }
 
 /** `GET /metrics` in Prometheus text format: what an alert on stuck timers watches. */
@@ -18,6 +20,7 @@ export function registerMetrics(app: App, deps: MetricsDeps): void {
       '# HELP linkline_queue_jobs Jobs waiting or delayed, by queue.',
       '# TYPE linkline_queue_jobs gauge',
       ...Object.entries(depths).map(([q, n]) => `linkline_queue_jobs{queue="${q}"} ${n}`),
+      ...(deps.extra?.() ?? []),
     ];
     return reply.type('text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);
   });

@@ -104,15 +104,6 @@ export function createBoltApp(
   leadButton(ATTENDANCE_MARK, attendanceClick);
   leadButton(ATTENDANCE_DROPIN, dropInClick);
 
-  app.event('app_rate_limited', async ({ event }) => {
-    log.error(
-      {
-        alert: 'slack_app_rate_limited',
-        minute: (event as { minute_rate_limited?: number }).minute_rate_limited,
-      },
-      'ops alert: Slack rate-limited our event subscription',
-    );
-  });
-
+  // app_rate_limited is not an event_callback: SlackChannel.receive handles it (health.ts).
   return { app, receiver };
 }
