@@ -129,8 +129,6 @@ export interface BuildOptions {
    * worker` does not: events come to the `serve` processes, as over HTTP.
    */
   slackSocket?: boolean;
-  /** Socket Mode client's pong wait and reconnect delay (SDK default 5 s); tests shorten it. */
-  slackSocketPingMs?: number;
 }
 
 /**
@@ -226,12 +224,11 @@ export async function buildService(
   if (config.workers) slack.start();
   let slackSocket: SlackSocket | null = null;
   if (config.slackApp.socketMode && options.slackSocket !== false && slackSetup.appToken)
-    slackSocket = await startSocketMode(slack, {
+    slackSocket = startSocketMode(slack, {
       appToken: slackSetup.appToken,
       apiUrl: slackSetup.apiUrl,
       timeoutMs: config.slackApp.timeoutMs,
       logger,
-      ...(options.slackSocketPingMs ? { clientPingTimeoutMs: options.slackSocketPingMs } : {}),
     });
   const workers = config.workers
     ? await startWorkers({

@@ -19,8 +19,12 @@ export interface SocketModeOptions {
 
 export interface SlackSocket {
   readonly client: SocketModeClient;
+  /** Settles when the first connection is up (or for good failed: logged as an alert). */
+  readonly ready: Promise<void>;
   stop(): Promise<void>;
 }
+
+const STOP_WAIT_MS = 3000;
 
 type SlackEventArgs = {
   ack: (response?: Record<string, unknown> | string) => Promise<void>;
@@ -39,10 +43,10 @@ type SlackEventArgs = {
  * command's reply); one whose request could not be stored is left unacked, so Slack sends
  * it again, as an HTTP 500 makes it retry. Outbound Web API calls do not change.
  */
-export async function startSocketMode(
+export function startSocketMode(
   channel: Pick<SlackChannel, 'receive' | 'health'>,
   o: SocketModeOptions,
-): Promise<SlackSocket> {
+): SlackSocket {
   const log = o.logger.child({ component: 'slack_socket' });
   const client = new SocketModeClient({
     appToken: o.appToken,
@@ -78,11 +82,29 @@ export async function startSocketMode(
   });
   client.on('connected', () => log.info('slack socket mode connected'));
   client.on('reconnecting', () => log.info('slack socket mode reconnecting'));
-  await client.start();
+  // In the background: SMS and the rest of the service do not wait for Slack to answer.
+  const ready = client.start().then(
+    () => undefined,
+    (err: { code?: string; data?: { error?: string } }) => {
+      log.error(
+        { alert: 'slack_socket_mode_down', code: err.code, error: err.data?.error },
+        'ops alert: Slack Socket Mode could not connect',
+      );
+    },
+  );
   return {
     client,
+    ready,
+    // A start still retrying apps.connections.open is not waited for: shutdown stays bounded.
     stop: async () => {
-      await client.disconnect();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        client.disconnect().catch(() => undefined),
+        new Promise((r) => {
+          timer = setTimeout(r, STOP_WAIT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
     },
   };
 }
