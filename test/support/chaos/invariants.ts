@@ -241,7 +241,10 @@ export async function checkInvariants(
       postAt.push(posts.findIndex((t) => t.includes(newsText(h, k))));
       const replies = sms.filter((b) => b === replyText(h, k)).length;
       if (replies === 1) repliesOnce += 1;
-      else violations.push(`${who}: link-worker reply ${k} sent by SMS ${replies} times`);
+      else
+        violations.push(
+          `${who}: link-worker reply ${k} sent by SMS ${replies} times${await why(world, h, k)}`,
+        );
       smsAt.push(sms.indexOf(replyText(h, k)));
     }
     const ordered = (xs: number[]) => xs.every((x, i) => i === 0 || x > (xs[i - 1] ?? -1));
@@ -292,6 +295,32 @@ export async function checkInvariants(
     'invariant violations': violations.length,
   };
   return { counts, violations };
+}
+
+/** What Linkline recorded about a link-worker reply that did not arrive once (no text). */
+async function why(world: World, h: Handoffer, k: number): Promise<string> {
+  const eventId = h.replyEvents[k - 1];
+  const inbox = await world.db.query<{
+    attempts: number;
+    processed: boolean;
+    error: string | null;
+  }>(
+    `SELECT attempts, processed_at IS NOT NULL AS processed, error FROM slack_inbox WHERE id = $1`,
+    [`event:${eventId}`],
+  );
+  const sms = await world.db.query<{ status: string; skip: string | null; error: string | null }>(
+    `SELECT status, skip_reason AS skip, error_code AS error FROM messages
+     WHERE direction = 'out' AND body = $1`,
+    [replyText(h, k)],
+  );
+  const handoff = await world.db.query<{ status: string; ts: string | null; opened: Date }>(
+    `SELECT h.status, h.slack_thread_ts AS ts, h.opened_at AS opened FROM handoffs h
+     JOIN participants p ON p.id = h.participant_id WHERE p.phone = $1 ORDER BY h.opened_at`,
+    [h.phone],
+  );
+  return ` (inbox ${JSON.stringify(inbox.rows)}; sms rows ${JSON.stringify(sms.rows)}; hand-offs ${JSON.stringify(
+    handoff.rows.map((r) => ({ status: r.status, sameThread: r.ts === h.parentTs })),
+  )})`;
 }
 
 /** The counts as a two-column table for stdout. */

@@ -81,6 +81,8 @@ export interface Handoffer {
   ref: string | null;
   /** Events the local Slack delivered again (same event_id) after a non-200. */
   eventsRedelivered: number;
+  /** The event_id of each link-worker reply, in turn order (for post-mortems). */
+  replyEvents: string[];
 }
 
 export const newsText = (h: Handoffer, k: number) => `news-${k}-${h.tag}`;
@@ -208,6 +210,7 @@ export function planHandoffers(plan: TrafficPlan): Handoffer[] {
     parentTs: null,
     ref: null,
     eventsRedelivered: 0,
+    replyEvents: [],
   }));
 }
 
@@ -228,6 +231,7 @@ async function until<T>(probe: () => Promise<T | undefined> | T | undefined, ms:
 async function linkWorkerReplies(world: World, h: Handoffer, text: string): Promise<void> {
   const post = await world.slack.userReplies(HANDOFFS, h.parentTs!, LINK_WORKER, text);
   let last = post.deliveries[0]!;
+  h.replyEvents.push(last.eventId);
   for (let retry = 1; !last.acked && retry < 40; retry++) {
     h.eventsRedelivered += 1;
     await sleep(500);
