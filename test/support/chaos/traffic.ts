@@ -271,6 +271,17 @@ async function playHandoff(world: World, plan: TrafficPlan, h: Handoffer): Promi
   );
   if (!parent) return;
   h.parentTs = parent.ts;
+  // A person reads the new thread before replying in it: wait (as a human's seconds would)
+  // until Linkline has recorded the thread's ts. A reply landing between the post and that
+  // record is not matched to the hand-off (see the report: a worker killed in that window).
+  await until(async () => {
+    const { rows } = await world.db.query(
+      `SELECT 1 FROM handoffs h JOIN participants p ON p.id = h.participant_id
+       WHERE p.phone = $1 AND h.slack_thread_ts = $2`,
+      [h.phone, parent.ts],
+    );
+    return rows.length > 0 ? true : undefined;
+  }, 120_000);
   for (let k = 1; k <= h.turns; k++) {
     await text(world, h, newsText(h, k));
     await sleep(between(300, 1_500));
