@@ -4,6 +4,7 @@ import { loadTemplateClasses } from './catalog/template-classes.js';
 import { fireLeadItem, isLeadPhone, leadSmsReply } from './channels/leads/index.js';
 import { createSlackChannel, type SlackChannel } from './channels/slack/index.js';
 import { seedLinkWorkers } from './channels/slack/sandbox-seed.js';
+import { type SlackSocket, startSocketMode } from './channels/slack/socket.js';
 import { twilioGateway } from './channels/sms/gateway.js';
 import {
   type SweepResult,
@@ -21,6 +22,7 @@ import { defaultRules } from './runner/rules/index.js';
 import { createRunner, type Runner } from './runner/runner.js';
 import { createSendGuard, guardedGateway } from './runner/send-guard.js';
 import {
+  SANDBOX_APP_TOKEN,
   SANDBOX_BOT_TOKEN,
   SANDBOX_SIGNING_SECRET,
   type SlackFake,
@@ -72,6 +74,8 @@ export interface Service {
   slackFake: SlackFake | null;
   /** One run of the inbound reconciliation job (checklist 22); the workers run it on a timer. */
   sweepInbound(): Promise<SweepResult>;
+  /** The Socket Mode connection (SLACK_SOCKET_MODE=on), in the processes that open one. */
+  slackSocket: SlackSocket | null;
   close(): Promise<void>;
 }
 
@@ -80,10 +84,15 @@ async function slackFor(config: Config) {
     return {
       token: config.slack.botToken,
       secret: config.slack.signingSecret,
+      appToken: config.slack.appToken,
       apiUrl: config.slack.apiUrl,
       fake: null,
     };
-  const sandbox = { token: SANDBOX_BOT_TOKEN, secret: SANDBOX_SIGNING_SECRET };
+  const sandbox = {
+    token: SANDBOX_BOT_TOKEN,
+    secret: SANDBOX_SIGNING_SECRET,
+    appToken: SANDBOX_APP_TOKEN,
+  };
   if (config.slackApp.sandboxApiUrl)
     return { ...sandbox, apiUrl: config.slackApp.sandboxApiUrl, fake: null };
   const base = config.http.publicUrl;
@@ -93,8 +102,16 @@ async function slackFor(config: Config) {
       interactivity: `${base}/slack/actions`,
       commands: `${base}/slack/commands`,
     },
+    // Socket Mode in the sandbox too: the local Slack sends over the WebSocket the app opens.
+    socketMode: config.slackApp.socketMode,
   });
-  return { token: fake.botToken, secret: fake.signingSecret, apiUrl: fake.apiUrl, fake };
+  return {
+    token: fake.botToken,
+    secret: fake.signingSecret,
+    appToken: fake.socket?.appToken ?? null,
+    apiUrl: fake.apiUrl,
+    fake,
+  };
 }
 
 async function twilioFor(
@@ -117,6 +134,11 @@ export interface BuildOptions {
    * real one; the sandbox passes its movable clock (src/sandbox/page/clock.ts).
    */
   now?: () => Date;
+  /**
+   * Open the Socket Mode connection when SLACK_SOCKET_MODE=on (default true). `linkline
+   * worker` does not: events come to the `serve` processes, as over HTTP.
+   */
+  slackSocket?: boolean;
 }
 
 /**
@@ -246,6 +268,14 @@ export async function buildService(
         ),
       logger: sweepLog,
     });
+  let slackSocket: SlackSocket | null = null;
+  if (config.slackApp.socketMode && options.slackSocket !== false && slackSetup.appToken)
+    slackSocket = startSocketMode(slack, {
+      appToken: slackSetup.appToken,
+      apiUrl: slackSetup.apiUrl,
+      timeoutMs: config.slackApp.timeoutMs,
+      logger,
+    });
   const workers = config.workers
     ? await startWorkers({
         db,
@@ -280,7 +310,9 @@ export async function buildService(
     slackSigningSecret: slackSetup.secret,
     slackFake: slackSetup.fake,
     sweepInbound: sweep,
+    slackSocket,
     close: async () => {
+      await slackSocket?.stop();
       await slack.stop();
       // Workers first: they finish their active jobs before the connections go.
       await workers?.close();

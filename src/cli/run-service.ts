@@ -49,7 +49,7 @@ export async function runService(config: Config, logger: Logger): Promise<number
 export async function runWorker(config: Config, logger: Logger): Promise<number> {
   const { buildService } = await import('../main.js');
   const { waitForSignal, SHUTDOWN_GRACE_MS } = await import('../serve.js');
-  const service = await buildService({ ...config, workers: true }, logger);
+  const service = await buildService({ ...config, workers: true }, logger, { slackSocket: false });
   // Listen for the signal before saying we run: a SIGTERM right after the line must drain.
   const signalled = waitForSignal(logger);
   logger.info({ prefix: config.queuePrefix }, 'linkline worker running');

@@ -4,6 +4,7 @@ import {
   ENV_VARS,
   type Env,
   type EnvVar,
+  envChecks,
   envSchema,
   SLACK_VARS,
   type SlackConfig,
@@ -113,6 +114,7 @@ function toConfig(env: Env): Config {
       urgentRepingMinutes: 10,
       fallbackContact: env.SLACK_FALLBACK_CONTACT ?? null,
       staffed: parseStaffed(env.STAFFED_HOURS)!,
+      socketMode: env.SLACK_SOCKET_MODE === 'on',
       timeoutMs: 10_000,
       sandboxApiUrl: env.SLACK_BOT_TOKEN ? null : (env.SLACK_API_URL ?? null),
     },
@@ -138,7 +140,7 @@ function deepFreeze<T>(value: T): T {
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const raw = pickEnv(env);
-  const parsed = envSchema.safeParse(raw);
+  const parsed = envChecks.safeParse(raw);
   const problems = parsed.success ? [] : parsed.error.issues.map(issueLine);
   problems.push(...modeProblems(raw));
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);

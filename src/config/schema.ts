@@ -122,7 +122,14 @@ export const envSchema = z.object({
     .string()
     .startsWith('xapp-', 'must be an app-level token starting with xapp-')
     .optional()
-    .describe('Slack app-level token for Socket Mode. Unset: Slack calls the HTTP endpoints.'),
+    .describe('Slack app-level token (xapp-..., connections:write), needed for Socket Mode.'),
+  SLACK_SOCKET_MODE: z
+    .enum(['on', 'off'], { error: 'must be on or off' })
+    .default('off')
+    .describe(
+      'on: take events, actions and commands over a Socket Mode WebSocket (no public URL needed; ' +
+        'needs SLACK_APP_TOKEN in production mode); off: Slack calls /slack/events, /slack/actions, /slack/commands.',
+    ),
   SLACK_API_URL: httpUrl('must be an http(s) URL')
     .optional()
     .describe('Override the Slack Web API base URL (tests and the sandbox point it at a fake).'),
@@ -209,6 +216,17 @@ export const envSchema = z.object({
     .describe(
       'Run the queue workers in this process (off: HTTP only; run `linkline worker` elsewhere).',
     ),
+});
+
+/** Checks across variables that zod can see on its own (mode rules are in load.ts). */
+export const envChecks = envSchema.superRefine((env, ctx) => {
+  if (env.SLACK_SOCKET_MODE === 'on' && env.SLACK_BOT_TOKEN && !env.SLACK_APP_TOKEN)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['SLACK_APP_TOKEN'],
+      message:
+        'required when SLACK_SOCKET_MODE=on: an app-level token (xapp-...) with connections:write',
+    });
 });
 
 export type EnvVar = keyof typeof envSchema.shape;

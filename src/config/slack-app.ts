@@ -18,6 +18,8 @@ export type SlackAppConfig = {
     readonly start: string;
     readonly end: string;
   };
+  /** Events, actions and commands over a Socket Mode WebSocket instead of HTTP. */
+  readonly socketMode: boolean;
   /** Web API client timeout (the v8 default is none). */
   readonly timeoutMs: number;
   /** Sandbox only: an already running local Slack (SLACK_API_URL); unset = one in-process. */

@@ -10,6 +10,8 @@ export interface MetricsDeps {
   lockWaits?: () => Promise<LockWaitFigures>;
   /** Sends the carrier dropped with 30036 (validity period expired), by message kind (42). */
   expiredSends?: () => Promise<Record<string, number>>;
+  /** More lines (the Slack events endpoint's health). */
+  extra?: () => string[];
 }
 
 const label = (value: string) => value.replace(/[\\"\n]/g, '');
@@ -30,6 +32,7 @@ export function registerMetrics(app: App, deps: MetricsDeps): void {
       '# HELP linkline_queue_jobs Jobs waiting or delayed, by queue.',
       '# TYPE linkline_queue_jobs gauge',
       ...Object.entries(depths).map(([q, n]) => `linkline_queue_jobs{queue="${q}"} ${n}`),
+      ...(deps.extra?.() ?? []),
     ];
     if (locks)
       lines.push(

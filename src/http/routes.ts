@@ -37,6 +37,7 @@ export function registerRoutes(app: App, service: Service, logger: Logger): void
     logger,
   });
   registerMetrics(app, {
+    extra: () => service.slack.health.metrics(),
     overdueTimers: () => overdueCount(service.db, new Date()),
     queueDepths: async () => {
       const entries = await Promise.all(

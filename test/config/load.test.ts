@@ -50,6 +50,7 @@ describe('loadConfig', () => {
         urgentRepingMinutes: 10,
         fallbackContact: null,
         staffed: { days: [1, 2, 3, 4, 5], start: '09:00', end: '17:00' },
+        socketMode: false,
         timeoutMs: 10_000,
         sandboxApiUrl: null,
       },
@@ -198,6 +199,26 @@ describe('loadConfig', () => {
       'SLACK_SIGNING_SECRET',
       'TWILIO_FROM',
     ]);
+  });
+
+  it('Socket Mode (checklist 62): on needs the app token in production; off is the default', () => {
+    expect(loadConfig({ ...TWILIO, ...SLACK }).slackApp.socketMode).toBe(false);
+    expect(problemsOf({ ...TWILIO, ...SLACK, SLACK_SOCKET_MODE: 'on' })).toEqual([
+      expect.stringMatching(/^SLACK_APP_TOKEN: required when SLACK_SOCKET_MODE=on/),
+    ]);
+    expect(problemsOf({ SLACK_SOCKET_MODE: 'yes' })).toEqual([
+      expect.stringMatching(/^SLACK_SOCKET_MODE: must be on or off/),
+    ]);
+    const on = loadConfig({
+      ...TWILIO,
+      ...SLACK,
+      SLACK_SOCKET_MODE: 'on',
+      SLACK_APP_TOKEN: 'xapp-1-A0LINKLINE-1-abc',
+    });
+    expect(on.slackApp.socketMode).toBe(true);
+    expect(on.slack?.appToken).toBe('xapp-1-A0LINKLINE-1-abc');
+    // The sandbox's local Slack has its own app token.
+    expect(loadConfig({ SLACK_SOCKET_MODE: 'on' }).slackApp.socketMode).toBe(true);
   });
 
   it('never echoes a secret value in a problem', () => {

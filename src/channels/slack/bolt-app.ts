@@ -91,15 +91,6 @@ export function createBoltApp(
   // `/linkline`, its modals, and the App Home caseload.
   registerLinkWorkerTools(app, deps, o.logger);
 
-  app.event('app_rate_limited', async ({ event }) => {
-    log.error(
-      {
-        alert: 'slack_app_rate_limited',
-        minute: (event as { minute_rate_limited?: number }).minute_rate_limited,
-      },
-      'ops alert: Slack rate-limited our event subscription',
-    );
-  });
-
+  // app_rate_limited is not an event_callback: SlackChannel.receive handles it (health.ts).
   return { app, receiver };
 }

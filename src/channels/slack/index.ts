@@ -9,6 +9,7 @@ import { createBoltApp } from './bolt-app.js';
 import { outboxClient } from './client.js';
 import type { SlackDeps } from './deps.js';
 import { announceHandoffs, missingParents, pingDue, relayRule } from './handoff-open.js';
+import { EventsHealth } from './health.js';
 import { inboxDone, inboxFailed, inboxKey, retryable, takeInbox } from './inbox.js';
 import { createOutbox, type Outbox } from './outbox.js';
 import type { AckBody, LinklineReceiver } from './receiver.js';
@@ -51,6 +52,8 @@ export interface SlackChannel {
     body: Record<string, unknown>,
     retry?: { num?: number; reason?: string },
   ): Promise<{ status: number; body?: AckBody }>;
+  /** Responses to Slack by status, the 1%-over-10-minutes alert and app_rate_limited (63). */
+  health: EventsHealth;
   /** Heals and escalates: missing parents, re-pings, referral notices, failed requests. */
   sweep(): Promise<void>;
   start(): void;
@@ -147,6 +150,16 @@ export function createSlackChannel(o: SlackChannelOptions): SlackChannel {
     }
   }
 
+  const health = new EventsHealth({
+    logger: o.logger,
+    now,
+    post: o.cfg.fallbackContact
+      ? async (text) => {
+          await app.client.chat.postMessage({ channel: o.cfg.fallbackContact!, text });
+        }
+      : null,
+  });
+
   let timer: NodeJS.Timeout | null = null;
   const channel: SlackChannel = {
     app,
@@ -168,7 +181,14 @@ export function createSlackChannel(o: SlackChannelOptions): SlackChannel {
     attachRunner: (r) => {
       runner = r;
     },
+    health,
     receive: async (body, retry = {}) => {
+      // Not an event_callback (Bolt would not route it): Slack says it is dropping our events.
+      if (body.type === 'app_rate_limited') {
+        const minute = body.minute_rate_limited;
+        health.rateLimited(typeof minute === 'number' ? minute : undefined);
+        return { status: 200 };
+      }
       const key = inboxKey(body);
       if (key && !(await takeInbox(o.db, key, body, now()))) {
         log.info({ kind: key.kind, retry: retry.num ?? 0 }, 'duplicate slack request ignored');

@@ -53,6 +53,10 @@ export function registerSlackRoutes(app: App, deps: SlackRoutesDeps): void {
         { parseAs: 'string', bodyLimit: SLACK_BODY_LIMIT },
         (_r, body, done) => done(null, body),
       );
+    // Checklist 63: every answer to Slack counts towards the events endpoint's health.
+    scope.addHook('onResponse', async (_request, reply) => {
+      deps.channel.health.record(reply.statusCode);
+    });
     scope.setErrorHandler((err: { statusCode?: number }, _request, reply) => {
       const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
       if (status >= 500) log.error({ reason: (err as Error).message }, 'slack webhook failed');

@@ -8,6 +8,7 @@ import {
   type SignOptions,
 } from './deliver.js';
 import { eventEnvelope, type PayloadIdentity } from './payloads.js';
+import { type EnvelopeType, type SocketModeHub, socketDelivery } from './socket-mode.js';
 import type { FakeSlackMessage } from './store.js';
 
 /** Where Slack sends requests: the app's configured Request URLs. */
@@ -50,6 +51,8 @@ export class AppLink implements MessageHooks {
   readonly #pending = new Set<Promise<unknown>>();
   #echo: EchoMode;
   #endpoints: AppEndpoints;
+  /** Socket Mode: requests go as envelopes over the app's WebSocket instead of HTTP. */
+  #socket: SocketModeHub | null = null;
 
   constructor(
     readonly state: SlackState,
@@ -65,7 +68,31 @@ export class AppLink implements MessageHooks {
   }
 
   hasEndpoint(kind: keyof AppEndpoints): boolean {
-    return this.#endpoints[kind] !== null;
+    return this.#socket !== null || this.#endpoints[kind] !== null;
+  }
+
+  useSocket(hub: SocketModeHub | null): void {
+    this.#socket = hub;
+  }
+
+  async #overSocket(hub: SocketModeHub, kind: keyof AppEndpoints, rawBody: string) {
+    const type: EnvelopeType =
+      kind === 'events'
+        ? 'events_api'
+        : kind === 'interactivity'
+          ? 'interactive'
+          : 'slash_commands';
+    const form = rawBody.startsWith('{') ? null : new URLSearchParams(rawBody);
+    const payload = form
+      ? form.has('payload')
+        ? (JSON.parse(form.get('payload') ?? '{}') as Record<string, unknown>)
+        : Object.fromEntries(form)
+      : (JSON.parse(rawBody) as Record<string, unknown>);
+    const sentAt = this.state.now();
+    const record = await hub.deliver(type, payload);
+    const delivery = socketDelivery('socket-mode', rawBody, sentAt, record, this.state.now());
+    this.#deliveries.push(delivery);
+    return delivery;
   }
 
   deliveries(): AppDelivery[] {
@@ -88,6 +115,7 @@ export class AppLink implements MessageHooks {
     contentType: ContentType,
     sign: SignOptions = {},
   ): Promise<AppDelivery> {
+    if (this.#socket) return this.#overSocket(this.#socket, kind, rawBody);
     const delivery = await postToApp(
       this.options.signer,
       this.endpoint(kind),
@@ -108,6 +136,11 @@ export class AppLink implements MessageHooks {
       options.eventId,
     );
     const rawBody = JSON.stringify(envelope);
+    if (this.#socket) {
+      const last = await this.#overSocket(this.#socket, 'events', rawBody);
+      const eventId = envelope.event_id as string;
+      return { ...last, eventId, envelope, attempts: [last] } as EventDelivery;
+    }
     const url = this.endpoint('events');
     const delays = options.autoRetry ? this.options.eventRetryDelaysMs : [];
     const attempts = await deliverWithRetries(this.options.signer, url, rawBody, delays, options);
@@ -128,7 +161,7 @@ export class AppLink implements MessageHooks {
   }
 
   #echoing(): boolean {
-    return this.#echo !== false && this.#endpoints.events !== null;
+    return this.#echo !== false && this.hasEndpoint('events');
   }
 
   #where(message: FakeSlackMessage): Record<string, unknown> {

@@ -1,5 +1,6 @@
 import type { FaultQueue, RateLimiter } from './faults.js';
 import type { ResponseUrls } from './response-urls.js';
+import type { SocketModeHub } from './socket-mode.js';
 import { type FakeSlackMessage, type MessageStore, messageJson } from './store.js';
 import type { Triggers, ViewStore } from './views.js';
 import type { TsClock } from './wire.js';
@@ -41,6 +42,8 @@ export interface SlackState {
   readonly scopes: readonly string[];
   readonly hooks: MessageHooks;
   readonly now: () => Date;
+  /** The Socket Mode side, when the app has Socket Mode on. */
+  socket: SocketModeHub | null;
 }
 
 export function botProfile(state: SlackState): Record<string, unknown> {

@@ -7,6 +7,7 @@ import { DEFAULT_BOT_SCOPES } from './methods.js';
 import { ResponseUrls } from './response-urls.js';
 import { apiHandler } from './server.js';
 import { type SlackFake, slackFacade } from './slack-facade.js';
+import { SocketModeHub, type SocketModeOptions } from './socket-mode.js';
 import { MessageStore } from './store.js';
 import { Triggers, ViewStore } from './views.js';
 import { TsClock } from './wire.js';
@@ -56,6 +57,11 @@ export interface SlackFakeOptions {
   readonly ackTimeoutMs?: number;
   /** Waits before Slack's three event retries (`autoRetry`); Slack: ~1 s, 1 min, 5 min. */
   readonly eventRetryDelaysMs?: readonly number[];
+  /**
+   * Socket Mode on (true, or its settings): requests to the app go over the WebSocket the
+   * app opens with `apps.connections.open` instead of to Request URLs.
+   */
+  readonly socketMode?: boolean | Omit<SocketModeOptions, 'appId' | 'now'>;
   readonly now?: () => Date;
 }
 
@@ -102,6 +108,7 @@ function buildState(options: SlackFakeOptions, base: () => string, hooks: Messag
     scopes: options.scopes ?? DEFAULT_BOT_SCOPES,
     hooks,
     now,
+    socket: null,
   };
   return state;
 }
@@ -135,11 +142,26 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Sl
     server.listen(options.port ?? 0, host, () => resolve());
   });
   baseUrl = `http://${host}:${(server.address() as AddressInfo).port}`;
-  const stop = () =>
-    new Promise<void>((resolve) => {
+  if (options.socketMode) {
+    const settings = options.socketMode === true ? {} : options.socketMode;
+    state.socket = new SocketModeHub({
+      ...settings,
+      appId: state.workspace.bot.appId,
+      now: state.now,
+      ackTimeoutMs: settings.ackTimeoutMs ?? options.ackTimeoutMs ?? 3000,
+      retryDelaysMs: settings.retryDelaysMs ??
+        options.eventRetryDelaysMs ?? [1000, 60_000, 300_000],
+    });
+    state.socket.attach(server, baseUrl);
+    link.useSocket(state.socket);
+  }
+  const stop = async () => {
+    await state.socket?.stop();
+    await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
     });
+  };
   const botToken = state.tokens.valid[0] ?? SANDBOX_BOT_TOKEN;
   return slackFacade({ state, link, url: baseUrl, botToken, signingSecret, stop });
 }

@@ -23,6 +23,14 @@ export type { UserPost, UserPostInput } from './people.js';
 export type { ResponseTarget, ResponseUrlRecord } from './response-urls.js';
 export { slackSignature, slackTimestamp } from './signature.js';
 export type { SlackFake } from './slack-facade.js';
+export {
+  type AckRecord,
+  type DisconnectReason,
+  type EnvelopeRecord,
+  type EnvelopeType,
+  SANDBOX_APP_TOKEN,
+  SocketModeHub,
+} from './socket-mode.js';
 export type { EphemeralRecord, FakeSlackMessage, MessageMetadata } from './store.js';
 export type {
   CommandDelivery,

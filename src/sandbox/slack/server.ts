@@ -114,6 +114,11 @@ function callApi(
   res: ServerResponse,
   r: Request,
 ): Answered {
+  if (r.method === 'apps.connections.open' && state.socket) {
+    const fault = state.faults.take(r.method, undefined);
+    const early = fault ? beforeCall(res, fault) : null;
+    return early ?? answer(res, state.socket.open(req.headers.authorization, r.token));
+  }
   const spec = METHODS[r.method];
   const scopes = { 'X-OAuth-Scopes': state.scopes.join(',') };
   if (!spec) return answer(res, fail('unknown_method', { req_method: r.method }));

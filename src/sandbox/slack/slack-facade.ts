@@ -13,6 +13,7 @@ import type { CommandInput } from './payloads.js';
 import { openAppHome, type UserPost, type UserPostInput, userPosts } from './people.js';
 import type { ResponseUrlRecord } from './response-urls.js';
 import { slackSignature, slackTimestamp } from './signature.js';
+import type { SocketModeHub } from './socket-mode.js';
 import type { EphemeralRecord, FakeSlackMessage } from './store.js';
 import {
   type CommandDelivery,
@@ -33,6 +34,8 @@ export interface SlackFake {
   readonly apiUrl: string;
   readonly botToken: string;
   readonly signingSecret: string;
+  /** Socket Mode: the app-level token and the WebSocket side; null when Socket Mode is off. */
+  readonly socket: SocketModeHub | null;
   readonly team: TeamSpec;
   readonly bot: BotSpec;
   stop(): Promise<void>;
@@ -150,6 +153,7 @@ export function slackFacade(parts: FacadeParts): SlackFake {
     apiUrl: `${url}/api/`,
     botToken: parts.botToken,
     signingSecret,
+    socket: state.socket,
     team: state.workspace.team,
     bot: state.workspace.bot,
     stop: async () => {

@@ -56,6 +56,7 @@ describe('escalation of unclaimed hand-offs', () => {
       urgentRepingMinutes: 10,
       fallbackContact: fallback,
       staffed: parseStaffed(staffed)!,
+      socketMode: false,
       timeoutMs: 2000,
       sandboxApiUrl: null,
     };

@@ -1,5 +1,14 @@
 import type { ChaosLog } from './monkey.js';
-import { type Booked, INTAKE_REPLIES, REMINDER, type Texter } from './traffic.js';
+import {
+  type Booked,
+  HANDOFFS,
+  type Handoffer,
+  INTAKE_REPLIES,
+  newsText,
+  REMINDER,
+  replyText,
+  type Texter,
+} from './traffic.js';
 import type { World } from './world.js';
 
 /**
@@ -54,7 +63,9 @@ export async function outstanding(world: World, acked: string[]): Promise<number
        (SELECT count(*) FROM scheduled_items WHERE kind LIKE 'reminder%' AND state IN ('pending', 'enqueued'))
      + (SELECT count(*) FROM messages WHERE direction = 'out' AND status IN ('queued', 'sending'))
      + $1::int - (SELECT count(*) FROM messages WHERE direction = 'in' AND processed_at IS NOT NULL
-                  AND provider_sid = ANY($2::text[])) AS n`,
+                  AND provider_sid = ANY($2::text[]))
+     + (SELECT count(*) FROM slack_outbox WHERE status IN ('queued', 'sending'))
+     + (SELECT count(*) FROM slack_inbox WHERE processed_at IS NULL AND body IS NOT NULL) AS n`,
     [acked.length, acked],
   );
   return Number(rows[0]?.n ?? 0);
@@ -78,6 +89,7 @@ export async function checkInvariants(
   booked: Booked[],
   chaos: ChaosLog,
   optOuts: OptOutWatch,
+  handoffers: Handoffer[] = [],
 ): Promise<Verdict> {
   const violations: string[] = [];
   const sent = world.fake.messages();
@@ -159,7 +171,7 @@ export async function checkInvariants(
     violations.push(`${notOpted.length} participants texted STOP but are not opted out`);
 
   // No inbound lost: every text Linkline acknowledged is stored and handled.
-  const acked = [...texters, ...booked].flatMap((t) => t.acked);
+  const acked = [...texters, ...booked, ...handoffers].flatMap((t) => t.acked);
   const inbound = await world.db.query<{ sid: string; processed: boolean }>(
     `SELECT provider_sid AS sid, processed_at IS NOT NULL AS processed FROM messages
      WHERE direction = 'in' AND provider_sid = ANY($1::text[])`,
@@ -193,12 +205,64 @@ export async function checkInvariants(
   }
   if (orderBreaks > 0) violations.push(`${orderBreaks} participants' SMS left out of order`);
 
+  // Hand-offs: one parent each; every text relayed into the thread exactly once and in order;
+  // every link-worker reply in the thread relayed to the participant by SMS exactly once, in order.
+  let parents = 0;
+  let threadPostsOnce = 0;
+  let repliesOnce = 0;
+  for (const h of handoffers) {
+    const who = `hand-off ${h.tag} (${mask(h.phone)})`;
+    if (!h.ref || !h.parentTs) {
+      violations.push(`${who}: no hand-off thread appeared`);
+      continue;
+    }
+    const ownParents = world.slack
+      .messages(HANDOFFS)
+      .filter(
+        (m) =>
+          m.botId &&
+          m.text.includes(`Hand-off ${h.ref}`) &&
+          (m.threadTs === null || m.threadTs === m.ts),
+      );
+    if (ownParents.length === 1) parents += 1;
+    else violations.push(`${who}: ${ownParents.length} parent posts`);
+    const posts = world.slack
+      .thread(HANDOFFS, h.parentTs)
+      .slice(1)
+      .filter((m) => m.botId)
+      .map((m) => m.text);
+    const sms = to(h.phone).map((m) => m.body);
+    const postAt: number[] = [];
+    const smsAt: number[] = [];
+    for (let k = 1; k <= h.turns; k++) {
+      const news = posts.filter((t) => t.includes(newsText(h, k))).length;
+      if (news === 1) threadPostsOnce += 1;
+      else violations.push(`${who}: text ${k} posted ${news} times in the thread`);
+      postAt.push(posts.findIndex((t) => t.includes(newsText(h, k))));
+      const replies = sms.filter((b) => b === replyText(h, k)).length;
+      if (replies === 1) repliesOnce += 1;
+      else
+        violations.push(
+          `${who}: link-worker reply ${k} sent by SMS ${replies} times${await why(world, h, k)}`,
+        );
+      smsAt.push(sms.indexOf(replyText(h, k)));
+    }
+    const ordered = (xs: number[]) => xs.every((x, i) => i === 0 || x > (xs[i - 1] ?? -1));
+    if (!ordered(postAt)) violations.push(`${who}: thread posts out of order`);
+    if (!ordered(smsAt)) violations.push(`${who}: link-worker replies out of order`);
+  }
+  const slackCalls = world.slack.calls();
+  const slackFaultHits = slackCalls.filter(
+    (c) => c.outcome === 'reset' || (typeof c.outcome === 'number' && c.outcome >= 429),
+  ).length;
+  const turns = handoffers.reduce((n, h) => n + h.turns, 0);
+
   const faultHits = world.fake
     .requests()
     .filter(
       (r) => r.outcome === 'reset' || (typeof r.outcome === 'number' && r.outcome >= 429),
     ).length;
-  const redelivered = [...texters, ...booked].reduce((n, t) => n + t.redelivered, 0);
+  const redelivered = [...texters, ...booked, ...handoffers].reduce((n, t) => n + t.redelivered, 0);
   const counts: Record<string, number | string> = {
     'participants texting (intake)': texters.length,
     'participants booked (1 reminder each)': booked.length,
@@ -217,10 +281,46 @@ export async function checkInvariants(
       .map(([k, v]) => `${k}×${v}`)
       .join(' '),
     'Twilio requests answered with a fault': faultHits,
-    'Slack faults': 'none injected (not part of the suite yet)',
+    'hand-offs (thread parents posted once)': `${parents} of ${handoffers.length}`,
+    'hand-off thread posts relayed exactly once, in order': `${threadPostsOnce} of ${turns}`,
+    'link-worker replies relayed by SMS exactly once, in order': `${repliesOnce} of ${turns}`,
+    'Slack events delivered again after a non-200': handoffers.reduce(
+      (n, h) => n + h.eventsRedelivered,
+      0,
+    ),
+    'Slack faults injected': Object.entries(chaos.slackFaults)
+      .map(([k, v]) => `${k}×${v}`)
+      .join(' '),
+    'Slack Web API calls answered with a fault': `${slackFaultHits} of ${slackCalls.length}`,
     'invariant violations': violations.length,
   };
   return { counts, violations };
+}
+
+/** What Linkline recorded about a link-worker reply that did not arrive once (no text). */
+async function why(world: World, h: Handoffer, k: number): Promise<string> {
+  const eventId = h.replyEvents[k - 1];
+  const inbox = await world.db.query<{
+    attempts: number;
+    processed: boolean;
+    error: string | null;
+  }>(
+    `SELECT attempts, processed_at IS NOT NULL AS processed, error FROM slack_inbox WHERE id = $1`,
+    [`event:${eventId}`],
+  );
+  const sms = await world.db.query<{ status: string; skip: string | null; error: string | null }>(
+    `SELECT status, skip_reason AS skip, error_code AS error FROM messages
+     WHERE direction = 'out' AND body = $1`,
+    [replyText(h, k)],
+  );
+  const handoff = await world.db.query<{ status: string; ts: string | null; opened: Date }>(
+    `SELECT h.status, h.slack_thread_ts AS ts, h.opened_at AS opened FROM handoffs h
+     JOIN participants p ON p.id = h.participant_id WHERE p.phone = $1 ORDER BY h.opened_at`,
+    [h.phone],
+  );
+  return ` (inbox ${JSON.stringify(inbox.rows)}; sms rows ${JSON.stringify(sms.rows)}; hand-offs ${JSON.stringify(
+    handoff.rows.map((r) => ({ status: r.status, sameThread: r.ts === h.parentTs })),
+  )})`;
 }
 
 /** The counts as a two-column table for stdout. */

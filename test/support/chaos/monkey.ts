@@ -1,3 +1,4 @@
+import type { FaultKind as SlackFaultKind } from '../../../src/sandbox/slack/index.js';
 import type { FaultKind } from '../../../src/sandbox/twilio/index.js';
 import type { World } from './world.js';
 
@@ -10,6 +11,8 @@ export interface ChaosPlan {
   workerKills: number;
   /** One Twilio fault (a burst of 1-3 failing requests) every this many ms. */
   twilioFaultEveryMs: number;
+  /** One Slack fault period (the next 2-6 Web API calls answer 429 or 5xx) every this many ms. */
+  slackFaultEveryMs: number;
 }
 
 export interface ChaosLog {
@@ -17,7 +20,11 @@ export interface ChaosLog {
   workerKills: number;
   workersSpawned: number;
   twilioFaults: Record<string, number>;
+  slackFaults: Record<string, number>;
 }
+
+/** Slack answering 429 with Retry-After, or a 5xx (an internal error, or unavailable). */
+const SLACK_FAULTS: SlackFaultKind[] = ['429', '503', '500'];
 
 /** The faults the local Twilio is told to produce; `hang` is left out (it only tests timeouts). */
 const TWILIO_FAULTS: FaultKind[] = [
@@ -42,7 +49,8 @@ function moments(n: number, windowMs: number, startMs = 0): number[] {
 /**
  * Runs the chaos: Redis killed with SIGKILL and started again on the same port and AOF,
  * worker processes killed with SIGKILL (a fresh one is started in their place, as an
- * orchestrator would), and the local Twilio answering 429, 5xx or resetting connections.
+ * orchestrator would), the local Twilio answering 429, 5xx or resetting connections, and
+ * the local Slack answering 429 (with Retry-After) or 5xx for a few calls at a time.
  */
 export async function runChaos(world: World, plan: ChaosPlan): Promise<ChaosLog> {
   const log: ChaosLog = {
@@ -50,6 +58,7 @@ export async function runChaos(world: World, plan: ChaosPlan): Promise<ChaosLog>
     workerKills: 0,
     workersSpawned: 0,
     twilioFaults: {},
+    slackFaults: {},
   };
   const started = Date.now();
   const at = (ms: number) => sleep(Math.max(0, started + ms - Date.now()));
@@ -94,6 +103,17 @@ export async function runChaos(world: World, plan: ChaosPlan): Promise<ChaosLog>
     }
   })();
 
-  await Promise.all([disruptions, faults]);
+  let slackTurn = Math.floor(Math.random() * SLACK_FAULTS.length);
+  const slackFaults = (async () => {
+    while (Date.now() - started < plan.durationMs) {
+      await sleep(plan.slackFaultEveryMs * (0.5 + Math.random()));
+      const kind = SLACK_FAULTS[slackTurn++ % SLACK_FAULTS.length]!;
+      const times = 2 + Math.floor(Math.random() * 5);
+      world.slack.inject({ kind, times, retryAfterSeconds: 1 + Math.floor(Math.random() * 2) });
+      log.slackFaults[kind] = (log.slackFaults[kind] ?? 0) + times;
+    }
+  })();
+
+  await Promise.all([disruptions, faults, slackFaults]);
   return log;
 }

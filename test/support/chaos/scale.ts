@@ -21,13 +21,14 @@ export function chaosScale(env: Record<string, string | undefined> = process.env
     return {
       name,
       workers: 2,
-      traffic: { texters: 16, booked: 24, stopShare: 0.25, durationMs: 30_000 },
+      traffic: { texters: 16, booked: 24, handoffs: 6, stopShare: 0.25, durationMs: 30_000 },
       chaos: {
         durationMs: 26_000,
         redisRestarts: 1,
         redisDownMs: 2_000,
         workerKills: 1,
         twilioFaultEveryMs: 2_500,
+        slackFaultEveryMs: 3_000,
       },
       settleMs: 90_000,
     };
@@ -44,6 +45,7 @@ export function chaosScale(env: Record<string, string | undefined> = process.env
     traffic: {
       texters: Math.round(25 * minutes),
       booked: Math.round(40 * minutes),
+      handoffs: Math.round(4 * minutes),
       stopShare: 0.2,
       durationMs: ms,
     },
@@ -53,6 +55,7 @@ export function chaosScale(env: Record<string, string | undefined> = process.env
       redisDownMs: 3_000,
       workerKills: Math.max(3, Math.round(minutes * 1.5)),
       twilioFaultEveryMs: 2_000,
+      slackFaultEveryMs: 3_000,
     },
     settleMs: 150_000,
   };

@@ -61,9 +61,38 @@ export interface Booked {
   redelivered: number;
 }
 
+/** The hand-off channel of the sandbox workspace, and the link worker who replies. */
+export const HANDOFFS = 'C0HANDOFFS';
+export const LINK_WORKER = 'U0LWAMY001';
+
+/**
+ * A participant who asks for a person: their hand-off thread gets `turns` texts relayed from
+ * them, and a link worker replies in the thread after each (relayed to them by SMS).
+ */
+export interface Handoffer {
+  readonly phone: string;
+  /** Unique in every text of this participant, so posts and SMS can be matched. */
+  readonly tag: string;
+  readonly turns: number;
+  readonly acked: string[];
+  redelivered: number;
+  /** The thread's parent `ts` at the local Slack, once it appeared. */
+  parentTs: string | null;
+  ref: string | null;
+  /** Events the local Slack delivered again (same event_id) after a non-200. */
+  eventsRedelivered: number;
+  /** The event_id of each link-worker reply, in turn order (for post-mortems). */
+  replyEvents: string[];
+}
+
+export const newsText = (h: Handoffer, k: number) => `news-${k}-${h.tag}`;
+export const replyText = (h: Handoffer, k: number) => `reply-${k}-${h.tag}`;
+
 export interface TrafficPlan {
   texters: number;
   booked: number;
+  /** Participants who ask for a person (hand-off threads, link-worker replies). */
+  handoffs: number;
   /** Share of texters and of booked participants who text STOP. */
   stopShare: number;
   /** Traffic (first texts, reminders coming due, STOPs) spreads over this long. */
@@ -171,6 +200,96 @@ export function planTexters(plan: TrafficPlan): Texter[] {
   });
 }
 
+export function planHandoffers(plan: TrafficPlan): Handoffer[] {
+  return Array.from({ length: plan.handoffs }, (_, i) => ({
+    phone: nextPhone(),
+    tag: `h${i}x${Math.random().toString(36).slice(2, 8)}`,
+    turns: 3,
+    acked: [],
+    redelivered: 0,
+    parentTs: null,
+    ref: null,
+    eventsRedelivered: 0,
+    replyEvents: [],
+  }));
+}
+
+async function until<T>(probe: () => Promise<T | undefined> | T | undefined, ms: number) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) return undefined;
+    await sleep(250);
+  }
+}
+
+/**
+ * The link worker's reply in the thread, as Slack delivers it: the same event again (same
+ * event_id, X-Slack-Retry-Num) until Linkline answers 200.
+ */
+async function linkWorkerReplies(world: World, h: Handoffer, text: string): Promise<void> {
+  const post = await world.slack.userReplies(HANDOFFS, h.parentTs!, LINK_WORKER, text);
+  let last = post.deliveries[0]!;
+  h.replyEvents.push(last.eventId);
+  for (let retry = 1; !last.acked && retry < 40; retry++) {
+    h.eventsRedelivered += 1;
+    await sleep(500);
+    last = await world.slack.sendEvent(last.envelope.event as Record<string, unknown>, {
+      eventId: last.eventId,
+      retryNum: Math.min(retry, 3),
+      retryReason: last.failure ?? 'http_error',
+    });
+  }
+  if (!last.acked) throw new Error('a link-worker reply was never acknowledged');
+}
+
+/** Asks for a person, then texts and gets link-worker replies in turn through the thread. */
+async function playHandoff(world: World, plan: TrafficPlan, h: Handoffer): Promise<void> {
+  await sleep(between(0, plan.durationMs * 0.5));
+  await text(world, h, 'can I talk to a person please');
+  const ref = await until(async () => {
+    const { rows } = await world.db.query<{ ref: string }>(
+      'SELECT ref FROM participants WHERE phone = $1',
+      [h.phone],
+    );
+    return rows[0]?.ref;
+  }, 120_000);
+  if (!ref) return;
+  h.ref = ref;
+  const parent = await until(
+    () =>
+      world.slack
+        .messages(HANDOFFS)
+        .find(
+          (m) =>
+            m.botId &&
+            m.text.includes(`Hand-off ${ref}`) &&
+            (m.threadTs === null || m.threadTs === m.ts),
+        ),
+    120_000,
+  );
+  if (!parent) return;
+  h.parentTs = parent.ts;
+  // A person reads the new thread before replying in it: wait (as a human's seconds would)
+  // until Linkline has recorded the thread's ts. A reply landing between the post and that
+  // record is not matched to the hand-off (see the report: a worker killed in that window).
+  await until(async () => {
+    const { rows } = await world.db.query(
+      `SELECT 1 FROM handoffs h JOIN participants p ON p.id = h.participant_id
+       WHERE p.phone = $1 AND h.slack_thread_ts = $2`,
+      [h.phone, parent.ts],
+    );
+    return rows.length > 0 ? true : undefined;
+  }, 120_000);
+  for (let k = 1; k <= h.turns; k++) {
+    await text(world, h, newsText(h, k));
+    await sleep(between(300, 1_500));
+    await linkWorkerReplies(world, h, replyText(h, k));
+    await sleep(between(300, 1_500));
+  }
+}
+
 /**
  * Plays the traffic: each texter starts at a random moment and sends their script one text
  * after another (each acknowledged before the next, as a phone does), with pauses; booked
@@ -181,6 +300,7 @@ export async function playTraffic(
   plan: TrafficPlan,
   texters: Texter[],
   booked: Booked[],
+  handoffers: Handoffer[] = [],
 ): Promise<void> {
   const texting = texters.map(async (t) => {
     await sleep(between(0, plan.durationMs * 0.7));
@@ -195,5 +315,6 @@ export async function playTraffic(
       await sleep(b.stopAtMs ?? 0);
       await text(world, b, 'STOP');
     });
-  await Promise.all([...texting, ...stopping]);
+  const handing = handoffers.map((h) => playHandoff(world, plan, h));
+  await Promise.all([...texting, ...stopping, ...handing]);
 }

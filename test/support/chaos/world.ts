@@ -1,10 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { seedLinkWorkers } from '../../../src/channels/slack/sandbox-seed.js';
 import { loadConfig } from '../../../src/config/load.js';
 import { registerRoutes } from '../../../src/http/routes.js';
 import { createLogger, type Logger } from '../../../src/log.js';
 import { buildService, SANDBOX_TWILIO, type Service } from '../../../src/main.js';
+import { type SlackFake, startSlackFake } from '../../../src/sandbox/slack/index.js';
 import { startTwilioFake, type TwilioFake } from '../../../src/sandbox/twilio/index.js';
 import { closeQueues, createQueues, type Queues } from '../../../src/scheduler/queues.js';
 import { type Running, start } from '../../../src/serve.js';
@@ -37,6 +39,8 @@ export interface World {
   readonly queues: Queues;
   readonly prefix: string;
   readonly fake: TwilioFake;
+  /** The local Slack every process talks to (SLACK_API_URL): hand-off threads live here. */
+  readonly slack: SlackFake;
   readonly service: Service;
   readonly http: Running;
   readonly publicUrl: string;
@@ -80,6 +84,15 @@ export async function startWorld(opts: { logger?: Logger } = {}): Promise<World>
     webhookUrl: `${publicUrl}/sms/inbound`,
     statusCallbacks: false,
   });
+  // One local Slack for the HTTP service and every worker (each would start its own otherwise).
+  const slack = await startSlackFake({
+    requestUrls: {
+      events: `${publicUrl}/slack/events`,
+      interactivity: `${publicUrl}/slack/actions`,
+      commands: `${publicUrl}/slack/commands`,
+    },
+  });
+  await seedLinkWorkers(db, slack.users());
   const databaseUrl = `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
@@ -88,6 +101,9 @@ export async function startWorld(opts: { logger?: Logger } = {}): Promise<World>
     REDIS_URL: redis.url,
     QUEUE_PREFIX: prefix,
     TWILIO_API_URL: fake.url,
+    SLACK_API_URL: slack.apiUrl,
+    // Always staffed: no out-of-hours notice in the hand-off participants' texts.
+    STAFFED_HOURS: 'Mon-Sun 00:00-23:59',
     PUBLIC_URL: publicUrl,
     SMS_RATE: '0',
     LOG_LEVEL: 'info',
@@ -149,6 +165,7 @@ export async function startWorld(opts: { logger?: Logger } = {}): Promise<World>
     queues,
     prefix,
     fake,
+    slack,
     service,
     http,
     publicUrl,
@@ -183,6 +200,7 @@ export async function startWorld(opts: { logger?: Logger } = {}): Promise<World>
       await closeQueues(queues).catch(() => undefined);
       admin.disconnect();
       await fake.stop();
+      await slack.stop();
       await redis.stop();
       await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       await db.close();
