@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import { cancelBooking } from '../domain/booking/bookings.js';
+import { ChangeLog, jobEffects } from '../domain/booking/changes.js';
 import { type JourneyOptions, planJourney } from '../domain/booking/journey.js';
 import type { EngineEvent, EventType } from '../engine/index.js';
 import type { Db } from '../store/db.js';
@@ -247,6 +249,29 @@ async function answerRecorded(
       });
     }
   }
+  // "2 can't make it" cancels that one session's booking: the lead's summary counts it as
+  // cancelled, the seat goes to the waiting list, that session's reminders are withdrawn.
+  if (e.question === 'reminder_reply' && e.value === 'cant_make_it' && a.bookingId)
+    await cantMakeIt(a, a.bookingId, new Date(e.at));
+}
+
+async function cantMakeIt(a: Applying, bookingId: string, now: Date): Promise<void> {
+  const { rows } = await a.tx.query<{ id: string }>(
+    `SELECT id FROM bookings WHERE id = $1 AND participant_id = $2 AND status IN ('booked', 'confirmed')`,
+    [bookingId, a.participant.id],
+  );
+  if (!rows[0]) return;
+  const changes = new ChangeLog();
+  const weeks = a.journey?.checkinWeeks;
+  await cancelBooking(a.tx, bookingId, {
+    now,
+    changes,
+    actor: 'participant',
+    ...(weeks === undefined ? {} : { policy: { checkinWeeks: [...weeks] } }),
+  });
+  const jobs = jobEffects(changes.items);
+  a.effects.items.push(...jobs.items);
+  a.effects.cancelledJobs.push(...jobs.cancelledJobs);
 }
 
 async function flowEnded(a: Applying): Promise<void> {

@@ -74,8 +74,70 @@ describe('a reminder timer firing (in process)', () => {
       [b.participant.id],
     );
     expect(rows).toEqual([{ question: 'reminder_reply', value: 'cant_make_it' }]);
+    // That one session's booking is cancelled by the participant (the lead's summary counts it).
+    const booking = await getDb().query<{ status: string; changed_by: string }>(
+      'SELECT status, changed_by FROM bookings WHERE id = $1',
+      [b.bookingId],
+    );
+    expect(booking.rows[0]).toEqual({ status: 'cancelled', changed_by: 'participant' });
     // Firing the same timer again (a redelivered job) does nothing.
     expect(await p.runner.handleItem(b.item.id, b.item.version)).toBe('stale');
+  });
+
+  it('"2 can\'t make it" cancels that booking and gives the seat to the first on the waiting list', async () => {
+    const { rows: made } = await getDb().query<{ id: string }>(
+      `WITH a AS (INSERT INTO activities (name, location, capacity) VALUES ('Choir', 'the Hall', 1) RETURNING id)
+       INSERT INTO sessions (activity_id, starts_at, ends_at) SELECT id, now() + interval '20 hours', now() + interval '21 hours' FROM a RETURNING id`,
+    );
+    const full = made[0]!.id;
+    const person = async (status: string) => {
+      const phone = uniquePhone();
+      const participant = await createParticipant(getDb(), {
+        phone,
+        quietStart: '00:00',
+        quietEnd: '00:00',
+      });
+      await setConsent(getDb(), participant.id, 'given', { actor: 'admin:test' });
+      const { rows } = await getDb().query<{ id: string }>(
+        'INSERT INTO bookings (participant_id, session_id, status) VALUES ($1, $2, $3) RETURNING id',
+        [participant.id, full, status],
+      );
+      return { phone, participant, bookingId: rows[0]!.id };
+    };
+    const status = async (id: string) =>
+      (await getDb().query<{ status: string }>('SELECT status FROM bookings WHERE id = $1', [id]))
+        .rows[0]?.status;
+    const reply = async (phone: string, body: string, n: number) => {
+      const r = await acceptInbound(getDb(), {
+        sid: `SM${crypto.randomUUID().replace(/-/g, '')}`,
+        from: phone,
+        body,
+        numMedia: 0,
+        segments: 1,
+      });
+      await p.runner.handleInbound(r.messageId);
+      await waitFor(() => p.gateway.to(phone).length === n);
+    };
+    const first = await person('booked');
+    const waiting = await person('waitlisted');
+    const { item } = await upsertScheduledItem(getDb(), {
+      kind: 'reminder_day_before',
+      participantId: first.participant.id,
+      bookingId: first.bookingId,
+      sessionId: full,
+      dueAt: new Date(),
+    });
+    expect(await p.runner.handleItem(item.id, item.version)).toBe('fired');
+    await waitFor(() => p.gateway.to(first.phone).length === 1);
+    await reply(first.phone, '2', 2);
+    expect(await status(first.bookingId)).toBe('cancelled');
+    expect(await status(waiting.bookingId)).toBe('booked');
+    // The seat's new holder is in the lead's list; the one who cannot come is not.
+    const { rows: listed } = await getDb().query<{ participant_id: string }>(
+      `SELECT participant_id FROM bookings WHERE session_id = $1 AND status IN ('booked', 'confirmed')`,
+      [full],
+    );
+    expect(listed).toEqual([{ participant_id: waiting.participant.id }]);
   });
 
   it('is skipped, with its reason, for a cancelled booking or an opted-out participant', async () => {
