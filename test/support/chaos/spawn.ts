@@ -30,9 +30,13 @@ export interface Linkline {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
 }
 
-/** `linkline <command>` as a child process (tsx, as in production minus the build). */
+/**
+ * `linkline <command>` as one child process (`node --import tsx`, as in production minus the
+ * build). Not the `tsx` wrapper: it is a second process that relays signals, and a SIGTERM
+ * arriving while it starts its child ended the run with 143 instead of draining.
+ */
 export function linkline(command: string, env: Record<string, string>): Linkline {
-  const child = spawn('node_modules/.bin/tsx', ['src/cli/main.ts', command], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', command], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
