@@ -9,7 +9,12 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { SANDBOX_TWILIO } from '../src/main.js';
 import { startTwilioFake, type TwilioFake } from '../src/sandbox/twilio/index.js';
-import { closeQueues, createQueues, JOB_DEFAULTS } from '../src/scheduler/queues.js';
+import {
+  closeQueues,
+  createQueues,
+  EVENTS_MAX_LEN,
+  JOB_DEFAULTS,
+} from '../src/scheduler/queues.js';
 import { enqueueItems, type ItemToEnqueue } from '../src/scheduler/sink.js';
 import type { Db } from '../src/store/db.js';
 import {
@@ -99,6 +104,7 @@ async function bareDrain(
     connection: redis,
     prefix,
     defaultJobOptions: JOB_DEFAULTS,
+    streams: { events: { maxLen: EVENTS_MAX_LEN } },
   });
   const kids = children();
   try {

@@ -7,7 +7,14 @@ import { giveUpSend, isLastAttempt } from '../runner/send-failure.js';
 import type { Db } from '../store/db.js';
 import { createBatcher } from './batcher.js';
 import { EARLY_TOLERANCE_MS, earlyBy } from './early-guard.js';
-import { itemJob, JOB_LOCK_MS, messageJob, type QueueName, type Queues } from './queues.js';
+import {
+  itemJob,
+  JOB_LOCK_MS,
+  JOB_RETENTION,
+  messageJob,
+  type QueueName,
+  type Queues,
+} from './queues.js';
 import { reconcile } from './reconciler.js';
 
 export interface WorkerDeps {
@@ -129,6 +136,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<{ close: () => Pro
         prefix: deps.prefix,
         concurrency: deps.concurrency?.[name] ?? DEFAULT_CONCURRENCY[name],
         lockDuration: JOB_LOCK_MS,
+        ...JOB_RETENTION,
       }),
   );
   for (const w of workers)
