@@ -27,6 +27,11 @@ export interface Applying {
   priority: number;
   effects: Effects;
   logger: Logger;
+  /**
+   * Flow timer kinds this conversation has none of yet (it was created in this transaction
+   * and no timer of the kind was written since): ending such a wait has nothing to cancel.
+   */
+  noTimers?: Set<'flow_timeout' | 'flow_expiry'>;
 }
 
 type Handler<T extends EventType> = (
@@ -79,6 +84,7 @@ async function timer(
     conversationSessionId: a.conversationId,
   } as const;
   if (at === undefined || waitId === undefined) {
+    if (a.noTimers?.has(kind)) return;
     const { rows } = await a.tx.query<{ job_id: string }>(
       `UPDATE scheduled_items SET state = 'cancelled', skip_reason = 'wait_ended'
        WHERE kind = $1 AND conversation_session_id = $2 AND state IN ('pending', 'enqueued') RETURNING job_id`,
@@ -87,6 +93,7 @@ async function timer(
     a.effects.cancelledJobs.push(...rows.map((r) => r.job_id));
     return;
   }
+  a.noTimers?.delete(kind);
   const { item, changed } = await upsertScheduledItem(a.tx, {
     ...key,
     dueAt: new Date(at),

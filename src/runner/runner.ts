@@ -165,7 +165,14 @@ export function createRunner(deps: RunnerDeps) {
       state: session,
       status: session.status === 'ended' ? 'waiting' : session.status,
     });
-    await applyEvents(applying(tx, p, conv.id, flowId, effects, turn), events);
+    // A conversation created just now has no flow timers yet: nothing to cancel.
+    await applyEvents(
+      {
+        ...applying(tx, p, conv.id, flowId, effects, turn),
+        noTimers: new Set(['flow_timeout', 'flow_expiry']),
+      },
+      events,
+    );
     if (session.status === 'ended') await save(tx, conv, session);
     return true;
   }
