@@ -298,12 +298,13 @@ export async function schedulerRun(redisUrl: string, env: BenchEnv): Promise<Run
       QUEUE_PREFIX: prefix,
       TWILIO_API_URL: fake.url,
       SMS_RATE: '0',
-      ...(process.env.BENCH_PROFILE
-        ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE}` }
-        : {}),
     };
+    // Node 20 refuses --cpu-prof in NODE_OPTIONS: given on the command line (tsx passes it on).
+    const profile = process.env.BENCH_PROFILE
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+      : [];
     log(`linkline: ${env.BENCH_WORKERS} worker processes`);
-    for (let i = 0; i < env.BENCH_WORKERS; i++) await kids.spawnLinkline(workerEnv);
+    for (let i = 0; i < env.BENCH_WORKERS; i++) await kids.spawnLinkline(workerEnv, profile);
 
     const inAnHour = () => new Date(Date.now() + 3_600_000);
     const s1 = await seedBurst(db(schema), 0, n, inAnHour());
