@@ -5,6 +5,7 @@
  */
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { JOB_RETENTION } from '../src/scheduler/queues.js';
 
 const connection = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
   maxRetriesPerRequest: null,
@@ -16,6 +17,7 @@ const worker = new Worker(process.env.QUEUE_NAME ?? 'reminders', async () => und
   connection,
   prefix: process.env.QUEUE_PREFIX ?? 'bare',
   concurrency: Number(process.env.CONCURRENCY ?? 16),
+  ...JOB_RETENTION,
 });
 worker.on('completed', () => {
   const now = Date.now();

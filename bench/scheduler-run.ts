@@ -9,7 +9,12 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { SANDBOX_TWILIO } from '../src/main.js';
 import { startTwilioFake, type TwilioFake } from '../src/sandbox/twilio/index.js';
-import { closeQueues, createQueues, JOB_DEFAULTS } from '../src/scheduler/queues.js';
+import {
+  closeQueues,
+  createQueues,
+  EVENTS_MAX_LEN,
+  JOB_DEFAULTS,
+} from '../src/scheduler/queues.js';
 import { enqueueItems, type ItemToEnqueue } from '../src/scheduler/sink.js';
 import type { Db } from '../src/store/db.js';
 import {
@@ -100,6 +105,7 @@ export async function bareDrain(
     connection: redis,
     prefix,
     defaultJobOptions: JOB_DEFAULTS,
+    streams: { events: { maxLen: EVENTS_MAX_LEN } },
   });
   const kids = children();
   try {
@@ -293,12 +299,13 @@ export async function schedulerRun(redisUrl: string, env: BenchEnv): Promise<Run
       QUEUE_PREFIX: prefix,
       TWILIO_API_URL: fake.url,
       SMS_RATE: '0',
-      ...(process.env.BENCH_PROFILE
-        ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE}` }
-        : {}),
     };
+    // Node 20 refuses --cpu-prof in NODE_OPTIONS: given on the command line (tsx passes it on).
+    const profile = process.env.BENCH_PROFILE
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+      : [];
     log(`linkline: ${env.BENCH_WORKERS} worker processes`);
-    for (let i = 0; i < env.BENCH_WORKERS; i++) await kids.spawnLinkline(workerEnv);
+    for (let i = 0; i < env.BENCH_WORKERS; i++) await kids.spawnLinkline(workerEnv, profile);
 
     const inAnHour = () => new Date(Date.now() + 3_600_000);
     const s1 = await seedBurst(db(schema), 0, n, inAnHour());

@@ -36,6 +36,11 @@ export interface Applying {
   journey?: JourneyOptions;
   /** The booking the conversation is about (reminders, missed session), from its context. */
   bookingId?: string;
+  /**
+   * Flow timer kinds this conversation has none of yet (it was created in this transaction
+   * and no timer of the kind was written since): ending such a wait has nothing to cancel.
+   */
+  noTimers?: Set<'flow_timeout' | 'flow_expiry'>;
 }
 
 type Handler<T extends EventType> = (
@@ -88,6 +93,7 @@ async function timer(
     conversationSessionId: a.conversationId,
   } as const;
   if (at === undefined || waitId === undefined) {
+    if (a.noTimers?.has(kind)) return;
     const { rows } = await a.tx.query<{ job_id: string }>(
       `UPDATE scheduled_items SET state = 'cancelled', skip_reason = 'wait_ended'
        WHERE kind = $1 AND conversation_session_id = $2 AND state IN ('pending', 'enqueued') RETURNING job_id`,
@@ -96,6 +102,7 @@ async function timer(
     a.effects.cancelledJobs.push(...rows.map((r) => r.job_id));
     return;
   }
+  a.noTimers?.delete(kind);
   const { item, changed } = await upsertScheduledItem(a.tx, {
     ...key,
     dueAt: new Date(at),

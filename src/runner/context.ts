@@ -21,10 +21,11 @@ export function participantContext(p: Participant): Record<string, unknown> & {
   };
 }
 
-interface BookingRow {
+export interface BookingRow {
   booking_id: string;
   booking_status: string;
   session_id: string;
+  session_status: string;
   starts_at: Date;
   ends_at: Date;
   activity_id: string;
@@ -33,83 +34,74 @@ interface BookingRow {
   location: string | null;
   what_to_bring: string | null;
   greeter: string | null;
+  /** The activity's next session after this one, not cancelled. */
+  next_starts_at: Date | null;
+  /** Statuses of the participant's last 10 bookings up to this session, newest first. */
+  recent: string[];
 }
+
+export type BookingContext = {
+  booking: Record<string, unknown>;
+  session: Record<string, unknown>;
+  activity: Record<string, unknown>;
+};
 
 /** Booking, session and activity variables for a reminder, in the participant's zone. */
 export async function bookingContext(
   db: Db,
   bookingId: string,
   zone: string,
-): Promise<{
-  booking: Record<string, unknown>;
-  session: Record<string, unknown>;
-  activity: Record<string, unknown>;
-} | null> {
-  const { rows } = await db.query<BookingRow>(
-    `SELECT b.id AS booking_id, b.status AS booking_status, s.id AS session_id, s.starts_at,
-       s.ends_at, a.id AS activity_id, a.name, a.description, a.location, a.what_to_bring, a.greeter
-     FROM bookings b JOIN sessions s ON s.id = b.session_id JOIN activities a ON a.id = s.activity_id
-     WHERE b.id = $1`,
-    [bookingId],
-  );
-  const r = rows[0];
-  if (!r) return null;
-  const start = DateTime.fromJSDate(r.starts_at).setZone(zone);
-  const more = await followUpContext(db, bookingId, r.activity_id, zone);
-  return {
-    booking: { id: r.booking_id, status: r.booking_status, ...more },
-    session: {
-      id: r.session_id,
-      time: start.toFormat('HH:mm'),
-      date: start.toISODate(),
-      day_month: start.toFormat('d/M'),
-      weekday: start.weekday,
-      minutes: Math.round((r.ends_at.getTime() - r.starts_at.getTime()) / 60_000),
-    },
-    activity: {
-      id: r.activity_id,
-      name: r.name,
-      description: r.description ?? '',
-      location: r.location ?? '',
-      what_to_bring: r.what_to_bring ?? '',
-      greeter: r.greeter ?? '',
-    },
-  };
+): Promise<BookingContext | null> {
+  return (await bookingState(db, bookingId, zone))?.ctx ?? null;
 }
 
 /**
- * What the reminder and missed-session flows need besides the booking: the activity's next
- * session after this one (offered to someone who cannot come), and how many of the
- * participant's sessions up to this one in a row were marked absent.
+ * The booking's context plus its session's state (what a reminder checks), in one round
+ * trip: the hot path of a reminder burst. Times are compared in SQL (microseconds), not
+ * with the JavaScript Date (milliseconds).
  */
-async function followUpContext(
+export async function bookingState(
   db: Db,
   bookingId: string,
-  activityId: string,
   zone: string,
-): Promise<Record<string, unknown>> {
-  // Compared in SQL (microseconds), not with the JavaScript Date (milliseconds).
-  const own = `(SELECT s0.starts_at FROM bookings b0 JOIN sessions s0 ON s0.id = b0.session_id
-                WHERE b0.id = $1)`;
-  const next = await db.query<{ starts_at: Date }>(
-    `SELECT starts_at FROM sessions WHERE activity_id = $2 AND starts_at > ${own}
-       AND status <> 'cancelled' ORDER BY starts_at LIMIT 1`,
-    [bookingId, activityId],
+): Promise<BookingState | null> {
+  const row = (await bookingRows(db, [bookingId])).get(bookingId);
+  return row ? toBookingState(row, zone) : null;
+}
+
+export type BookingState = { ctx: BookingContext; sessionStatus: string; startsAt: Date };
+
+/** The rows behind bookingState for several bookings in one round trip, by booking id. */
+export async function bookingRows(
+  db: Db,
+  bookingIds: readonly string[],
+): Promise<Map<string, BookingRow>> {
+  if (bookingIds.length === 0) return new Map();
+  const { rows } = await db.query<BookingRow>(
+    `SELECT b.id AS booking_id, b.status AS booking_status, s.id AS session_id, s.status AS session_status,
+       s.starts_at, s.ends_at, a.id AS activity_id, a.name, a.description, a.location, a.what_to_bring, a.greeter,
+       (SELECT n.starts_at FROM sessions n WHERE n.activity_id = a.id AND n.starts_at > s.starts_at
+          AND n.status <> 'cancelled' ORDER BY n.starts_at LIMIT 1) AS next_starts_at,
+       ARRAY(SELECT rb.status FROM bookings rb JOIN sessions rs ON rs.id = rb.session_id
+          WHERE rb.participant_id = b.participant_id AND rs.starts_at <= s.starts_at
+            AND rb.status NOT IN ('cancelled', 'waitlisted')
+          ORDER BY rs.starts_at DESC LIMIT 10) AS recent
+     FROM bookings b JOIN sessions s ON s.id = b.session_id JOIN activities a ON a.id = s.activity_id
+     WHERE b.id = ANY($1::uuid[])`,
+    [[...new Set(bookingIds)]],
   );
-  const recent = await db.query<{ status: string }>(
-    `SELECT b.status FROM bookings b JOIN sessions s ON s.id = b.session_id
-     WHERE b.participant_id = (SELECT participant_id FROM bookings WHERE id = $1)
-       AND s.starts_at <= ${own} AND b.status NOT IN ('cancelled', 'waitlisted')
-     ORDER BY s.starts_at DESC LIMIT 10`,
-    [bookingId],
-  );
+  return new Map(rows.map((r) => [r.booking_id, r]));
+}
+
+export function toBookingState(r: BookingRow, zone: string): BookingState {
+  const start = DateTime.fromJSDate(r.starts_at).setZone(zone);
   let misses = 0;
-  for (const row of recent.rows) {
-    if (row.status !== 'absent') break;
+  for (const status of r.recent) {
+    if (status !== 'absent') break;
     misses += 1;
   }
-  const at = next.rows[0] ? DateTime.fromJSDate(next.rows[0].starts_at).setZone(zone) : null;
-  return {
+  const at = r.next_starts_at ? DateTime.fromJSDate(r.next_starts_at).setZone(zone) : null;
+  const more = {
     misses_in_row: misses,
     ...(at
       ? {
@@ -118,5 +110,28 @@ async function followUpContext(
           next_time: at.toFormat('HH:mm'),
         }
       : {}),
+  };
+  return {
+    sessionStatus: r.session_status,
+    startsAt: r.starts_at,
+    ctx: {
+      booking: { id: r.booking_id, status: r.booking_status, ...more },
+      session: {
+        id: r.session_id,
+        time: start.toFormat('HH:mm'),
+        date: start.toISODate(),
+        day_month: start.toFormat('d/M'),
+        weekday: start.weekday,
+        minutes: Math.round((r.ends_at.getTime() - r.starts_at.getTime()) / 60_000),
+      },
+      activity: {
+        id: r.activity_id,
+        name: r.name,
+        description: r.description ?? '',
+        location: r.location ?? '',
+        what_to_bring: r.what_to_bring ?? '',
+        greeter: r.greeter ?? '',
+      },
+    },
   };
 }

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import type { Db } from '../store/db.js';
-import { getMessage, markStatus } from '../store/repos/messages.js';
-import { hasEarlierUnsent } from './outbound-order.js';
+import { claimSend, markStatus } from '../store/repos/messages.js';
 import { permanentSendFailure } from './send-failure.js';
 
 /** What a provider said about one send attempt (see channels/sms for the Twilio mapping). */
@@ -63,14 +62,12 @@ export async function sendOutbound(
   id: string,
   logger: Logger,
 ): Promise<string> {
-  const msg = await getMessage(db, id);
-  if (!msg || !['queued', 'sending'].includes(msg.status)) return 'done';
-  const opted = await db.query<{ opted_out: boolean }>(
-    'SELECT opted_out FROM participants WHERE id = $1',
-    [msg.participantId],
-  );
+  // One round trip: the message, the opt-out, the order check and, when all allow, the claim.
+  const look = await claimSend(db, id, SEND_LEASE_MS);
+  const msg = look?.msg;
+  if (!look || !msg || !['queued', 'sending'].includes(msg.status)) return 'done';
   // Our own STOP confirmation (if a service turns it on) is the one text an opted-out person gets.
-  const blocked = opted.rows[0]?.opted_out && msg.kind !== 'opt_out_confirmation';
+  const blocked = look.optedOut && msg.kind !== 'opt_out_confirmation';
   if (blocked || !msg.address || msg.body === null) {
     await markStatus(
       db,
@@ -80,7 +77,7 @@ export async function sendOutbound(
     return 'skipped';
   }
   // One participant's messages leave in the order they were written (SMS keeps no order).
-  if (await hasEarlierUnsent(db, id, msg.participantId)) throw new WaitTurn();
+  if (look.earlier) throw new WaitTurn();
   if (msg.status === 'sending') {
     // A send was started before: take its lease once it has lapsed, then ask the provider.
     const taken = await db.query(
@@ -98,13 +95,9 @@ export async function sendOutbound(
       await markStatus(db, { id }, { status: 'sent', providerSid: found.sid });
       return 'reconciled';
     }
-  } else {
-    const claimed = await db.query(
-      `UPDATE messages SET status = 'sending', status_at = now(), send_lease_until = ${LEASE}
-        WHERE id = $1 AND status = 'queued'`,
-      [id, SEND_LEASE_MS],
-    );
-    if (claimed.rowCount === 0) return 'done';
+  } else if (!look.claimed) {
+    // Claimed by another run meanwhile.
+    return 'done';
   }
   const outcome = await gateway.send({ ourId: id, to: msg.address, body: msg.body });
   return settle(db, id, msg.participantId, outcome, logger);

@@ -17,17 +17,30 @@ import {
   type ConversationSession,
   getSession,
   loadActiveSession,
+  loadActiveSessions,
   saveSession,
   startSession,
 } from '../store/repos/conversation-sessions.js';
-import { getParticipantById, type Participant } from '../store/repos/participants.js';
 import {
+  getParticipantById,
+  getParticipantsByIds,
+  type Participant,
+} from '../store/repos/participants.js';
+import {
+  lockBatchItems,
   type ScheduledItem,
   transitionItem,
+  transitionItems,
   upsertScheduledItem,
 } from '../store/repos/scheduled-items.js';
 import { type Applying, applyEvents } from './apply-events.js';
-import { bookingContext, participantContext } from './context.js';
+import {
+  type BookingRow,
+  bookingRows,
+  bookingState,
+  participantContext,
+  toBookingState,
+} from './context.js';
 import { type EffectSink, type Effects, noEffects } from './effects.js';
 import { fireJourney, journeyFlowOf } from './journey-fire.js';
 import { lockItemParticipant, lockParticipant } from './lock.js';
@@ -71,9 +84,20 @@ interface Turn {
   priority: number;
 }
 
+/** What one job of a batch of fired timers comes to (see handleItemBatch). */
+export type BatchOutcome = 'fired' | 'skipped' | 'stale' | 'alone' | { earlyMs: number };
+
 const REPLY: Turn = { kind: 'conversation', priority: 10 };
 
+/** What a batch read ahead for an item (the first of its participant's in the batch). */
+interface ReadAhead {
+  booking: BookingRow | null;
+  active: ConversationSession<Session> | null;
+}
+
 export function createRunner(deps: RunnerDeps) {
+  /** Read-ahead by item row object: only rows loaded by a batch are here. */
+  const readAhead = new WeakMap<ScheduledItem, ReadAhead>();
   const env = (p: Participant): Env => ({
     now: DateTime.fromJSDate(deps.now()).setZone(p.tz),
     newId: randomUUID,
@@ -126,10 +150,12 @@ export function createRunner(deps: RunnerDeps) {
     extra: Record<string, Record<string, unknown>>,
     effects: Effects,
     turn: Turn,
+    /** The participant's active conversation when the caller has just read it under the lock. */
+    known?: ConversationSession<Session> | null,
   ): Promise<boolean> {
     const flow = deps.flows[flowId];
     if (!flow) return false;
-    const active = await loadActiveSession<Session>(tx, p.id);
+    const active = known !== undefined ? known : await loadActiveSession<Session>(tx, p.id);
     if (active) {
       await applyEvents(applying(tx, p, active.id, active.flowId, effects, turn), [
         {
@@ -156,7 +182,14 @@ export function createRunner(deps: RunnerDeps) {
       state: session,
       status: session.status === 'ended' ? 'waiting' : session.status,
     });
-    await applyEvents(applying(tx, p, conv.id, flowId, effects, turn, extra.booking?.id), events);
+    // A conversation created just now has no flow timers yet: nothing to cancel.
+    await applyEvents(
+      {
+        ...applying(tx, p, conv.id, flowId, effects, turn, extra.booking?.id),
+        noTimers: new Set(['flow_timeout', 'flow_expiry']),
+      },
+      events,
+    );
     if (session.status === 'ended') await save(tx, conv, session);
     return true;
   }
@@ -247,15 +280,15 @@ export function createRunner(deps: RunnerDeps) {
     const blocked = reminderBlocked(p);
     if (blocked) return blocked;
     if (!item.bookingId) return 'no_booking';
-    const ctx = await bookingContext(tx, item.bookingId, p.tz);
-    if (!ctx || !['booked', 'confirmed'].includes(String(ctx.booking.status)))
+    const ahead = readAhead.get(item);
+    const booking = ahead
+      ? ahead.booking && toBookingState(ahead.booking, p.tz)
+      : await bookingState(tx, item.bookingId, p.tz);
+    if (!booking || !['booked', 'confirmed'].includes(String(booking.ctx.booking.status)))
       return 'booking_inactive';
-    const state = await tx.query<{ status: string; starts_at: Date }>(
-      'SELECT status, starts_at FROM sessions WHERE id = $1',
-      [ctx.session.id],
-    );
-    const s = state.rows[0];
-    if (!s || s.status === 'cancelled') return 'session_cancelled';
+    const ctx = booking.ctx;
+    const s = { status: booking.sessionStatus, starts_at: booking.startsAt };
+    if (s.status === 'cancelled') return 'session_cancelled';
     const now = deps.now();
     if (s.starts_at <= now) return 'too_late';
     const qh = { start: p.quietStart.slice(0, 5), end: p.quietEnd.slice(0, 5) };
@@ -271,12 +304,17 @@ export function createRunner(deps: RunnerDeps) {
       effects.items.push(moved);
       return 'deferred';
     }
-    const active = await loadActiveSession<Session>(tx, p.id);
+    const active = ahead ? ahead.active : await loadActiveSession<Session>(tx, p.id);
     if (active?.status === 'handed_off') return 'handed_off';
-    const started = await startFlow(tx, p, item.kind, ctx, effects, {
-      kind: 'reminder',
-      priority: 0,
-    });
+    const started = await startFlow(
+      tx,
+      p,
+      item.kind,
+      ctx,
+      effects,
+      { kind: 'reminder', priority: 0 },
+      active,
+    );
     return started ? undefined : 'no_flow';
   }
 
@@ -303,6 +341,113 @@ export function createRunner(deps: RunnerDeps) {
     });
     await deps.sink(effects);
     return outcome;
+  }
+
+  /**
+   * Runs a batch of due timers in ONE transaction (group commit: the reminder burst's path).
+   * Each row is checked at its job's version and locked; each participant's lock is tried,
+   * never waited for. Rows are fired in job order, so one participant's items keep their
+   * order; a participant's second item in the batch re-reads its row and the participant
+   * under the lock, as if it ran after the first had committed. Result per job:
+   * - 'fired' | 'skipped' | 'stale': done, as handleItem would have said;
+   * - { earlyMs }: queued by a clock running ahead, not due yet by ours (nothing written);
+   * - 'alone': not done here (participant or row busy elsewhere, or the batch failed and
+   *   was rolled back): the caller runs it on its own with handleItem, which waits.
+   * Effects are carried out after the commit, once for the whole batch.
+   */
+  async function handleItemBatch(
+    refs: readonly { itemId: string; version: number }[],
+    earlyMs: (item: ScheduledItem) => number = () => 0,
+  ): Promise<BatchOutcome[]> {
+    const effects = noEffects();
+    const out: BatchOutcome[] = refs.map(() => 'stale');
+    try {
+      await deps.db.transaction(async (tx) => {
+        const { rows, busy } = await lockBatchItems(tx, refs);
+        for (const i of busy) out[i] = 'alone';
+        const mine = rows.filter((r) => r.locked);
+        const people = await getParticipantsByIds(
+          tx,
+          mine.flatMap((r) => (r.item.participantId ? [r.item.participantId] : [])),
+        );
+        // Read ahead, in one round trip each, what the first item of each participant needs.
+        const firsts = new Map<string, ScheduledItem>();
+        for (const { item } of mine)
+          if (item.participantId && !firsts.has(item.participantId))
+            firsts.set(item.participantId, item);
+        const reminders = [...firsts.values()].filter(
+          (i) =>
+            i.bookingId && (i.kind === 'reminder_day_before' || i.kind === 'reminder_same_day'),
+        );
+        if (reminders.length > 0) {
+          const [bookings, actives] = [
+            await bookingRows(
+              tx,
+              reminders.map((i) => i.bookingId!),
+            ),
+            await loadActiveSessions<Session>(
+              tx,
+              reminders.map((i) => i.participantId!),
+            ),
+          ];
+          for (const i of reminders)
+            readAhead.set(i, {
+              booking: bookings.get(i.bookingId!) ?? null,
+              active: actives.get(i.participantId!) ?? null,
+            });
+        }
+        const seen = new Set<string>();
+        const moves: Parameters<typeof transitionItems>[1][number][] = [];
+        for (const { ord, item: loaded } of mine) {
+          const pid = loaded.participantId;
+          const again = pid !== null && seen.has(pid);
+          if (pid) seen.add(pid);
+          // A participant's later item: what the earlier one wrote is what counts now.
+          const item = again ? await lockedItem(tx, loaded.id, loaded.version) : loaded;
+          if (!item) continue; // 'stale'
+          const early = earlyMs(item);
+          if (early > 0) {
+            out[ord] = { earlyMs: early };
+            continue;
+          }
+          const p = pid
+            ? again
+              ? await getParticipantById(tx, pid)
+              : (people.get(pid) ?? null)
+            : null;
+          const reason = await fire(tx, p, item, effects);
+          if (reason === 'deferred') {
+            out[ord] = 'skipped';
+            continue;
+          }
+          if (again) {
+            // Written now, not with the others: a third item must see it moved on.
+            await transitionItem(
+              tx,
+              item.id,
+              item.version,
+              reason ? { to: 'skipped', reason } : { to: 'fired' },
+            );
+          } else {
+            moves.push({
+              id: item.id,
+              version: item.version,
+              to: reason ? 'skipped' : 'fired',
+              reason: reason ?? null,
+            });
+          }
+          out[ord] = reason ? 'skipped' : 'fired';
+        }
+        await transitionItems(tx, moves);
+      });
+    } catch (err) {
+      // Rolled back: nothing of the batch happened. Each job runs on its own instead, so a
+      // failing item fails (and retries) alone.
+      deps.logger.warn({ reason: (err as Error).message, size: refs.length }, 'batch failed');
+      return refs.map(() => 'alone');
+    }
+    await deps.sink(effects);
+    return out;
   }
 
   async function fire(
@@ -349,7 +494,7 @@ export function createRunner(deps: RunnerDeps) {
     return undefined;
   }
 
-  return { handleInbound, handleItem, startFlow, converse };
+  return { handleInbound, handleItem, handleItemBatch, startFlow, converse };
 }
 
 function itemKey(item: ScheduledItem) {

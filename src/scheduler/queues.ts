@@ -27,13 +27,28 @@ export const itemJob = z.object({ itemId: z.uuid(), version: z.number().int().mi
 export const JOB_LOCK_MS = 30_000;
 
 const DAY = 24 * 3600;
-/** Kept long enough to dedupe, short enough to stay small; failed jobs at most 30 days. */
+/** Retries, stored in each job (BullMQ reads them from the job). */
 export const JOB_DEFAULTS: JobsOptions = {
-  removeOnComplete: { age: DAY, count: 10_000 },
-  removeOnFail: { age: 30 * DAY },
   attempts: 8,
   backoff: { type: 'exponential', delay: 1_000, jitter: 0.5 },
 };
+
+/**
+ * How long finished jobs are kept: long enough to dedupe, short enough to stay small; failed
+ * jobs at most 30 days (checklist 80). Given to every Worker, which applies it to each job it
+ * finishes, instead of being copied into every job hash: a pending reminder is smaller.
+ */
+export const JOB_RETENTION = {
+  removeOnComplete: { age: DAY, count: 10_000 },
+  removeOnFail: { age: 30 * DAY },
+} as const;
+
+/**
+ * BullMQ's per-queue event stream ('added', 'delayed', 'completed'...) keeps this many
+ * entries (default 10,000, about 200 bytes each): Linkline reads no queue events, and a burst
+ * of delayed reminders would otherwise fill it.
+ */
+export const EVENTS_MAX_LEN = 1_000;
 
 export function queueFor(kind: ScheduledItemKind): QueueName {
   if (kind === 'reminder_day_before' || kind === 'reminder_same_day') return 'reminders';
@@ -43,7 +58,12 @@ export function queueFor(kind: ScheduledItemKind): QueueName {
 
 export function createQueues(connection: Redis, prefix: string): Queues {
   const make = (name: QueueName) =>
-    new Queue(name, { connection, prefix, defaultJobOptions: JOB_DEFAULTS });
+    new Queue(name, {
+      connection,
+      prefix,
+      defaultJobOptions: JOB_DEFAULTS,
+      streams: { events: { maxLen: EVENTS_MAX_LEN } },
+    });
   return Object.fromEntries(QUEUE_NAMES.map((n) => [n, make(n)])) as Queues;
 }
 

@@ -2,11 +2,19 @@ import { DelayedError, type Processor, UnrecoverableError, Worker } from 'bullmq
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RetrySend, type SmsGateway, sendOutbound, WaitTurn } from '../runner/outbound.js';
-import type { Runner } from '../runner/runner.js';
+import type { BatchOutcome, Runner } from '../runner/runner.js';
 import { giveUpSend, isLastAttempt } from '../runner/send-failure.js';
 import type { Db } from '../store/db.js';
-import { earlyBy } from './early-guard.js';
-import { itemJob, JOB_LOCK_MS, messageJob, type QueueName, type Queues } from './queues.js';
+import { createBatcher } from './batcher.js';
+import { EARLY_TOLERANCE_MS, earlyBy } from './early-guard.js';
+import {
+  itemJob,
+  JOB_LOCK_MS,
+  JOB_RETENTION,
+  messageJob,
+  type QueueName,
+  type Queues,
+} from './queues.js';
 import { reconcile } from './reconciler.js';
 
 export interface WorkerDeps {
@@ -24,11 +32,17 @@ export interface WorkerDeps {
    * queue as job `inbound-sweep`; absent or 0: its scheduler is removed.
    */
   inboundSweep?: { run: () => Promise<unknown>; everyMs: number };
+  /** Reminders fired together in one transaction: at most this many (1: one at a time). */
+  reminderBatch?: number;
 }
 
 /** The maintenance queue's job names (one repeatable job scheduler each). */
 export const RECONCILE_JOB = 'reconcile';
 export const INBOUND_SWEEP_JOB = 'inbound-sweep';
+
+/** Reminder jobs a batch takes at most, and batches running at once per process. */
+export const REMINDER_BATCH = 32;
+const REMINDER_BATCHES_AT_ONCE = 4;
 
 function parse<T>(
   schema: { safeParse: (v: unknown) => { success: true; data: T } | { success: false } },
@@ -51,6 +65,26 @@ export function processors(deps: WorkerDeps): Record<QueueName, Processor> {
       throw new DelayedError();
     }
     return deps.runner.handleItem(itemId, version);
+  };
+  // Reminders come in bursts (a whole session's bookings due at the same minute): they are
+  // fired in batches, one transaction each; anything the batch cannot do runs on its own.
+  const batch = createBatcher<{ itemId: string; version: number }, BatchOutcome>(
+    (refs) =>
+      deps.runner.handleItemBatch(refs, (i) => {
+        const early = i.dueAt.getTime() - now().getTime();
+        return early > EARLY_TOLERANCE_MS ? early : 0;
+      }),
+    { max: deps.reminderBatch ?? REMINDER_BATCH, parallel: REMINDER_BATCHES_AT_ONCE },
+  );
+  const reminder: Processor = async (job, token) => {
+    if ((deps.reminderBatch ?? REMINDER_BATCH) <= 1) return item(job, token);
+    const r = await batch.add(parse(itemJob, job.data));
+    if (r === 'alone' || (typeof r === 'object' && !token)) return item(job, token);
+    if (typeof r === 'object') {
+      await job.moveToDelayed(Date.now() + r.earlyMs, token);
+      throw new DelayedError();
+    }
+    return r;
   };
   return {
     inbound: async (job) => deps.runner.handleInbound(parse(messageJob, job.data).messageId),
@@ -84,7 +118,7 @@ export function processors(deps: WorkerDeps): Record<QueueName, Processor> {
       }
     },
     timers: item,
-    reminders: item,
+    reminders: reminder,
     nudges: item,
     maintenance: async (job) => {
       if (job.name === INBOUND_SWEEP_JOB) return deps.inboundSweep?.run();
@@ -97,7 +131,8 @@ const DEFAULT_CONCURRENCY: Record<QueueName, number> = {
   inbound: 16,
   outbound: 16,
   timers: 8,
-  reminders: 16,
+  // Enough jobs in hand to fill the next batch while four others run.
+  reminders: 5 * REMINDER_BATCH,
   nudges: 4,
   // The reconciler and the inbound sweep may run side by side.
   maintenance: 2,
@@ -113,6 +148,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<{ close: () => Pro
         prefix: deps.prefix,
         concurrency: deps.concurrency?.[name] ?? DEFAULT_CONCURRENCY[name],
         lockDuration: JOB_LOCK_MS,
+        ...JOB_RETENTION,
       }),
   );
   for (const w of workers)

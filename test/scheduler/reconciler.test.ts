@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JOB_RETENTION } from '../../src/scheduler/queues.js';
 import { overdueCount, reconcile } from '../../src/scheduler/reconciler.js';
 import {
   listDueItems,
@@ -106,8 +107,11 @@ describe('timers survive Redis losing everything', () => {
     const hash = await admin.hgetall(`${p.prefix}:nudges:${item!.jobId}`);
     admin.disconnect();
     expect(JSON.parse(hash.data ?? '{}')).toEqual({ itemId: item!.id, version: 1 });
+    // Retention is the workers' (JOB_RETENTION), not copied into each job: age-limited.
     const opts = JSON.parse(hash.opts ?? '{}');
-    expect(opts.removeOnFail).toEqual({ age: 30 * 24 * 3600 });
+    expect(opts.removeOnFail).toBeUndefined();
+    expect(JOB_RETENTION.removeOnFail.age).toBeLessThanOrEqual(30 * 24 * 3600);
+    expect(JOB_RETENTION.removeOnComplete.age).toBeLessThanOrEqual(24 * 3600);
     expect(JSON.stringify(hash)).not.toMatch(/\+44|Walking/);
   });
 

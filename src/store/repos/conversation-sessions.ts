@@ -66,6 +66,20 @@ export async function loadActiveSession<S = unknown>(
   return rows[0] ?? null;
 }
 
+/** The active conversations of several participants in one round trip, by participant id. */
+export async function loadActiveSessions<S = unknown>(
+  db: Db,
+  participantIds: readonly string[],
+): Promise<Map<string, ConversationSession<S>>> {
+  if (participantIds.length === 0) return new Map();
+  const { rows } = await db.query<ConversationSession<S>>(
+    `SELECT ${SESSION_SELECT} FROM conversation_sessions
+     WHERE participant_id = ANY($1::uuid[]) AND status <> 'ended'`,
+    [[...new Set(participantIds)]],
+  );
+  return new Map(rows.map((r) => [r.participantId, r]));
+}
+
 export async function getSession<S = unknown>(
   db: Db,
   id: string,

@@ -217,6 +217,53 @@ export async function getMessage(db: Db, id: string): Promise<Message | null> {
   return rows[0] ?? null;
 }
 
+/** What the send path reads of an outbox message, and whether it claimed it (see claimSend). */
+export interface SendClaim {
+  msg: Message;
+  /** The participant has opted out (false for a message with no participant). */
+  optedOut: boolean;
+  /** An earlier outbound message to the same participant is still queued or sending. */
+  earlier: boolean;
+  /** This call moved it from queued to sending, with a lease of `leaseMs`. */
+  claimed: boolean;
+}
+
+/**
+ * The send path's first round trip: reads the message, its participant's opt-out and
+ * whether an earlier message to them is still unsent, and claims it (queued -> sending,
+ * lease set) only when it is queued, has a number and a body, is not blocked by an
+ * opt-out (our own STOP confirmation excepted) and is the participant's next to go.
+ * A concurrent claim re-checks the row's status, so only one call claims a message.
+ */
+export async function claimSend(db: Db, id: string, leaseMs: number): Promise<SendClaim | null> {
+  const { rows } = await db.query<
+    Message & { opted_out: boolean; earlier: boolean; claimed: boolean }
+  >(
+    `WITH m AS (SELECT ${MESSAGE_SELECT}, seq FROM messages WHERE id = $1),
+     look AS (
+       SELECT m.*,
+         coalesce((SELECT p.opted_out FROM participants p WHERE p.id = m."participantId"), false) AS opted_out,
+         (m."participantId" IS NOT NULL AND EXISTS (
+           SELECT 1 FROM messages e WHERE e.participant_id = m."participantId" AND e.direction = 'out'
+             AND e.status IN ('queued', 'sending') AND e.seq < m.seq)) AS earlier
+       FROM m),
+     c AS (
+       UPDATE messages u SET status = 'sending', status_at = now(),
+         send_lease_until = now() + ($2::int * interval '1 millisecond')
+       FROM look WHERE u.id = look.id AND u.status = 'queued' AND look.status = 'queued'
+         AND NOT look.earlier AND NOT (look.opted_out AND look.kind <> 'opt_out_confirmation')
+         AND look.address IS NOT NULL AND look.body IS NOT NULL
+       RETURNING u.id)
+     SELECT look.*, EXISTS (SELECT 1 FROM c) AS claimed FROM look`,
+    [id, leaseMs],
+  );
+  const r = rows[0];
+  if (!r) return null;
+  const { opted_out, earlier, claimed, ...msg } = r;
+  delete (msg as { seq?: unknown }).seq;
+  return { msg, optedOut: opted_out, earlier, claimed };
+}
+
 /** The outbox: queued outbound messages, most urgent first, then oldest first. */
 export async function listOutbox(db: Db, limit = 100): Promise<Message[]> {
   const { rows } = await db.query<Message>(

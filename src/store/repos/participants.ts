@@ -74,6 +74,19 @@ export function getParticipantById(db: Db, id: string): Promise<Participant | nu
   return getBy(db, 'id', id);
 }
 
+/** Several participants in one round trip (a batch of fired timers); missing ids are absent. */
+export async function getParticipantsByIds(
+  db: Db,
+  ids: readonly string[],
+): Promise<Map<string, Participant>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await db.query<Participant>(
+    `SELECT ${PARTICIPANT_SELECT} FROM participants WHERE id = ANY($1::uuid[])`,
+    [[...new Set(ids)]],
+  );
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
 export function getParticipantByPhone(db: Db, phone: string): Promise<Participant | null> {
   return getBy(db, 'phone', phone);
 }

@@ -25,7 +25,7 @@ export interface ScheduledItem {
   updatedAt: Date;
 }
 
-const ITEM_SELECT = selectList({
+const ITEM_COLUMNS = {
   id: 'id',
   itemKey: 'item_key',
   kind: 'kind',
@@ -42,7 +42,13 @@ const ITEM_SELECT = selectList({
   firedAt: 'fired_at',
   createdAt: 'created_at',
   updatedAt: 'updated_at',
-} satisfies Record<keyof ScheduledItem, string>);
+} satisfies Record<keyof ScheduledItem, string>;
+
+const ITEM_SELECT = selectList(ITEM_COLUMNS);
+/** The same list on the table aliased `s`. */
+const ITEM_SELECT_S = selectList(
+  Object.fromEntries(Object.entries(ITEM_COLUMNS).map(([k, c]) => [k, `s.${c}`])),
+);
 
 const LIVE: readonly ScheduledItemState[] = ['pending', 'enqueued'];
 
@@ -183,4 +189,79 @@ export async function transitionItem(
     [id, version, t.to, 'reason' in t ? t.reason : null, from],
   );
   return rowCount === 1;
+}
+
+/** A live timer of a batch, with whether this transaction got its participant's lock. */
+export interface BatchItem {
+  /** Index of the job in the batch. */
+  ord: number;
+  item: ScheduledItem;
+  /** False: another transaction holds the participant (or the row): run it on its own. */
+  locked: boolean;
+}
+
+/**
+ * The batch path's first round trip: the live rows at the jobs' versions, each row locked
+ * (FOR UPDATE, so a row changed by a transaction that committed meanwhile is re-checked on
+ * its latest version), and each participant's advisory lock TRIED, never waited for.
+ * A row locked by another transaction is left out here (SKIP LOCKED) and reported busy;
+ * a job missing from the result and not busy is stale (moved on, fired or cancelled).
+ * Returns the rows in job order.
+ */
+export async function lockBatchItems(
+  tx: Db,
+  refs: readonly { itemId: string; version: number }[],
+): Promise<{ rows: BatchItem[]; busy: Set<number> }> {
+  const ids = refs.map((r) => r.itemId);
+  const versions = refs.map((r) => r.version);
+  const { rows } = await tx.query<ScheduledItem & { ord: number; locked: boolean }>(
+    `SELECT ${ITEM_SELECT_S}, v.ord::int AS ord,
+       s.participant_id IS NULL
+         OR pg_try_advisory_xact_lock(hashtextextended('participant:' || s.participant_id::text, 0)) AS locked
+     FROM unnest($1::uuid[], $2::int[]) WITH ORDINALITY AS v(id, version, ord)
+     JOIN scheduled_items s ON s.id = v.id AND s.version = v.version
+     WHERE s.state IN ('pending', 'enqueued')
+     ORDER BY v.ord
+     FOR UPDATE OF s SKIP LOCKED`,
+    [ids, versions],
+  );
+  const found = new Set(rows.map((r) => r.ord - 1));
+  const busy = new Set<number>();
+  const out: BatchItem[] = [];
+  for (const { ord, locked, ...item } of rows) {
+    out.push({ ord: ord - 1, item, locked });
+    if (!locked) busy.add(ord - 1);
+  }
+  if (found.size < refs.length) {
+    // Left out: stale, or its row locked elsewhere. Tell them apart without waiting.
+    const missing = refs.map((_, i) => i).filter((i) => !found.has(i));
+    const live = await tx.query<{ ord: number }>(
+      `SELECT v.ord::int AS ord FROM unnest($1::uuid[], $2::int[]) WITH ORDINALITY AS v(id, version, ord)
+       JOIN scheduled_items s ON s.id = v.id AND s.version = v.version
+       WHERE s.state IN ('pending', 'enqueued')`,
+      [missing.map((i) => ids[i]), missing.map((i) => versions[i])],
+    );
+    for (const r of live.rows) busy.add(missing[r.ord - 1]!);
+  }
+  return { rows: out, busy };
+}
+
+/** Moves a batch's fired and skipped timers on in one statement (compare-and-set on id, version). */
+export async function transitionItems(
+  tx: Db,
+  list: readonly { id: string; version: number; to: 'fired' | 'skipped'; reason: string | null }[],
+): Promise<void> {
+  if (list.length === 0) return;
+  await tx.query(
+    `UPDATE scheduled_items s SET state = v.state, skip_reason = v.reason,
+       fired_at = CASE WHEN v.state = 'fired' THEN now() ELSE s.fired_at END
+     FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[]) AS v(id, version, state, reason)
+     WHERE s.id = v.id AND s.version = v.version AND s.state IN ('pending', 'enqueued')`,
+    [
+      list.map((t) => t.id),
+      list.map((t) => t.version),
+      list.map((t) => t.to),
+      list.map((t) => t.reason),
+    ],
+  );
 }
