@@ -289,27 +289,31 @@ export function mr(xs: readonly number[], digits = 1): string {
 /** Samples a process's CPU use from /proc (Linux), in % of one core over the interval. */
 export async function pgCpuSampler(): Promise<{ stop: () => Promise<number> }> {
   const { readFile, readdir } = await import('node:fs/promises');
-  const ticks = async (): Promise<number> => {
-    let total = 0;
+  // CPU ticks per postgres process. A process that ends between the two looks takes its
+  // ticks with it, so sum per process (ticks now less ticks at the start, when it existed
+  // then): one that ended is left out (an undercount), never a negative figure.
+  const ticks = async (): Promise<Map<string, number>> => {
+    const byPid = new Map<string, number>();
     for (const pid of await readdir('/proc')) {
       if (!/^\d+$/.test(pid)) continue;
       try {
         const comm = (await readFile(`/proc/${pid}/comm`, 'utf8')).trim();
         if (!comm.startsWith('postgres')) continue;
         const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-        total += Number(stat[11]) + Number(stat[12]);
+        byPid.set(pid, Number(stat[11]) + Number(stat[12]));
       } catch {
         // the process ended meanwhile
       }
     }
-    return total;
+    return byPid;
   };
   const t0 = Date.now();
   const c0 = await ticks();
   return {
     stop: async () => {
-      const c1 = await ticks();
-      return ((c1 - c0) / 100 / ((Date.now() - t0) / 1000)) * 100;
+      let used = 0;
+      for (const [pid, now] of await ticks()) used += now - (c0.get(pid) ?? 0);
+      return (used / 100 / ((Date.now() - t0) / 1000)) * 100;
     },
   };
 }
