@@ -180,6 +180,16 @@ export async function dayRun(redisUrl: string, env: BenchEnv, o: DayOptions): Pr
           .length > 0,
     });
     const pgCpu = await pg.stop();
+    // Where each day-before reminder ended up (fired, skipped with its reason, still due) and
+    // what became of the SMS it wrote: a reminder the driver never saw is accounted for here.
+    const { rows: fates } = await schema.db.query<{ fate: string; n: number }>(
+      `SELECT s.state || coalesce(':' || s.skip_reason, '') || coalesce(' sms:' || m.status, '') AS fate,
+         count(*)::int AS n
+       FROM scheduled_items s
+       LEFT JOIN messages m ON m.participant_id = s.participant_id AND m.direction = 'out' AND m.kind = 'reminder'
+       WHERE s.kind = 'reminder_day_before' GROUP BY 1 ORDER BY 2 DESC`,
+    );
+    log(`day P=${o.p}: reminders ${fates.map((f) => `${f.fate} ${f.n}`).join(', ')}`);
     const peak = await peaks.stop();
     const cpu1 = await treeUse(roots);
     const spent = cpu1.map((c, i) => c.cpuMs - (cpu0[i]?.cpuMs ?? 0));
