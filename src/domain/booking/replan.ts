@@ -11,7 +11,7 @@
  *   session version, so any move counts) gets a new version and so a new job id; one the
  *   plan skips is recorded as 'skipped' with the reason; a live item the plan no longer has
  *   is 'cancelled' with a reason. An item that already fired is left as history unless the
- *   plan wants it again at another time.
+ *   session changed (its version is in the payload).
  */
 import type { Db } from '../../store/db-port.js';
 import { planBookingItems } from '../schedule/plan.js';
@@ -99,8 +99,11 @@ async function apply(
     if (old.state === 'fired' || same) return undefined;
     return closeItem(tx, old, 'skipped', w.outcome.skip);
   }
+  // A fired item is history: planned again only for a changed session (its version is in
+  // the payload), never because the time the plan gives now differs (a policy or quiet-hours
+  // change, a clock moved in the sandbox): that would send the reminder a second time.
+  if (old.state === 'fired' && canonical(old.payload) === canonical(w.payload)) return undefined;
   const sameTime = old.dueAt.getTime() === w.outcome.dueAt.getTime();
-  if (sameTime && old.state === 'fired') return undefined;
   if (sameTime && isLive(old.state) && canonical(old.payload) === canonical(w.payload)) {
     return undefined;
   }

@@ -89,6 +89,33 @@ describe.each(drivers)('replanning on $name', (driver) => {
     ]);
   });
 
+  it('leaves a fired reminder fired when a later replan gives another time; a moved session plans it again', async () => {
+    const { db, session, booking } = await bookedSession();
+    const key = `booking:${booking.id}:reminder_day_before`;
+    // It fired an hour earlier than the plan now says (quiet hours or the policy changed since).
+    await db.query(
+      `UPDATE scheduled_items SET state = 'fired', due_at = due_at - interval '1 hour' WHERE item_key = $1`,
+      [key],
+    );
+    const other = await makeParticipant(db);
+    await tx(db, (t, ctx) => bookParticipant(t, { sessionId: session.id }, other.id, ctx));
+    const fired = (await itemsOfSession(db, session.id)).find((i) => i.itemKey === key)!;
+    expect(fired).toMatchObject({ state: 'fired', version: 1 });
+    await tx(db, (t, ctx) =>
+      moveSession(
+        t,
+        session.id,
+        new Date('2026-03-17T10:00:00Z'),
+        new Date('2026-03-17T11:30:00Z'),
+        ctx,
+      ),
+    );
+    const again = (await itemsOfSession(db, session.id)).find((i) => i.itemKey === key)!;
+    expect(view([again])).toEqual({
+      'booking:reminder_day_before': 'pending 2026-03-16T10:00:00Z v2',
+    });
+  });
+
   it('cancels a cancelled booking’s items, and the lead’s when nobody is left', async () => {
     const { db, session, booking } = await bookedSession();
     await tx(db, (t, ctx) => cancelBooking(t, booking.id, ctx));
