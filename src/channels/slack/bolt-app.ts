@@ -1,4 +1,11 @@
-import { App, type BlockAction, type ButtonAction, type RespondFn } from '@slack/bolt';
+import {
+  App,
+  type Authorize,
+  type BlockAction,
+  type ButtonAction,
+  type RespondFn,
+} from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { registerLeadHandlers } from '../leads/slack.js';
 import { interactiveClientOptions, slackLogger } from './client.js';
@@ -26,6 +33,24 @@ type MessageEvent = {
   channel: string;
 };
 
+/** Bolt's authorize for our one bot token: auth.test once it succeeds, again after a failure. */
+export function cachedAuthorize(client: WebClient, token: string): Authorize<boolean> {
+  let known: Promise<{ botId: string; botUserId: string }> | null = null;
+  return async () => {
+    if (!known) {
+      const asking = client.auth.test({ token }).then((r) => ({
+        botId: r.bot_id ?? '',
+        botUserId: r.user_id ?? '',
+      }));
+      known = asking;
+      asking.catch(() => {
+        if (known === asking) known = null;
+      });
+    }
+    return { botToken: token, ...(await known) };
+  };
+}
+
 async function tell(respond: RespondFn, text: string): Promise<void> {
   await respond({ response_type: 'ephemeral', replace_original: false, text });
 }
@@ -36,11 +61,16 @@ export function createBoltApp(
   deps: () => SlackDeps,
 ): { app: App; receiver: LinklineReceiver } {
   const receiver = new LinklineReceiver();
+  const clientOptions = interactiveClientOptions({ ...o });
   const app = new App({
-    token: o.token,
+    // Not `token`: with it Bolt calls auth.test at construction and keeps the promise; if
+    // Slack fails that call (a 5xx at start-up) the rejection is unhandled and the process
+    // dies. Our authorize asks on first use, caches only a success, and a failure fails that
+    // one request (which the inbox retries).
+    authorize: cachedAuthorize(new WebClient(undefined, clientOptions), o.token),
     receiver,
     logger: slackLogger(o.logger),
-    clientOptions: interactiveClientOptions({ ...o }),
+    clientOptions,
     // Our own posts (relayed texts, cards) never come back in as replies: no echo loop.
     ignoreSelf: true,
   });

@@ -99,6 +99,7 @@ export function createSlackChannel(o: SlackChannelOptions): SlackChannel {
     ephemeral: async (channel, user, text, threadTs) => {
       try {
         await app.client.chat.postEphemeral({
+          token: o.token,
           channel,
           user,
           text,
@@ -155,7 +156,11 @@ export function createSlackChannel(o: SlackChannelOptions): SlackChannel {
     now,
     post: o.cfg.fallbackContact
       ? async (text) => {
-          await app.client.chat.postMessage({ channel: o.cfg.fallbackContact!, text });
+          await app.client.chat.postMessage({
+            token: o.token,
+            channel: o.cfg.fallbackContact!,
+            text,
+          });
         }
       : null,
   });
