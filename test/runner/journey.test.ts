@@ -55,6 +55,13 @@ describe('journey timers: first-session preparation, course ending, ONS4 check-i
   }
 
   const ctx = () => ({ now: new Date(), changes: new ChangeLog(), actor: 'test' });
+  // The timers are fired now, whatever the hour the suite runs at: no quiet hours from here on
+  // (the plan above was made with 21:00-08:00).
+  const awake = (participantId: string) =>
+    getDb().query(
+      `UPDATE participants SET quiet_start = '00:00', quiet_end = '00:00' WHERE id = $1`,
+      [participantId],
+    );
 
   const journeyRows = async (participantId: string) =>
     (
@@ -107,6 +114,7 @@ describe('journey timers: first-session preparation, course ending, ONS4 check-i
     await getDb().transaction((tx) => planJourney(tx, participant.id, { now: new Date() }));
     expect(await journeyRows(participant.id)).toEqual(first);
 
+    await awake(participant.id);
     expect(await p.runner.handleItem(prep.id, prep.version)).toBe('fired');
     await waitFor(() => p.gateway.to(phone).length >= 1);
     expect(p.gateway.to(phone)[0]).toMatch(/^Your first Art Club is on \w+day \d\d\/\d\d at/);
@@ -122,6 +130,7 @@ describe('journey timers: first-session preparation, course ending, ONS4 check-i
     );
     const rows = await journeyRows(participant.id);
     const week6 = rows.find((r) => r.flow === 'checkin_ons4')!;
+    await awake(participant.id);
     expect(await p.runner.handleItem(week6.id, week6.version)).toBe('fired');
     await waitFor(() => p.gateway.to(phone).length >= 1);
     expect(p.gateway.to(phone)[0]).toMatch(/^Would you answer 4 short questions/);
@@ -134,6 +143,7 @@ describe('journey timers: first-session preparation, course ending, ONS4 check-i
     const ending = (await journeyRows(other.participant.id)).find(
       (r) => r.flow === 'course_ending',
     )!;
+    await awake(other.participant.id);
     expect(await p.runner.handleItem(ending.id, ending.version)).toBe('fired');
     await waitFor(() => p.gateway.to(other.phone).length >= 1);
     expect(p.gateway.to(other.phone)[0]).toMatch(/^Your Art Club course finishes soon/);
