@@ -23,6 +23,7 @@ import {
 } from '../src/sandbox/twilio/index.js';
 import { closeQueues, createQueues, type Queues } from '../src/scheduler/queues.js';
 import { enqueueItems, type ItemToEnqueue } from '../src/scheduler/sink.js';
+import { INTAKE } from '../test/support/chaos/traffic.js';
 import {
   ask,
   type BenchEnv,
@@ -70,22 +71,6 @@ export function smsEnv(): SmsEnv {
   }
   return r.data;
 }
-
-/** The intake as a new texter plays it (as the chaos suite's texters do): 12 texts, 12 replies. */
-export const INTAKE = [
-  'hello',
-  'yes',
-  'Ann',
-  '3',
-  'yes',
-  'skip',
-  '1',
-  'skip',
-  'skip',
-  'skip',
-  'skip',
-  'no',
-] as const;
 
 const OUR_NUMBER = SANDBOX_TWILIO.from ?? '+447700900000';
 /** Reminder recipients are +4477..., conversations +4479..., baselines +4478... (all mobiles). */
