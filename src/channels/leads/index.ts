@@ -22,6 +22,7 @@ import {
   sessionInfo,
   summaryText,
 } from './roster.js';
+import { leadSmsCancel } from './sms-cancel.js';
 
 export const ATTENDANCE_MARK = /^attendance_mark_/;
 export const ATTENDANCE_DROPIN = 'attendance_dropin';
@@ -392,7 +393,8 @@ export function parseAttendanceReply(
 /**
  * A lead's SMS reply to the attendance nudge: the listed numbers attended, the others were
  * absent (each booking marked once; a repeated reply changes nothing). Applies to the
- * lead's latest session whose nudge has gone out. Anything else gets a short hint. Every
+ * lead's latest session whose nudge has gone out. "CANCEL" (and "CANCEL <code>" to confirm)
+ * cancels their next session instead (sms-cancel.ts). Anything else gets a short hint. Every
  * text to the lead is in the activity's lead_lang.
  */
 export async function leadSmsReply(
@@ -413,6 +415,13 @@ export async function leadSmsReply(
   const say = (key: string, values: Record<string, string | number> = {}) =>
     leadText(deps, lang, key, values);
   const effects = noEffects();
+  const cancel = await leadSmsCancel(deps, from, body, lang);
+  if (cancel !== null) {
+    await deps.db.transaction((tx) => textLead(tx, effects, from, cancel, 'lead_ack', null));
+    log.info('lead cancel by SMS');
+    await deps.sink(effects);
+    return;
+  }
   const absent: { participantId: string; bookingId: string }[] = [];
   await deps.db.transaction(async (tx) => {
     const sessionId = rows[0]?.session_id;
