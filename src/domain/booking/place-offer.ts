@@ -11,6 +11,10 @@
  *   theirs, and the promotion's audit event says they were not told, for the link worker.
  * - Opted out, without consent or erased: nothing is planned (the reason is in the audit).
  * - Promoted again later (after cancelling and re-joining the list): a new offer.
+ * - Promoted on several sessions of one activity at once (a course whose capacity grew): one
+ *   offer, for the first; the others are booked as usual and get their own reminders
+ *   (reason 'offer_pending'), so one person is not sent a string of texts that interrupt
+ *   each other's conversation.
  */
 import { DateTime } from 'luxon';
 import type { Db } from '../../store/db-port.js';
@@ -24,7 +28,10 @@ export const PLACE_OFFER_FLOW = 'place_offered';
 /** What became of the offer, for the promotion's audit event. */
 export type PlaceOffer =
   | { offer: 'planned'; due_at: string }
-  | { offer: 'not_sent'; reason: 'opted_out' | 'no_consent' | 'erased' | 'quiet_hours' };
+  | {
+      offer: 'not_sent';
+      reason: 'opted_out' | 'no_consent' | 'erased' | 'quiet_hours' | 'offer_pending';
+    };
 
 interface Person {
   tz: string;
@@ -55,6 +62,15 @@ export async function planPlaceOffer(
   const now = DateTime.fromJSDate(ctx.now);
   const due = isQuiet(now, p.tz, qh) ? nextAllowedAfter(now, p.tz, qh).toJSDate() : ctx.now;
   if (due >= session.startsAt) return { offer: 'not_sent', reason: 'quiet_hours' };
+  const { rowCount } = await tx.query(
+    `SELECT 1 FROM scheduled_items i JOIN bookings b ON b.id = i.booking_id
+       JOIN sessions s ON s.id = b.session_id
+     WHERE i.participant_id = $1 AND i.kind = 'followup' AND i.payload->>'flow' = $2
+       AND i.state IN ('pending', 'enqueued') AND s.activity_id = $3 AND i.booking_id <> $4
+     LIMIT 1`,
+    [booking.participantId, PLACE_OFFER_FLOW, session.activityId, booking.id],
+  );
+  if ((rowCount ?? 0) > 0) return { offer: 'not_sent', reason: 'offer_pending' };
   const { item, changed } = await upsertScheduledItem(tx, {
     kind: 'followup',
     participantId: booking.participantId,

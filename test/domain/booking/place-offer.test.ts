@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { updateActivity } from '../../../src/domain/booking/activities.js';
 import { cancelBooking } from '../../../src/domain/booking/bookings.js';
 import { ChangeLog } from '../../../src/domain/booking/changes.js';
 import { acceptInbound } from '../../../src/runner/accept-inbound.js';
@@ -68,7 +69,7 @@ describe('a place came up (waiting list promotion)', () => {
   const promotedAudit = async (participantId: string) =>
     (
       await db().query<{ detail: Record<string, unknown> }>(
-        `SELECT detail FROM audit_events WHERE participant_id = $1 AND kind = 'booking.promoted'`,
+        `SELECT detail FROM audit_events WHERE participant_id = $1 AND kind = 'booking.promoted' ORDER BY id`,
         [participantId],
       )
     ).rows.map((r) => r.detail);
@@ -201,6 +202,46 @@ describe('a place came up (waiting list promotion)', () => {
     expect(await offers(late.bookingId)).toEqual([]);
     expect(await promotedAudit(late.participant.id)).toEqual([
       expect.objectContaining({ offer: 'not_sent', reason: 'quiet_hours' }),
+    ]);
+  });
+
+  it('a course whose capacity grows: one offer, for the first session; the others are booked quietly', async () => {
+    const { rows } = await db().query<{ id: string; activity_id: string }>(
+      `WITH a AS (INSERT INTO activities (name, location, capacity) VALUES ('Pottery', 'the Hall', 1) RETURNING id)
+       INSERT INTO sessions (activity_id, starts_at, ends_at)
+       SELECT a.id, now() + make_interval(days => d), now() + make_interval(days => d, hours => 1)
+       FROM a, generate_series(1, 3) d RETURNING id, activity_id`,
+    );
+    const sessions = rows.map((r) => r.id);
+    const waiting = await person(sessions[0]!, 'waitlisted');
+    for (const s of sessions.slice(1))
+      await db().query(
+        `INSERT INTO bookings (participant_id, session_id, status) VALUES ($1, $2, 'waitlisted')`,
+        [waiting.participant.id, s],
+      );
+    for (const s of sessions) await person(s, 'booked');
+    const changes = new ChangeLog();
+    await db().transaction((tx) =>
+      updateActivity(
+        tx,
+        rows[0]!.activity_id,
+        { capacity: 2 },
+        { now: new Date(), changes, actor: 'admin' },
+      ),
+    );
+    const { rows: promoted } = await db().query<{ id: string; session_id: string; status: string }>(
+      `SELECT b.id, b.session_id, b.status FROM bookings b JOIN sessions s ON s.id = b.session_id
+       WHERE b.participant_id = $1 ORDER BY s.starts_at`,
+      [waiting.participant.id],
+    );
+    expect(promoted.map((b) => b.status)).toEqual(['booked', 'booked', 'booked']);
+    expect((await offers(promoted[0]!.id)).length).toBe(1);
+    expect(await offers(promoted[1]!.id)).toEqual([]);
+    expect(await offers(promoted[2]!.id)).toEqual([]);
+    expect((await promotedAudit(waiting.participant.id)).map((d) => d.reason ?? d.offer)).toEqual([
+      'planned',
+      'offer_pending',
+      'offer_pending',
     ]);
   });
 
