@@ -6,7 +6,7 @@ import type { Db } from '../store/db.js';
 import { loadActiveSession } from '../store/repos/conversation-sessions.js';
 import type { Participant } from '../store/repos/participants.js';
 import { type ScheduledItem, upsertScheduledItem } from '../store/repos/scheduled-items.js';
-import { bookingContext } from './context.js';
+import { bookingState } from './context.js';
 import type { Effects } from './effects.js';
 import { reminderBlocked } from './reminder-pause.js';
 
@@ -43,17 +43,23 @@ export async function fireJourney(
   const blocked = reminderBlocked(p);
   if (blocked) return blocked;
   let ctx: Record<string, Record<string, unknown>> = {};
+  let startsAt: Date | null = null;
   if (flowId !== 'checkin_ons4') {
     if (!item.bookingId) return 'no_booking';
-    const b = await bookingContext(tx, item.bookingId, p.tz);
-    if (!b || !['booked', 'confirmed'].includes(String(b.booking.status))) {
+    const b = await bookingState(tx, item.bookingId, p.tz);
+    if (!b || !['booked', 'confirmed'].includes(String(b.ctx.booking.status))) {
       return 'booking_inactive';
     }
-    ctx = b;
+    // About a session: never once it is cancelled or has started (a late job), as for reminders.
+    if (b.sessionStatus === 'cancelled') return 'session_cancelled';
+    if (b.startsAt <= now) return 'too_late';
+    ctx = b.ctx;
+    startsAt = b.startsAt;
   }
   const qh = { start: p.quietStart.slice(0, 5), end: p.quietEnd.slice(0, 5) };
   if (isQuiet(DateTime.fromJSDate(now), p.tz, qh)) {
     const next = nextAllowedAfter(DateTime.fromJSDate(now), p.tz, qh).toJSDate();
+    if (startsAt && next >= startsAt) return 'quiet_hours';
     const { item: moved } = await upsertScheduledItem(tx, {
       kind: item.kind,
       participantId: item.participantId,

@@ -22,6 +22,7 @@ import {
   sessionInfo,
   summaryText,
 } from './roster.js';
+import { leadSmsCancel } from './sms-cancel.js';
 
 export const ATTENDANCE_MARK = /^attendance_mark_/;
 export const ATTENDANCE_DROPIN = 'attendance_dropin';
@@ -67,19 +68,43 @@ const button = (text: string, action_id: string, value: string) => ({
   value,
 });
 
+/** Slack refuses a message of more than 50 blocks (`invalid_blocks`, "no more than 50 items"). */
+export const MAX_MESSAGE_BLOCKS = 50;
+/**
+ * People per nudge message: the heading, two blocks a person (name, buttons) and, on the
+ * last message, two more (drop-ins, actions). A bigger session gets several messages.
+ */
+export const NUDGE_PAGE_SIZE = Math.floor((MAX_MESSAGE_BLOCKS - 3) / 2);
+
+/** How many nudge messages a roster of this size takes (at least one). */
+export const nudgePageCount = (people: number) => Math.max(1, Math.ceil(people / NUDGE_PAGE_SIZE));
+
+/** The page of the nudge that lists this booking (the last page when it is not listed). */
+export function nudgePageOf(people: readonly RosterEntry[], bookingId: string | null): number {
+  const at = bookingId === null ? -1 : people.findIndex((p) => p.bookingId === bookingId);
+  return at < 0 ? nudgePageCount(people.length) - 1 : Math.floor(at / NUDGE_PAGE_SIZE);
+}
+
+/**
+ * One message of the attendance nudge: `page` (0-based) lists its share of the roster; the
+ * last page also has the drop-ins and the "Add a drop-in" / "Cancel or move" buttons. With
+ * more than one page the heading says which one it is ("(2/6)"). Within Slack's limits.
+ */
 export function nudgeBlocks(
   s: SessionInfo,
   people: readonly RosterEntry[],
   extras: NudgeExtras,
   t: LeadTexts,
+  page = 0,
 ) {
   const lang = s.leadLang;
   const say = (key: string, values: Record<string, string | number> = {}) =>
     leadText(t, lang, key, values);
+  const pages = nudgePageCount(people.length);
   const date = DateTime.fromJSDate(s.startsAt).setZone(s.tz).toFormat('d/M');
-  const head = say('lead.nudge_head', { activity: s.activityName, date });
+  const head = `${say('lead.nudge_head', { activity: s.activityName, date })}${pages > 1 ? ` (${page + 1}/${pages})` : ''}`;
   const blocks: unknown[] = [{ type: 'section', text: { type: 'mrkdwn', text: `*${head}*` } }];
-  for (const p of people) {
+  for (const p of people.slice(page * NUDGE_PAGE_SIZE, (page + 1) * NUDGE_PAGE_SIZE)) {
     const mark =
       p.status === 'attended'
         ? ` — ${say('lead.marked_attended')}`
@@ -97,6 +122,7 @@ export function nudgeBlocks(
       { type: 'actions', elements: [mk('attended', 'lead.attended'), mk('absent', 'lead.absent')] },
     );
   }
+  if (page !== pages - 1) return { text: head, blocks };
   const named = extras.names.length > 0 ? ` (${extras.names.join(', ')})` : '';
   const actions = [button(say('lead.add_drop_in'), ATTENDANCE_DROPIN, s.sessionId)];
   if (extras.changeable)
@@ -113,6 +139,18 @@ export function nudgeBlocks(
   return { text: head, blocks };
 }
 
+/** Every message of the nudge, in order. */
+export function nudgeMessages(
+  s: SessionInfo,
+  people: readonly RosterEntry[],
+  extras: NudgeExtras,
+  t: LeadTexts,
+) {
+  return Array.from({ length: nudgePageCount(people.length) }, (_, page) =>
+    nudgeBlocks(s, people, extras, t, page),
+  );
+}
+
 /** The day-before summary in Slack: the line, and "Cancel or move" while it can be. */
 export function summaryBlocks(s: SessionInfo, text: string, t: LeadTexts) {
   return [
@@ -124,6 +162,29 @@ export function summaryBlocks(s: SessionInfo, text: string, t: LeadTexts) {
       ],
     },
   ];
+}
+
+/** Twilio refuses a body over 1600 characters (21617). */
+export const MAX_SMS_BODY = 1600;
+
+/**
+ * The nudge by SMS: "who came", the numbered list, the hint. A list too long for one text
+ * is split between lines into several, each within Twilio's limit; the numbers run on, so
+ * one reply covers them all.
+ */
+export function smsNudge(s: SessionInfo, people: readonly RosterEntry[], t: LeadTexts): string[] {
+  const who = leadText(t, s.leadLang, 'lead.sms_who_came', { activity: s.activityName });
+  const hint = leadText(t, s.leadLang, 'lead.sms_hint');
+  const texts: string[] = [];
+  let current = who;
+  for (const line of [...people.map((p) => `${p.n} ${p.label}`), hint]) {
+    if (current.length + 1 + line.length > MAX_SMS_BODY) {
+      texts.push(current);
+      current = line;
+    } else current = `${current}\n${line}`;
+  }
+  texts.push(current);
+  return texts;
 }
 
 async function dropIns(db: Db, sessionId: string): Promise<number> {
@@ -151,44 +212,47 @@ export async function fireLeadItem(
   const s = await sessionInfo(tx, item.sessionId);
   if (!s) return 'no_session';
   if (!s.leadSlackUser && !s.leadPhone) return 'no_lead_contact';
-  let text: string;
-  let blocks: unknown[] | undefined;
+  // One or more messages: a big session's nudge takes several (Slack's block limit, SMS length).
+  let messages: { text: string; blocks?: unknown[] }[];
   if (item.kind === 'lead_summary') {
-    text = await summaryText(tx, s, now, t);
-    if (s.leadSlackUser && s.status !== 'cancelled' && s.startsAt > now)
-      blocks = summaryBlocks(s, text, t);
+    const text = await summaryText(tx, s, now, t);
+    const open = s.leadSlackUser && s.status !== 'cancelled' && s.startsAt > now;
+    messages = [{ text, ...(open ? { blocks: summaryBlocks(s, text, t) } : {}) }];
   } else {
     const people = await roster(tx, s.sessionId);
     if (people.length === 0) return 'nobody_booked';
-    if (s.leadSlackUser) {
-      ({ text, blocks } = nudgeBlocks(s, people, await extrasOf(tx, s, now), t));
-    } else {
-      const list = people.map((p) => `${p.n} ${p.label}`).join('\n');
-      const who = leadText(t, s.leadLang, 'lead.sms_who_came', { activity: s.activityName });
-      text = `${who}\n${list}\n${leadText(t, s.leadLang, 'lead.sms_hint')}`;
-    }
+    messages = s.leadSlackUser
+      ? nudgeMessages(s, people, await extrasOf(tx, s, now), t)
+      : smsNudge(s, people, t).map((text) => ({ text }));
   }
-  if (s.leadSlackUser)
-    await enqueuePost(tx, {
-      threadKey: `lead:${s.leadSlackUser}`,
-      op: 'post',
-      channel: s.leadSlackUser,
-      payload: { text, ...(blocks ? { blocks } : {}) },
-    });
-  else
-    await textLead(
-      tx,
-      effects,
-      s.leadPhone!,
-      text,
-      item.kind === 'lead_summary' ? 'lead_summary' : 'lead_nudge',
-      `lead-${item.id}`,
-    );
+  for (const [i, m] of messages.entries()) {
+    if (s.leadSlackUser)
+      await enqueuePost(tx, {
+        threadKey: `lead:${s.leadSlackUser}`,
+        op: 'post',
+        channel: s.leadSlackUser,
+        payload: m,
+      });
+    else
+      await textLead(
+        tx,
+        effects,
+        s.leadPhone!,
+        m.text,
+        item.kind === 'lead_summary' ? 'lead_summary' : 'lead_nudge',
+        i === 0 ? `lead-${item.id}` : `lead-${item.id}-${i + 1}`,
+      );
+  }
   await appendAudit(tx, {
     participantId: null,
     kind: `${item.kind}_sent`,
     actor: 'system',
-    detail: { item: item.id, session: s.sessionId, via: s.leadSlackUser ? 'slack' : 'sms' },
+    detail: {
+      item: item.id,
+      session: s.sessionId,
+      via: s.leadSlackUser ? 'slack' : 'sms',
+      messages: messages.length,
+    },
   });
   return undefined;
 }
@@ -227,12 +291,16 @@ export type LeadActionOutcome =
   | { ok: true; card: { text: string; blocks: unknown[] } | null }
   | { ok: false; ephemeral: string };
 
-/** The nudge as it is now, to replace the clicked message with. */
-export async function nudgeCard(deps: LeadDeps, sessionId: string) {
+/**
+ * The nudge message as it is now, to replace the clicked one with: the page listing the
+ * clicked booking, or (no booking: "Add a drop-in") the last page, which has that button.
+ */
+export async function nudgeCard(deps: LeadDeps, sessionId: string, bookingId: string | null) {
   const s = await sessionInfo(deps.db, sessionId);
   if (!s) return null;
   const extras = await extrasOf(deps.db, s, deps.now());
-  return nudgeBlocks(s, await roster(deps.db, sessionId), extras, deps);
+  const people = await roster(deps.db, sessionId);
+  return nudgeBlocks(s, people, extras, deps, nudgePageOf(people, bookingId));
 }
 
 /** An Attended / Absent click: authorised, compare-and-set on the booking's version. */
@@ -282,7 +350,7 @@ export async function attendanceClick(
     return { ok: false, ephemeral: 'This booking cannot be marked (cancelled or waitlisted).' };
   if (out.kind === 'marked' && v.s === 'absent')
     await followUpAbsences(deps, [{ participantId: out.participantId, bookingId: v.b }]);
-  return { ok: true, card: await nudgeCard(deps, sessionId) };
+  return { ok: true, card: await nudgeCard(deps, sessionId, v.b) };
 }
 
 /** Is this number an activity lead's? Their texts are attendance replies, never an intake. */
@@ -325,7 +393,8 @@ export function parseAttendanceReply(
 /**
  * A lead's SMS reply to the attendance nudge: the listed numbers attended, the others were
  * absent (each booking marked once; a repeated reply changes nothing). Applies to the
- * lead's latest session whose nudge has gone out. Anything else gets a short hint. Every
+ * lead's latest session whose nudge has gone out. "CANCEL" (and "CANCEL <code>" to confirm)
+ * cancels their next session instead (sms-cancel.ts). Anything else gets a short hint. Every
  * text to the lead is in the activity's lead_lang.
  */
 export async function leadSmsReply(
@@ -346,6 +415,13 @@ export async function leadSmsReply(
   const say = (key: string, values: Record<string, string | number> = {}) =>
     leadText(deps, lang, key, values);
   const effects = noEffects();
+  const cancel = await leadSmsCancel(deps, from, body, lang);
+  if (cancel !== null) {
+    await deps.db.transaction((tx) => textLead(tx, effects, from, cancel, 'lead_ack', null));
+    log.info('lead cancel by SMS');
+    await deps.sink(effects);
+    return;
+  }
   const absent: { participantId: string; bookingId: string }[] = [];
   await deps.db.transaction(async (tx) => {
     const sessionId = rows[0]?.session_id;

@@ -58,7 +58,7 @@ export function registerLeadHandlers(app: App, deps: () => SlackDeps, log: Logge
     }
     await ack();
     const { c: channel, t: ts, s: sessionId } = out.meta;
-    const card = channel && ts ? await nudgeCard(deps(), sessionId) : null;
+    const card = channel && ts ? await nudgeCard(deps(), sessionId, null) : null;
     if (card && channel && ts) await client.chat.update({ channel, ts, ...card } as never);
   });
 

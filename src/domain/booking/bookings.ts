@@ -10,6 +10,7 @@ import { appendAudit } from '../../store/repos/audit.js';
 import type { BookingCtx } from './changes.js';
 import { BookingError } from './errors.js';
 import { journeyOpts, planJourney } from './journey.js';
+import { planPlaceOffer } from './place-offer.js';
 import { replanSession } from './replan.js';
 import { BOOKING_SELECT, type Booking, type Session } from './rows.js';
 import { lockFutureSessions, lockSession, replanOpts } from './sessions.js';
@@ -76,7 +77,12 @@ async function seatsTaken(tx: Db, sessionId: string): Promise<number> {
   return rows[0]?.n ?? 0;
 }
 
-/** Moves waitlisted bookings into free seats, first come first served. Session locked. */
+/**
+ * Moves waitlisted bookings into free seats, first come first served. Session locked. Each
+ * person promoted is told "a place came up" (place-offer.ts: held by quiet hours, never to
+ * someone opted out or without consent), gets their journey timers, and the promotion's
+ * audit event says whether and when they are told.
+ */
 export async function promoteWaitlisted(
   tx: Db,
   session: Session,
@@ -92,16 +98,26 @@ export async function promoteWaitlisted(
      RETURNING ${BOOKING_SELECT}`,
     [session.id, free, ctx.actor],
   );
-  for (const b of rows) await audit(tx, 'booking.promoted', b, ctx);
+  for (const b of rows) {
+    const offer = await planPlaceOffer(tx, b, session, ctx);
+    await audit(tx, 'booking.promoted', b, ctx, offer);
+    await planJourney(tx, b.participantId, journeyOpts(ctx));
+  }
   return rows;
 }
 
-async function audit(tx: Db, kind: string, b: Booking, ctx: BookingCtx): Promise<void> {
+async function audit(
+  tx: Db,
+  kind: string,
+  b: Booking,
+  ctx: BookingCtx,
+  more: Record<string, unknown> = {},
+): Promise<void> {
   await appendAudit(tx, {
     participantId: b.participantId,
     kind,
     actor: ctx.actor,
-    detail: { booking_id: b.id, session_id: b.sessionId, status: b.status },
+    detail: { booking_id: b.id, session_id: b.sessionId, status: b.status, ...more },
   });
 }
 

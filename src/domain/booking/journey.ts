@@ -12,6 +12,9 @@
  * - checkin_ons4: N weeks after the referral (default 6 and 12), only with consent. Row kind
  *   'checkin', slot 'week_N'.
  *
+ * - place_offered: planned by place-offer.ts when a waitlisted booking gets a place; kept
+ *   here, cancelled only with the rest when consent goes (or on opt-out / erasure).
+ *
  * No migration: the existing 'followup' and 'checkin' kinds carry the flow id in the payload.
  * Planning is idempotent (one row per key); a row whose booking is no longer active, or a
  * participant without consent or opted out, has its live row cancelled. The runner checks
@@ -23,7 +26,13 @@ import { type ScheduledItem, upsertScheduledItem } from '../../store/repos/sched
 import { DEFAULT_PLAN_POLICY } from '../schedule/plan-policy.js';
 import { isQuiet, nextAllowedAfter } from '../schedule/quiet-hours.js';
 
-export const JOURNEY_FLOWS = ['first_session_prep', 'course_ending', 'checkin_ons4'] as const;
+export const JOURNEY_FLOWS = [
+  'first_session_prep',
+  'course_ending',
+  'checkin_ons4',
+  // Planned when a waitlisted booking gets a place (place-offer.ts), not by planJourney.
+  'place_offered',
+] as const;
 export type JourneyFlow = (typeof JOURNEY_FLOWS)[number];
 
 export const DEFAULT_CHECKIN_WEEKS: readonly number[] = [6, 12];
@@ -71,18 +80,24 @@ function dueAt(p: Person, day: DateTime, at: string): Date {
   return t.toJSDate();
 }
 
-/** Cancels the participant's live future journey rows not in keep (past-due ones fire and re-check). */
+/**
+ * Cancels the participant's live future journey rows not in keep (past-due ones fire and
+ * re-check). A place offer is not planJourney's: it is kept unless `all` (no consent, opted
+ * out, erased), and it checks its booking again when it fires.
+ */
 async function cancelLive(
   tx: Db,
   participantId: string,
   keep: readonly string[],
   now: Date,
+  all = false,
 ): Promise<void> {
   await tx.query(
     `UPDATE scheduled_items SET state = 'cancelled', version = version + 1, updated_at = now()
      WHERE participant_id = $1 AND kind IN ('followup', 'checkin') AND payload ? 'flow'
-       AND state IN ('pending', 'enqueued') AND due_at > $3 AND NOT (id = ANY($2::uuid[]))`,
-    [participantId, keep, now],
+       AND state IN ('pending', 'enqueued') AND due_at > $3 AND NOT (id = ANY($2::uuid[]))
+       AND ($4 OR payload->>'flow' <> 'place_offered')`,
+    [participantId, keep, now, all],
   );
 }
 
@@ -103,7 +118,7 @@ export async function planJourney(
   const p = people[0];
   if (!p) return [];
   if (p.optedOut || p.erased || p.consent !== 'given') {
-    await cancelLive(tx, p.id, [], opts.now);
+    await cancelLive(tx, p.id, [], opts.now, true);
     return [];
   }
   const at = opts.at ?? DEFAULT_PLAN_POLICY.dayBeforeAt;

@@ -6,6 +6,10 @@ import type { Channel, ChannelKind } from './workspace.js';
 const MAX_TEXT = 40_000;
 const MAX_MESSAGE_BLOCKS = 50;
 const MAX_SECTION_TEXT = 3000;
+/** Elements an `actions` block and a `context` block may hold (Block Kit reference). */
+const MAX_ELEMENTS: Readonly<Record<string, number>> = { actions: 25, context: 10 };
+const MAX_BUTTON_TEXT = 75;
+const MAX_BUTTON_VALUE = 2000;
 const BLOCK_TYPES = new Set([
   'actions',
   'context',
@@ -70,6 +74,8 @@ function blockErrors(blocks: unknown[]): string[] {
       errors.push(`[ERROR] missing required field: type [json-pointer:/blocks/${i}]`);
     } else if (!BLOCK_TYPES.has(type)) {
       errors.push(`[ERROR] unsupported type: ${type} [json-pointer:/blocks/${i}/type]`);
+    } else if (isRecord(block) && type in MAX_ELEMENTS) {
+      errors.push(...elementErrors(block, i, MAX_ELEMENTS[type]!));
     } else if (type === 'section' && isRecord(block) && isRecord(block.text)) {
       const text = block.text.text;
       if (typeof text === 'string' && text.length > MAX_SECTION_TEXT) {
@@ -78,6 +84,27 @@ function blockErrors(blocks: unknown[]): string[] {
         );
       }
     }
+  });
+  return errors;
+}
+
+/** An actions or context block's `elements`: how many, and each button's text and value. */
+function elementErrors(block: Record<string, unknown>, i: number, max: number): string[] {
+  const at = `[json-pointer:/blocks/${i}/elements`;
+  const { elements } = block;
+  if (!Array.isArray(elements) || elements.length === 0)
+    return [`[ERROR] missing required field: elements ${at}]`];
+  if (elements.length > max) return [`[ERROR] no more than ${max} items allowed ${at}]`];
+  const errors: string[] = [];
+  elements.forEach((e, j) => {
+    if (!isRecord(e) || e.type !== 'button') return;
+    const text = isRecord(e.text) ? e.text.text : undefined;
+    if (typeof text === 'string' && text.length > MAX_BUTTON_TEXT)
+      errors.push(
+        `[ERROR] must be less than ${MAX_BUTTON_TEXT + 1} characters ${at}/${j}/text/text]`,
+      );
+    if (typeof e.value === 'string' && e.value.length > MAX_BUTTON_VALUE)
+      errors.push(`[ERROR] must be less than ${MAX_BUTTON_VALUE + 1} characters ${at}/${j}/value]`);
   });
   return errors;
 }

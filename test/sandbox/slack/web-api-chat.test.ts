@@ -186,6 +186,65 @@ describe('chat.postMessage', () => {
     });
   });
 
+  it('accepts 50 blocks; refuses 51, as chat.update does too', async () => {
+    const blocks = (n: number) => Array.from({ length: n }, () => ({ type: 'divider' }));
+    const posted = await client.chat.postMessage({
+      channel: HANDOFFS,
+      text: 'x',
+      blocks: blocks(50),
+    });
+    expect(fake.messages()[0]?.blocks).toHaveLength(50);
+    const error = await failure(
+      client.chat.update({ channel: HANDOFFS, ts: posted.ts!, text: 'y', blocks: blocks(51) }),
+    );
+    expect(error.data).toMatchObject({ ok: false, error: 'invalid_blocks' });
+    expect(fake.messages()[0]?.blocks).toHaveLength(50);
+  });
+
+  it.each([
+    ['actions', 25, { type: 'button', text: { type: 'plain_text', text: 'Go' }, action_id: 'a' }],
+    ['context', 10, { type: 'mrkdwn', text: 'note' }],
+  ])('refuses an %s block of more than %i elements, naming it', async (type, max, element) => {
+    const block = (n: number) => ({
+      type,
+      elements: Array.from({ length: n }, (_, i) => ({
+        ...element,
+        ...(type === 'actions' ? { action_id: `a${i}` } : {}),
+      })),
+    });
+    await client.chat.postMessage({ channel: HANDOFFS, text: 'x', blocks: [block(max)] });
+    const error = await failure(
+      client.chat.postMessage({
+        channel: HANDOFFS,
+        text: 'x',
+        blocks: [{ type: 'divider' }, block(max + 1)],
+      }),
+    );
+    expect(error.data).toMatchObject({
+      error: 'invalid_blocks',
+      response_metadata: {
+        messages: [`[ERROR] no more than ${max} items allowed [json-pointer:/blocks/1/elements]`],
+      },
+    });
+    expect(fake.messages()).toHaveLength(1);
+  });
+
+  it('refuses a button whose text is over 75 characters', async () => {
+    const button = {
+      type: 'button',
+      action_id: 'a',
+      text: { type: 'plain_text', text: 'x'.repeat(76) },
+    };
+    const error = await failure(
+      client.chat.postMessage({
+        channel: HANDOFFS,
+        text: 'x',
+        blocks: [{ type: 'actions', elements: [button] }] as never,
+      }),
+    );
+    expect(error.data).toMatchObject({ error: 'invalid_blocks' });
+  });
+
   it('posts to a user id through the bot DM with that user', async () => {
     const posted = await client.chat.postMessage({ channel: AMY, text: 'Your caseload' });
     expect(posted.channel).toMatch(/^D/);
