@@ -35,7 +35,7 @@ import { createPacer } from './scheduler/pacing.js';
 import { closeQueues, createQueues, type Queues } from './scheduler/queues.js';
 import { reconcile } from './scheduler/reconciler.js';
 import { createSink } from './scheduler/sink.js';
-import { startWorkers } from './scheduler/workers.js';
+import { outboundConcurrency, startWorkers } from './scheduler/workers.js';
 import { type Db, openDb } from './store/db.js';
 import { migrate } from './store/migrate.js';
 import { getMessage } from './store/repos/messages.js';
@@ -286,10 +286,7 @@ export async function buildService(
         gateway,
         logger,
         now,
-        // A paced send waits for its slot while holding a worker: keep few so replies overtake.
-        concurrency: {
-          outbound: config.smsRate > 0 ? Math.max(2, Math.ceil(config.smsRate / 5)) : 16,
-        },
+        concurrency: { outbound: outboundConcurrency(config.smsRate) },
         inboundSweep: { run: sweep, everyMs: config.inboundSweepSeconds * 1000 },
       })
     : null;
