@@ -17,7 +17,7 @@ import { ingest } from './http/sms/inbound.js';
 import type { Logger } from './log.js';
 import { checkRedisSettings } from './redis.js';
 import { unwatchLockWaits, watchLockWaits } from './runner/lock.js';
-import type { SmsGateway } from './runner/outbound.js';
+import { type SmsGateway, sendOutbound } from './runner/outbound.js';
 import { defaultRules } from './runner/rules/index.js';
 import { createRunner, type Runner } from './runner/runner.js';
 import { createSendGuard, guardedGateway } from './runner/send-guard.js';
@@ -219,7 +219,9 @@ export async function buildService(
     flowIds: () => Object.keys(catalog.flows),
     flows: () => catalog.flows,
   });
-  const sink = slack.wrapSink(createSink(db, queues, logger, now));
+  // Replies also go at once from the process that wrote them (the job stays the durable path).
+  const sendNow = (id: string) => sendOutbound(db, gateway, id, logger);
+  const sink = slack.wrapSink(createSink(db, queues, logger, now, undefined, sendNow));
   const runner = createRunner({
     db,
     flows: catalog.flows,
