@@ -131,8 +131,9 @@ export async function sendOutbound(
       return 'reconciled';
     }
   } else if (!look.claimed) {
-    // Claimed by another run meanwhile.
-    return 'done';
+    // Claimed by another run meanwhile (a reply's direct send, or a duplicate job): come back
+    // once its lease is over to see how it ended, so a failure there is still retried here.
+    throw new WaitTurn(await leaseLeftMs(db, id));
   }
   const outcome = await gateway.send({
     ourId: id,

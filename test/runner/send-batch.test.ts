@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type SendOutcome, type SmsGateway, sendOutbound } from '../../src/runner/outbound.js';
+import {
+  RetrySend,
+  type SendOutcome,
+  type SmsGateway,
+  sendOutbound,
+  WaitTurn,
+} from '../../src/runner/outbound.js';
 import {
   claimSends,
   getMessage,
@@ -103,6 +109,41 @@ for (const driver of drivers) {
       await sendOutbound(db, gateway, reminder.id, quietLogger);
       expect(seen.get(reply.message.id)).toBe(true);
       expect(seen.get(reminder.id)).toBe(false);
+    });
+
+    it('a run that loses the claim to a concurrent one waits its turn (not done), and sends if the other failed', async () => {
+      const db = getDb();
+      const { id } = await queued();
+      const sent: string[] = [];
+      let release: (o: SendOutcome) => void = () => undefined;
+      const gateway: SmsGateway = {
+        send: (m) => {
+          sent.push(m.ourId);
+          return new Promise<SendOutcome>((resolve) => {
+            release = resolve;
+          });
+        },
+        reconcile: async () => null,
+      };
+      // The direct send of a reply and its job, at the same moment: one claims it.
+      const first = sendOutbound(db, gateway, id, quietLogger).catch((e: unknown) => e);
+      const second = await sendOutbound(db, gateway, id, quietLogger).catch((e: unknown) => e);
+      expect(second).toBeInstanceOf(WaitTurn);
+      expect(sent).toHaveLength(1);
+      // The claiming run fails retryably: the message is queued again...
+      release({ kind: 'retryable', code: '20429' });
+      expect(await first).toBeInstanceOf(RetrySend);
+      // ...and the waiting run, when it comes back, sends it.
+      const ok: SmsGateway = {
+        send: async (m) => {
+          sent.push(m.ourId);
+          return { kind: 'sent', sid: 'SMok' };
+        },
+        reconcile: async () => null,
+      };
+      expect(await sendOutbound(db, ok, id, quietLogger)).toBe('sent');
+      expect(sent).toHaveLength(2);
+      expect((await getMessage(db, id))?.status).toBe('sent');
     });
 
     it('30 concurrent sends share their claim and sent statements: fewer than 3 per send, each sent once', async () => {
