@@ -29,7 +29,7 @@ if ARGV[2] == '1' and slot > now then
   if jump < slot then
     slot = jump
     newLast = last + interval
-    redis.call('SET', KEYS[2], string.format('%.0f', jump), 'PX', math.ceil(gap / 1000) + 1000)
+    redis.call('SET', KEYS[2], string.format('%.0f', jump), 'PX', math.ceil((jump - now + gap) / 1000) + 1000)
   end
 end
 local ttl = math.ceil((newLast - now) / 1000) + 1000
