@@ -17,7 +17,7 @@ import { ingest } from './http/sms/inbound.js';
 import type { Logger } from './log.js';
 import { checkRedisSettings } from './redis.js';
 import { unwatchLockWaits, watchLockWaits } from './runner/lock.js';
-import type { SmsGateway } from './runner/outbound.js';
+import { type SmsGateway, sendOutbound } from './runner/outbound.js';
 import { defaultRules } from './runner/rules/index.js';
 import { createRunner, type Runner } from './runner/runner.js';
 import { createSendGuard, guardedGateway } from './runner/send-guard.js';
@@ -35,7 +35,7 @@ import { createPacer } from './scheduler/pacing.js';
 import { closeQueues, createQueues, type Queues } from './scheduler/queues.js';
 import { reconcile } from './scheduler/reconciler.js';
 import { createSink } from './scheduler/sink.js';
-import { startWorkers } from './scheduler/workers.js';
+import { outboundConcurrency, startWorkers } from './scheduler/workers.js';
 import { type Db, openDb } from './store/db.js';
 import { migrate } from './store/migrate.js';
 import { getMessage } from './store/repos/messages.js';
@@ -219,7 +219,9 @@ export async function buildService(
     flowIds: () => Object.keys(catalog.flows),
     flows: () => catalog.flows,
   });
-  const sink = slack.wrapSink(createSink(db, queues, logger, now));
+  // Replies also go at once from the process that wrote them (the job stays the durable path).
+  const sendNow = (id: string) => sendOutbound(db, gateway, id, logger);
+  const sink = slack.wrapSink(createSink(db, queues, logger, now, undefined, sendNow));
   const runner = createRunner({
     db,
     flows: catalog.flows,
@@ -286,10 +288,7 @@ export async function buildService(
         gateway,
         logger,
         now,
-        // A paced send waits for its slot while holding a worker: keep few so replies overtake.
-        concurrency: {
-          outbound: config.smsRate > 0 ? Math.max(2, Math.ceil(config.smsRate / 5)) : 16,
-        },
+        concurrency: { outbound: outboundConcurrency(config.smsRate) },
         inboundSweep: { run: sweep, everyMs: config.inboundSweepSeconds * 1000 },
       })
     : null;

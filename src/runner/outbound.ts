@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
+import { type Batcher, createBatcher } from '../scheduler/batcher.js';
 import type { Db } from '../store/db.js';
-import { claimSend, markStatus } from '../store/repos/messages.js';
+import { claimSends, markSentMany, markStatus, type SendClaim } from '../store/repos/messages.js';
 import { permanentSendFailure } from './send-failure.js';
 
 /** What a provider said about one send attempt (see channels/sms for the Twilio mapping). */
@@ -18,7 +19,11 @@ export type SendOutcome =
   | { kind: 'skipped'; reason: string };
 
 export interface SmsGateway {
-  send(m: { ourId: string; to: string; body: string }): Promise<SendOutcome>;
+  /**
+   * `urgent`: a reply to someone who just texted (priority above 0); a paced gateway lets it
+   * go ahead of the slots bulk sends have reserved (scheduler/pacing.ts).
+   */
+  send(m: { ourId: string; to: string; body: string; urgent?: boolean }): Promise<SendOutcome>;
   /** The provider's message for our id, if the provider has one. */
   reconcile(m: { ourId: string; to: string; since: Date }): Promise<{ sid: string } | null>;
 }
@@ -51,6 +56,35 @@ export class WaitTurn extends Error {
 export const SEND_LEASE_MS = 45_000;
 const LEASE = `now() + ($2::int * interval '1 millisecond')`;
 
+/** Claims and 'sent' marks in one statement each per batch (BATCH at most, 2 at once). */
+const BATCH = 64;
+interface SendBatchers {
+  claim: Batcher<string, SendClaim | null>;
+  sent: Batcher<{ id: string; providerSid: string }, boolean>;
+}
+const batchers = new WeakMap<Db, SendBatchers>();
+
+/**
+ * The claims and 'sent' marks of one database's concurrent sends, grouped: a lone send goes
+ * at the next turn of the event loop as before; under load the sends that arrive while a
+ * statement runs go together in the next one (see scheduler/batcher.ts).
+ */
+function batchersOf(db: Db): SendBatchers {
+  let b = batchers.get(db);
+  if (!b) {
+    const opts = { max: BATCH, parallel: 2 };
+    b = {
+      claim: createBatcher((ids: string[]) => claimSends(db, ids, SEND_LEASE_MS), opts),
+      sent: createBatcher(
+        (items: { id: string; providerSid: string }[]) => markSentMany(db, items),
+        opts,
+      ),
+    };
+    batchers.set(db, b);
+  }
+  return b;
+}
+
 /**
  * Sends one outbox message, exactly once: the row is marked `sending` before the provider
  * call, so a retry after an ambiguous failure (or a worker killed mid-call) reconciles with
@@ -62,8 +96,9 @@ export async function sendOutbound(
   id: string,
   logger: Logger,
 ): Promise<string> {
-  // One round trip: the message, the opt-out, the order check and, when all allow, the claim.
-  const look = await claimSend(db, id, SEND_LEASE_MS);
+  // One statement (shared with concurrent sends): the message, the opt-out, the order check
+  // and, when all allow, the claim.
+  const look = await batchersOf(db).claim.add(id);
   const msg = look?.msg;
   if (!look || !msg || !['queued', 'sending'].includes(msg.status)) return 'done';
   // Our own STOP confirmation (if a service turns it on) is the one text an opted-out person gets.
@@ -96,10 +131,16 @@ export async function sendOutbound(
       return 'reconciled';
     }
   } else if (!look.claimed) {
-    // Claimed by another run meanwhile.
-    return 'done';
+    // Claimed by another run meanwhile (a reply's direct send, or a duplicate job): come back
+    // once its lease is over to see how it ended, so a failure there is still retried here.
+    throw new WaitTurn(await leaseLeftMs(db, id));
   }
-  const outcome = await gateway.send({ ourId: id, to: msg.address, body: msg.body });
+  const outcome = await gateway.send({
+    ourId: id,
+    to: msg.address,
+    body: msg.body,
+    urgent: msg.priority > 0,
+  });
   return settle(db, id, msg.participantId, outcome, logger);
 }
 
@@ -122,7 +163,7 @@ async function settle(
 ): Promise<string> {
   switch (outcome.kind) {
     case 'sent':
-      await markStatus(db, { id }, { status: 'sent', providerSid: outcome.sid });
+      await batchersOf(db).sent.add({ id, providerSid: outcome.sid });
       return 'sent';
     case 'ambiguous':
       // This attempt is over: release the lease so the retry reconciles at once.

@@ -87,13 +87,14 @@ export function createSendGuard(db: Db, classes: TemplateClasses): SendGuard {
 /**
  * The gateway as the composed service uses it: each send first waits for the sender's
  * paced slot (if any), THEN asks the guard, so a STOP, a consent withdrawal or a pause that
- * lands while a message waits for its slot stops it (checklist 28). A message stopped here
+ * lands while a message waits for its slot stops it (checklist 28). A reply (`urgent`) takes
+ * the pacer's reply lane, ahead of slots reminders reserved. A message stopped here
  * has used its slot; it is marked skipped with the reason, and the job completes.
  */
 export function guardedGateway(gateway: SmsGateway, guard: SendGuard, pacer?: Pacer): SmsGateway {
   return {
     send: async (m) => {
-      if (pacer) await pacer.take();
+      if (pacer) await pacer.take(m.urgent ? 'reply' : 'bulk');
       const blocked = await guard(m.ourId);
       if (blocked) return { kind: 'skipped', reason: blocked };
       return gateway.send(m);

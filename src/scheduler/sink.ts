@@ -71,6 +71,13 @@ async function removeJobs(queues: Queues, jobIds: readonly string[]): Promise<vo
 /**
  * Carries out a committed transaction's effects. If Redis is down this throws after the
  * commit: nothing is lost, the reconciler enqueues whatever is still pending.
+ *
+ * With `sendNow`, a reply (priority above 0) is also sent at once from here, without waiting
+ * for a free outbound worker (during a blast every one is holding a reminder until its paced
+ * slot). Its outbound job is still queued, first, and stays the durable path: the send claims
+ * the row, so whichever of the two runs second finds it sent, or being sent, and does not
+ * send it again; anything the direct attempt could not finish (an earlier message to the
+ * person not out yet, a retryable failure) is left to the job.
  */
 export function createSink(
   db: Db,
@@ -78,13 +85,26 @@ export function createSink(
   logger: Logger,
   now: () => Date = () => new Date(),
   timeoutMs = 3_000,
+  sendNow?: (messageId: string) => Promise<unknown>,
 ): EffectSink {
+  const direct = (sends: Effects['sends']) => {
+    if (!sendNow) return;
+    for (const s of sends)
+      if (s.priority > 0)
+        sendNow(s.id).catch((err: Error) =>
+          logger.debug({ reason: err.message }, 'direct reply send left to its job'),
+        );
+  };
   return async (effects) => {
     try {
       // A Redis that is down makes commands wait for the reconnect: don't hold a caller up.
       await withTimeout(
         (async () => {
           await enqueueSends(queues, effects.sends);
+          // Only once its job is in Redis (if this process dies, the job still sends it).
+          // Redis down: no direct send either (its pacer lives there); the reconciler
+          // queues the job when Redis is back.
+          direct(effects.sends);
           await enqueueItems(db, queues, effects.items, now());
           await removeJobs(queues, effects.cancelledJobs);
         })(),

@@ -138,6 +138,17 @@ const DEFAULT_CONCURRENCY: Record<QueueName, number> = {
   maintenance: 2,
 };
 
+/**
+ * Outbound jobs per process. A paced send holds its job while it waits for its slot, so a
+ * higher rate needs a few more in hand (about 1 per 20 messages a second), but every running
+ * send also queues for the process's small PostgreSQL pool ahead of the runner's own work:
+ * more than this only lengthens that queue. Replies do not need a free hand to overtake
+ * reminders: BullMQ gives them the next free worker and the pacer's reply lane the next slot.
+ */
+export function outboundConcurrency(smsRate: number): number {
+  return smsRate > 0 ? Math.min(32, Math.max(2, Math.ceil(smsRate / 20))) : 16;
+}
+
 /** Starts one worker per queue, plus the every-minute reconciler and the inbound sweep. */
 export async function startWorkers(deps: WorkerDeps): Promise<{ close: () => Promise<void> }> {
   const procs = processors(deps);

@@ -51,14 +51,19 @@ describe('createPacer: a smooth per-sender rate on Redis (checklist 42)', () => 
 
   it('an idle sender does not bank a burst: after a pause sends are still spaced', async () => {
     const key = `lltest-pace-${randomBytes(4).toString('hex')}`;
-    const pacer = createPacer(connections[0]!, { key, ratePerSecond: 20 });
+    // The slots the pacer hands out (call time plus wait), not when this process's timers
+    // happen to fire: on a loaded machine two late timers can fire in the same tick.
+    const pacer = createPacer(connections[0]!, {
+      key,
+      ratePerSecond: 20,
+      sleep: async () => undefined,
+    });
     await pacer.take();
     await new Promise((r) => setTimeout(r, 300));
-    const times: number[] = [];
-    await Promise.all(
+    const times = await Promise.all(
       Array.from({ length: 10 }, async () => {
-        await pacer.take();
-        times.push(performance.now());
+        const at = performance.now();
+        return at + (await pacer.take());
       }),
     );
     times.sort((a, b) => a - b);
@@ -99,6 +104,78 @@ describe('createPacer: a smooth per-sender rate on Redis (checklist 42)', () => 
       sid: inner.accepted[0]?.sid,
     });
     await connections[0]!.del(key);
+  });
+
+  it("a reply goes before the slots a blast has already reserved, and the blast's pace holds", async () => {
+    const key = `lltest-pace-${randomBytes(4).toString('hex')}`;
+    const pacer = createPacer(connections[0]!, { key, ratePerSecond: 100 });
+    const order: string[] = [];
+    // 40 reminders reserve their slots (0.4 s of the sender's time) before the reply comes.
+    const blast = Array.from({ length: 40 }, (_, i) =>
+      pacer.take('bulk').then(() => order.push(`r${i}`)),
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    const before = Number(await connections[0]!.get(key));
+    const reply = pacer.take('reply').then(() => order.push('reply'));
+    // The jump is paid back: the sender's timeline moves one slot (10 ms) later.
+    await expect.poll(async () => Number(await connections[0]!.get(key))).toBe(before + 10_000);
+    await Promise.all([...blast, reply]);
+    // It went ahead of almost every reminder that had reserved before it.
+    expect(order.indexOf('reply')).toBeLessThan(10);
+    await connections[0]!.del(key, `${key}:reply`);
+  });
+
+  it('replies among a blast from three "processes": no 1 s window above 1.1 x the rate', async () => {
+    const key = `lltest-pace-${randomBytes(4).toString('hex')}`;
+    const pacers = connections.map((c) => createPacer(c, { key, ratePerSecond: 100 }));
+    // Each send's slot (call time plus wait), not when this process's timer fired: a loaded
+    // machine fires late timers together, which says nothing about the pacer.
+    const times: number[] = [];
+    let left = 300;
+    const worker = async (pacer: (typeof pacers)[number], lane: 'bulk' | 'reply') => {
+      while (left > 0) {
+        left -= 1;
+        const at = performance.now();
+        times.push(at + (await pacer.take(lane)));
+      }
+    };
+    // 8 reminder workers and one that only sends replies, in each process.
+    await Promise.all(
+      pacers.flatMap((pacer) => [
+        ...Array.from({ length: 8 }, () => worker(pacer, 'bulk')),
+        worker(pacer, 'reply'),
+      ]),
+    );
+    expect(times).toHaveLength(300);
+    expect(maxPerSecond(times)).toBeLessThanOrEqual(110);
+    await connections[0]!.del(key, `${key}:reply`);
+  });
+
+  it('replies beyond a tenth of the rate queue like any send: a flood of replies cannot speed the sender up', async () => {
+    const key = `lltest-pace-${randomBytes(4).toString('hex')}`;
+    // No sleeping: each take only reserves and says how far ahead its slot is.
+    const pacer = createPacer(connections[0]!, {
+      key,
+      ratePerSecond: 10,
+      sleep: async () => undefined,
+    });
+    // Each slot as a time on this process's clock (the call's time plus its wait).
+    const slot = async (lane: 'bulk' | 'reply') => {
+      const at = performance.now();
+      return at + (await pacer.take(lane));
+    };
+    const bulk: number[] = [];
+    for (let i = 0; i < 20; i++) bulk.push(await slot('bulk'));
+    const replies: number[] = [];
+    for (let i = 0; i < 30; i++) replies.push(await slot('reply'));
+    // Only the reply lane's share (one per 10 slots) went ahead of the 20 reserved reminders...
+    const lastBulk = Math.max(...bulk);
+    const ahead = replies.filter((t) => t < lastBulk).length;
+    expect(ahead).toBeGreaterThanOrEqual(1);
+    expect(ahead).toBeLessThanOrEqual(3);
+    // ...and all 50 still took a slot each: the last is 49 slots of 100 ms after the first.
+    expect(Math.max(...bulk, ...replies) - Math.min(...bulk)).toBeGreaterThan(4_800);
+    await connections[0]!.del(key, `${key}:reply`);
   });
 
   it('refuses a rate of zero', () => {

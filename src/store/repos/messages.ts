@@ -236,10 +236,25 @@ export interface SendClaim {
  * A concurrent claim re-checks the row's status, so only one call claims a message.
  */
 export async function claimSend(db: Db, id: string, leaseMs: number): Promise<SendClaim | null> {
+  return (await claimSends(db, [id], leaseMs))[0] ?? null;
+}
+
+/**
+ * claimSend for many messages in one statement (concurrent sends, group commit); one
+ * result per id, in order. Every message is looked at in the same snapshot: of two messages
+ * to one participant in the same call, the later sees the earlier still unsent and is not
+ * claimed. An id given twice is claimed at most once (its later copies say not claimed).
+ */
+export async function claimSends(
+  db: Db,
+  ids: readonly string[],
+  leaseMs: number,
+): Promise<(SendClaim | null)[]> {
+  if (ids.length === 0) return [];
   const { rows } = await db.query<
     Message & { opted_out: boolean; earlier: boolean; claimed: boolean }
   >(
-    `WITH m AS (SELECT ${MESSAGE_SELECT}, seq FROM messages WHERE id = $1),
+    `WITH m AS (SELECT ${MESSAGE_SELECT}, seq FROM messages WHERE id = ANY($1::uuid[])),
      look AS (
        SELECT m.*,
          coalesce((SELECT p.opted_out FROM participants p WHERE p.id = m."participantId"), false) AS opted_out,
@@ -254,14 +269,45 @@ export async function claimSend(db: Db, id: string, leaseMs: number): Promise<Se
          AND NOT look.earlier AND NOT (look.opted_out AND look.kind <> 'opt_out_confirmation')
          AND look.address IS NOT NULL AND look.body IS NOT NULL
        RETURNING u.id)
-     SELECT look.*, EXISTS (SELECT 1 FROM c) AS claimed FROM look`,
-    [id, leaseMs],
+     SELECT look.*, EXISTS (SELECT 1 FROM c WHERE c.id = look.id) AS claimed FROM look`,
+    [ids, leaseMs],
   );
-  const r = rows[0];
-  if (!r) return null;
-  const { opted_out, earlier, claimed, ...msg } = r;
-  delete (msg as { seq?: unknown }).seq;
-  return { msg, optedOut: opted_out, earlier, claimed };
+  const byId = new Map<string, SendClaim>();
+  for (const r of rows) {
+    const { opted_out, earlier, claimed, ...msg } = r;
+    delete (msg as { seq?: unknown }).seq;
+    byId.set(msg.id, { msg, optedOut: opted_out, earlier, claimed });
+  }
+  const seen = new Set<string>();
+  return ids.map((id) => {
+    const claim = byId.get(id);
+    if (!claim) return null;
+    const again = seen.has(id);
+    seen.add(id);
+    return again ? { ...claim, claimed: false } : claim;
+  });
+}
+
+/**
+ * markStatus(..., { status: 'sent', providerSid }) for many messages in one statement;
+ * one result per item, in order: whether it moved the message forward.
+ */
+export async function markSentMany(
+  db: Db,
+  items: readonly { id: string; providerSid: string }[],
+): Promise<boolean[]> {
+  if (items.length === 0) return [];
+  const { rows } = await db.query<{ id: string }>(
+    `UPDATE messages m SET status = 'sent', status_at = now(),
+       provider_sid = coalesce(m.provider_sid, v.sid), skip_reason = NULL,
+       sent_at = coalesce(m.sent_at, now())
+     FROM unnest($1::uuid[], $2::text[]) AS v(id, sid)
+     WHERE m.id = v.id AND m.direction = 'out' AND m.status = ANY($3::text[])
+     RETURNING m.id`,
+    [items.map((i) => i.id), items.map((i) => i.providerSid), statusesBelow('sent')],
+  );
+  const moved = new Set(rows.map((r) => r.id));
+  return items.map((i) => moved.has(i.id));
 }
 
 /** The outbox: queued outbound messages, most urgent first, then oldest first. */

@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import {
+  RetrySend,
+  type SendOutcome,
+  type SmsGateway,
+  sendOutbound,
+  WaitTurn,
+} from '../../src/runner/outbound.js';
+import {
+  claimSends,
+  getMessage,
+  insertOutbound,
+  markSentMany,
+} from '../../src/store/repos/messages.js';
+import { createParticipant } from '../../src/store/repos/participants.js';
+import { drivers, uniquePhone, useTestDb } from '../store/drivers.js';
+import { quietLogger } from '../support/pipeline.js';
+
+/** Counts the statements a database runs (a round trip each), passing them through. */
+function counting<T extends { query: (...a: never[]) => unknown }>(db: T) {
+  let n = 0;
+  const wrapped = new Proxy(db, {
+    get(target, prop, receiver) {
+      if (prop === 'query')
+        return (...args: Parameters<T['query']>) => {
+          n += 1;
+          return target.query(...args);
+        };
+      return Reflect.get(target, prop, receiver);
+    },
+  });
+  return { db: wrapped, count: () => n };
+}
+
+for (const driver of drivers) {
+  describe(`sends claimed and marked together (${driver.name})`, () => {
+    const getDb = useTestDb(driver, { migrated: true });
+
+    async function queued(participantId?: string) {
+      const db = getDb();
+      const who = participantId
+        ? { id: participantId, phone: uniquePhone() }
+        : await createParticipant(db, { phone: uniquePhone() });
+      const { message } = await insertOutbound(db, {
+        channel: 'sms',
+        participantId: who.id,
+        address: who.phone,
+        body: 'Reminder',
+        kind: 'reminder',
+      });
+      return { id: message.id, participantId: who.id };
+    }
+
+    it('claimSends: one statement; an id given twice is claimed once; of two messages to one person only the first', async () => {
+      const db = getDb();
+      const a = await queued();
+      const b = await queued();
+      const a2 = await queued(a.participantId);
+      const claims = await claimSends(db, [a.id, b.id, a.id, a2.id], 45_000);
+      expect(claims.map((c) => c?.claimed)).toEqual([true, true, false, false]);
+      expect(claims[3]?.earlier).toBe(true);
+      expect((await getMessage(db, a.id))?.status).toBe('sending');
+      expect((await getMessage(db, a2.id))?.status).toBe('queued');
+      expect(await claimSends(db, ['00000000-0000-4000-8000-000000000000'], 45_000)).toEqual([
+        null,
+      ]);
+    });
+
+    it('markSentMany: sending -> sent with each sid; a message already past sent is not moved back', async () => {
+      const db = getDb();
+      const a = await queued();
+      const b = await queued();
+      await claimSends(db, [a.id, b.id], 45_000);
+      await db.query(`UPDATE messages SET status = 'delivered' WHERE id = $1`, [b.id]);
+      expect(
+        await markSentMany(db, [
+          { id: a.id, providerSid: 'SMa' },
+          { id: b.id, providerSid: 'SMb' },
+        ]),
+      ).toEqual([true, false]);
+      const sent = await getMessage(db, a.id);
+      expect(sent?.status).toBe('sent');
+      expect(sent?.providerSid).toBe('SMa');
+      expect(sent?.sentAt).not.toBeNull();
+      expect((await getMessage(db, b.id))?.status).toBe('delivered');
+    });
+
+    it('a reply (priority above 0) reaches the gateway as urgent, a reminder does not', async () => {
+      const db = getDb();
+      const who = await createParticipant(db, { phone: uniquePhone() });
+      const reply = await insertOutbound(db, {
+        channel: 'sms',
+        participantId: who.id,
+        address: who.phone,
+        body: 'Thanks',
+        kind: 'conversation',
+        priority: 10,
+      });
+      const reminder = await queued();
+      const seen = new Map<string, boolean | undefined>();
+      const gateway: SmsGateway = {
+        send: async (m): Promise<SendOutcome> => {
+          seen.set(m.ourId, m.urgent);
+          return { kind: 'sent', sid: `SM${m.ourId.slice(0, 8)}` };
+        },
+        reconcile: async () => null,
+      };
+      await sendOutbound(db, gateway, reply.message.id, quietLogger);
+      await sendOutbound(db, gateway, reminder.id, quietLogger);
+      expect(seen.get(reply.message.id)).toBe(true);
+      expect(seen.get(reminder.id)).toBe(false);
+    });
+
+    it('a run that loses the claim to a concurrent one waits its turn (not done), and sends if the other failed', async () => {
+      const db = getDb();
+      const { id } = await queued();
+      const sent: string[] = [];
+      let release: (o: SendOutcome) => void = () => undefined;
+      const gateway: SmsGateway = {
+        send: (m) => {
+          sent.push(m.ourId);
+          return new Promise<SendOutcome>((resolve) => {
+            release = resolve;
+          });
+        },
+        reconcile: async () => null,
+      };
+      // The direct send of a reply and its job, at the same moment: one claims it.
+      const first = sendOutbound(db, gateway, id, quietLogger).catch((e: unknown) => e);
+      const second = await sendOutbound(db, gateway, id, quietLogger).catch((e: unknown) => e);
+      expect(second).toBeInstanceOf(WaitTurn);
+      expect(sent).toHaveLength(1);
+      // The claiming run fails retryably: the message is queued again...
+      release({ kind: 'retryable', code: '20429' });
+      expect(await first).toBeInstanceOf(RetrySend);
+      // ...and the waiting run, when it comes back, sends it.
+      const ok: SmsGateway = {
+        send: async (m) => {
+          sent.push(m.ourId);
+          return { kind: 'sent', sid: 'SMok' };
+        },
+        reconcile: async () => null,
+      };
+      expect(await sendOutbound(db, ok, id, quietLogger)).toBe('sent');
+      expect(sent).toHaveLength(2);
+      expect((await getMessage(db, id))?.status).toBe('sent');
+    });
+
+    it('30 concurrent sends share their claim and sent statements: fewer than 3 per send, each sent once', async () => {
+      const ids = await Promise.all(Array.from({ length: 30 }, () => queued()));
+      const { db, count } = counting(getDb());
+      const calls: string[] = [];
+      const gateway: SmsGateway = {
+        send: async (m): Promise<SendOutcome> => {
+          calls.push(m.ourId);
+          return { kind: 'sent', sid: `SM${m.ourId.slice(0, 8)}` };
+        },
+        reconcile: async () => null,
+      };
+      const results = await Promise.all(
+        ids.map(({ id }) => sendOutbound(db, gateway, id, quietLogger)),
+      );
+      expect(results.every((r) => r === 'sent')).toBe(true);
+      expect(new Set(calls).size).toBe(30);
+      expect(calls).toHaveLength(30);
+      // One claim and one mark each would be 60 statements.
+      expect(count()).toBeLessThanOrEqual(10);
+      for (const { id } of ids) expect((await getMessage(db, id))?.status).toBe('sent');
+    });
+  });
+}
