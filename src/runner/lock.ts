@@ -124,3 +124,26 @@ export async function lockMessageParticipant(tx: Db, messageId: string): Promise
   if (!row.locked) await lockParticipant(tx, row.participant_id);
   return row.participant_id;
 }
+
+/**
+ * Tries the locks of several inbound messages' participants in one round trip, never
+ * waiting (a batch of turns). By message id: its participant (null: none) and whether their
+ * lock is now held by this transaction; a message that does not exist is absent.
+ */
+export async function tryLockMessageParticipants(
+  tx: Db,
+  messageIds: readonly string[],
+): Promise<Map<string, { participantId: string | null; locked: boolean }>> {
+  const { rows } = await tx.query<{ id: string; participant_id: string | null; locked: boolean }>(
+    `SELECT id, participant_id,
+       CASE WHEN participant_id IS NOT NULL
+         THEN pg_try_advisory_xact_lock(hashtextextended('participant:' || participant_id::text, 0))
+         ELSE true
+       END AS locked
+     FROM messages WHERE id = ANY($1::uuid[])`,
+    [[...new Set(messageIds)]],
+  );
+  return new Map(
+    rows.map((r) => [r.id, { participantId: r.participant_id, locked: r.locked }] as const),
+  );
+}

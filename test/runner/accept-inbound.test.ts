@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { acceptInbound } from '../../src/runner/accept-inbound.js';
 import type { Db } from '../../src/store/db.js';
-import { readInboundTurn } from '../../src/store/repos/participants.js';
+import { takeInboundTurn } from '../../src/store/repos/participants.js';
 import { drivers, uniquePhone, useTestDb } from '../store/drivers.js';
 
 /** The port with every round trip counted (transactions count their BEGIN and COMMIT). */
@@ -116,15 +116,22 @@ for (const driver of drivers) {
       expect(await participantOf(got.messageId)).toBe(rows[0]!.id);
     });
 
-    it("readInboundTurn: the participant, the oldest unhandled message and the active conversation's row", async () => {
+    it("takeInboundTurn: the participant, their oldest unhandled message (marked handled) and the active conversation's row", async () => {
       const phone = uniquePhone();
       const a = await acceptInbound(getDb(), sms(phone, 'first'));
-      await acceptInbound(getDb(), sms(phone, 'second'));
+      const b = await acceptInbound(getDb(), sms(phone, 'second'));
       const pid = (await participantOf(a.messageId))!;
-      const none = await readInboundTurn(getDb(), pid);
-      expect(none).toMatchObject({
+      // A turn that fails rolls its mark back: the message is still the next one.
+      await expect(
+        getDb().transaction(async (tx) => {
+          expect((await takeInboundTurn(tx, pid))?.next?.id).toBe(a.messageId);
+          throw new Error('turn failed');
+        }),
+      ).rejects.toThrow('turn failed');
+      const first = await takeInboundTurn(getDb(), pid);
+      expect(first).toMatchObject({
         participant: { id: pid, phone },
-        next: { id: a.messageId, body: 'first' },
+        next: { id: a.messageId, body: 'first', numMedia: 0 },
         active: null,
       });
       await getDb().query(
@@ -132,8 +139,9 @@ for (const driver of drivers) {
          VALUES ($1, 'intake', 'waiting', '{"n": 1}'::jsonb)`,
         [pid],
       );
-      const turn = await readInboundTurn<{ n: number }>(getDb(), pid);
-      expect(turn?.active).toMatchObject({
+      const second = await takeInboundTurn<{ n: number }>(getDb(), pid);
+      expect(second?.next).toEqual({ id: b.messageId, body: 'second', numMedia: 0 });
+      expect(second?.active).toMatchObject({
         participantId: pid,
         flowId: 'intake',
         status: 'waiting',
@@ -141,13 +149,11 @@ for (const driver of drivers) {
         version: expect.any(Number),
         endedAt: null,
       });
-      expect(turn?.active?.startedAt).toBeInstanceOf(Date);
-      expect(turn?.active?.updatedAt).toBeInstanceOf(Date);
-      expect(turn?.participant.createdAt).toBeInstanceOf(Date);
-      await getDb().query('UPDATE messages SET processed_at = now() WHERE participant_id = $1', [
-        pid,
-      ]);
-      expect((await readInboundTurn(getDb(), pid))?.next).toBeNull();
+      expect(second?.active?.startedAt).toBeInstanceOf(Date);
+      expect(second?.active?.updatedAt).toBeInstanceOf(Date);
+      expect(second?.participant.createdAt).toBeInstanceOf(Date);
+      expect(second?.participant).not.toHaveProperty('nextId');
+      expect((await takeInboundTurn(getDb(), pid))?.next).toBeNull();
     });
   });
 }

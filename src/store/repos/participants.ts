@@ -106,9 +106,11 @@ const SESSION_DATES = ['startedAt', 'endedAt', 'createdAt', 'updatedAt'] as cons
 
 /**
  * An inbound turn's reads in ONE round trip: the participant, their oldest unhandled inbound
- * message and their active conversation (as JSON, its dates revived). Null: no participant.
+ * message, marked handled here (in the caller's transaction: a turn that fails rolls the mark
+ * back with everything else), and their active conversation (as JSON, its dates revived).
+ * Null: no participant.
  */
-export async function readInboundTurn<S>(
+export async function takeInboundTurn<S>(
   db: Db,
   participantId: string,
 ): Promise<InboundTurnRead<S> | null> {
@@ -120,13 +122,17 @@ export async function readInboundTurn<S>(
       active: Record<string, unknown> | null;
     }
   >(
-    `SELECT p.*, m.id AS "nextId", m.body AS "nextBody", m.num_media AS "nextMedia",
+    `WITH next AS (
+       UPDATE messages SET processed_at = now()
+       WHERE id = (SELECT id FROM messages
+         WHERE participant_id = $1 AND direction = 'in' AND processed_at IS NULL
+         ORDER BY seq LIMIT 1)
+       RETURNING id, body, num_media)
+     SELECT p.*, m.id AS "nextId", m.body AS "nextBody", m.num_media AS "nextMedia",
        (SELECT to_jsonb(s) FROM (SELECT ${SESSION_SELECT} FROM conversation_sessions
           WHERE participant_id = $1 AND status <> 'ended' LIMIT 1) AS s) AS active
      FROM (SELECT ${PARTICIPANT_SELECT} FROM participants WHERE id = $1) AS p
-     LEFT JOIN LATERAL (SELECT id, body, num_media FROM messages
-       WHERE participant_id = $1 AND direction = 'in' AND processed_at IS NULL
-       ORDER BY seq LIMIT 1) AS m ON true`,
+     LEFT JOIN next AS m ON true`,
     [participantId],
   );
   const row = rows[0];
