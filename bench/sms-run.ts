@@ -46,6 +46,7 @@ import {
   slotsDue,
   summarize,
 } from './sms-load.js';
+import { startProbe } from './sms-probe-read.js';
 
 const smsSchema = z.object({
   BENCH_SMS_CONVO_RATE: z.coerce.number().positive().default(200),
@@ -271,10 +272,12 @@ function freePort(): Promise<number> {
 }
 
 /** Node flags for the service's processes: V8 CPU profiles into BENCH_PROFILE, if set. */
-const profile = (which: 'http' | 'worker'): string[] =>
-  process.env.BENCH_PROFILE
+const profile = (which: 'http' | 'worker'): string[] => [
+  ...(process.env.BENCH_PROFILE
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}/${which}`]
-    : [];
+    : []),
+  ...(process.env.BENCH_PROBE_DIR ? ['--import', './bench/sms-probe.ts'] : []),
+];
 
 async function baseline(
   kids: Children,
@@ -383,6 +386,7 @@ export async function smsRun(redisUrl: string, env: BenchEnv, sms: SmsEnv): Prom
       PUBLIC_URL: publicUrl,
       SMS_RATE: String(sms.BENCH_SMS_RATE),
       LOG_LEVEL: 'info',
+      ...(process.env.BENCH_PROBE_DIR ? { BENCH_PROBE_DIR: process.env.BENCH_PROBE_DIR } : {}),
     };
     log(
       `linkline: HTTP process + ${env.BENCH_WORKERS} worker processes, SMS_RATE=${sms.BENCH_SMS_RATE}`,
@@ -420,8 +424,11 @@ export async function smsRun(redisUrl: string, env: BenchEnv, sms: SmsEnv): Prom
     log(
       `sustained: intake conversations at ${sms.BENCH_SMS_CONVO_RATE} texts/s for ${sms.BENCH_SMS_SECONDS} s (load ${load1()})`,
     );
+    const probe = await startProbe(redis);
     const s = await run(sms.BENCH_SMS_CONVO_RATE, sms.BENCH_SMS_SECONDS, 0);
     await awaitReplies(fake, new Set(s.d.texts.map((t) => t.phone)), s.d.texts.length);
+    const probed = await probe.stop(s.d.texts.length);
+    if (probed) log(`  probe: ${probed}`);
     const sustained = phaseOf(
       fake,
       s.d,

@@ -16,6 +16,9 @@
  *   BENCH_SMS_BLAST_CONVO_RATE  conversation texts per second, idle and during the blast (10)
  *   BENCH_SMS_CALLBACKS         1: the fake posts signed status callbacks for every message (0)
  *   BENCH_PROFILE               a folder: Linkline's processes write V8 CPU profiles into its http/ and worker/
+ *   BENCH_PROBE_DIR             a folder: Linkline's processes load bench/sms-probe.ts and the sustained phase
+ *                               prints CPU ms, PostgreSQL round trips and backend CPU per text, pool waits and
+ *                               event-loop delay per process, Redis and benchmark CPU (statements.txt: by SQL)
  *   BENCH_VERBOSE               1: the children's stderr is shown
  */
 import { mkdir, writeFile } from 'node:fs/promises';

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { formatProblem, loadCheckedCatalog } from './catalog/load.js';
 import { loadTemplateClasses } from './catalog/template-classes.js';
-import { fireLeadItem, isLeadPhone, leadSmsReply } from './channels/leads/index.js';
+import { fireLeadItem, leadSmsReply } from './channels/leads/index.js';
 import { createSlackChannel, type SlackChannel } from './channels/slack/index.js';
 import { seedLinkWorkers } from './channels/slack/sandbox-seed.js';
 import { type SlackSocket, startSocketMode } from './channels/slack/socket.js';
@@ -260,7 +260,6 @@ export async function buildService(
             enqueueInbound: async (messageId) => {
               await queues.inbound.add('inbound', { messageId }, { jobId: `in-${messageId}` });
             },
-            isLead: (phone) => isLeadPhone(db, phone),
             leadReply: (from, body) => leadSmsReply(slack.deps, from, body, logger),
             // Not a webhook: no Twilio deadline to answer within.
             dbTimeoutMs: 10_000,

@@ -1,4 +1,4 @@
-import { isLeadPhone, leadSmsReply } from '../channels/leads/index.js';
+import { leadSmsReply } from '../channels/leads/index.js';
 import { sessionNotices } from '../channels/leads/session-change.js';
 import { jobEffects } from '../domain/booking/changes.js';
 import type { Logger } from '../log.js';
@@ -28,7 +28,6 @@ export function registerRoutes(app: App, service: Service, logger: Logger): void
     logger,
     // Carries out a carrier opt-out or a planned re-send from a status callback.
     sink,
-    isLead: (phone) => isLeadPhone(service.db, phone),
     leadReply: (from, body) => leadSmsReply(service.slack.deps, from, body, logger),
   });
   registerSlackRoutes(app, {

@@ -103,3 +103,47 @@ export async function lockItemParticipant(
   );
   return rows[0] ? rows[0].participant_id : undefined;
 }
+
+/**
+ * Looks up an inbound message's participant and takes their lock, in one round trip when
+ * nobody holds it (the conversation's hot path); when someone does, waits for it like
+ * lockParticipant (timeout, alert). Returns the participant id, or null for a message with
+ * none or no such message (no lock taken).
+ */
+export async function lockMessageParticipant(tx: Db, messageId: string): Promise<string | null> {
+  const { rows } = await tx.query<{ participant_id: string | null; locked: boolean | null }>(
+    `SELECT participant_id,
+       CASE WHEN participant_id IS NOT NULL
+         THEN pg_try_advisory_xact_lock(hashtextextended('participant:' || participant_id::text, 0))
+       END AS locked
+     FROM messages WHERE id = $1`,
+    [messageId],
+  );
+  const row = rows[0];
+  if (!row?.participant_id) return null;
+  if (!row.locked) await lockParticipant(tx, row.participant_id);
+  return row.participant_id;
+}
+
+/**
+ * Tries the locks of several inbound messages' participants in one round trip, never
+ * waiting (a batch of turns). By message id: its participant (null: none) and whether their
+ * lock is now held by this transaction; a message that does not exist is absent.
+ */
+export async function tryLockMessageParticipants(
+  tx: Db,
+  messageIds: readonly string[],
+): Promise<Map<string, { participantId: string | null; locked: boolean }>> {
+  const { rows } = await tx.query<{ id: string; participant_id: string | null; locked: boolean }>(
+    `SELECT id, participant_id,
+       CASE WHEN participant_id IS NOT NULL
+         THEN pg_try_advisory_xact_lock(hashtextextended('participant:' || participant_id::text, 0))
+         ELSE true
+       END AS locked
+     FROM messages WHERE id = ANY($1::uuid[])`,
+    [[...new Set(messageIds)]],
+  );
+  return new Map(
+    rows.map((r) => [r.id, { participantId: r.participant_id, locked: r.locked }] as const),
+  );
+}

@@ -25,6 +25,7 @@ import {
   getParticipantById,
   getParticipantsByIds,
   type Participant,
+  takeInboundTurn,
 } from '../store/repos/participants.js';
 import {
   lockBatchItems,
@@ -43,7 +44,7 @@ import {
 } from './context.js';
 import { type EffectSink, type Effects, noEffects } from './effects.js';
 import { fireJourney, journeyFlowOf } from './journey-fire.js';
-import { lockItemParticipant, lockParticipant } from './lock.js';
+import { lockItemParticipant, lockMessageParticipant, tryLockMessageParticipants } from './lock.js';
 import { redeliver } from './redelivery.js';
 import { reminderBlocked } from './reminder-pause.js';
 
@@ -74,6 +75,8 @@ export interface RuleContext {
   text: string;
   conversation: ConversationSession<Session> | null;
   effects: Effects;
+  /** The inbound message being handled, when the caller read it already (saves a round trip). */
+  inbound?: { id: string; numMedia: number };
 }
 
 /** A global rule handles a message before any flow (returns true) or lets it through. */
@@ -207,7 +210,8 @@ export function createRunner(deps: RunnerDeps) {
       if (input.type !== 'msg') return;
       const flowId =
         p.consent === 'given' ? (deps.idleFlow ?? 'idle') : (deps.intakeFlow ?? 'intake');
-      if (!(await startFlow(tx, p, flowId, {}, effects, turn)))
+      // No conversation going on (the caller read it under the lock): none to interrupt.
+      if (!(await startFlow(tx, p, flowId, {}, effects, turn, null)))
         deps.logger.warn({ flow: flowId }, 'no flow for an unprompted message');
       return;
     }
@@ -219,36 +223,75 @@ export function createRunner(deps: RunnerDeps) {
     if (events.length > 0) await save(tx, conv, session);
   }
 
-  /** Handles the participant's oldest unhandled inbound message, under their lock. */
+  /**
+   * One inbound turn, under the participant's lock: their oldest unhandled message (marked
+   * handled by the same statement that reads it; the transaction makes that exactly once).
+   */
+  async function inboundTurn(tx: Db, pid: string, effects: Effects): Promise<void> {
+    const turn = await takeInboundTurn<Session>(tx, pid);
+    if (!turn?.next) return;
+    const { participant: p, next: msg, active: conv } = turn;
+    const text = msg.body ?? '';
+    let handled = false;
+    for (const rule of deps.rules ?? []) {
+      if (handled) break;
+      handled = await rule({
+        tx,
+        participant: p,
+        text,
+        conversation: conv,
+        effects,
+        inbound: { id: msg.id, numMedia: msg.numMedia },
+      });
+    }
+    if (!handled) await converse(tx, p, conv, { type: 'msg', text }, effects, REPLY);
+  }
+
+  /**
+   * Handles the participant's oldest unhandled inbound message, under their lock. Two round
+   * trips before the rules: the message's participant and their lock, then everything the
+   * turn reads (the participant, the message, the active conversation).
+   */
   async function handleInbound(messageId: string): Promise<void> {
-    const { rows } = await deps.db.query<{ participant_id: string | null }>(
-      'SELECT participant_id FROM messages WHERE id = $1',
-      [messageId],
-    );
-    const pid = rows[0]?.participant_id;
-    if (!pid) return;
     const effects = noEffects();
     await deps.db.transaction(async (tx) => {
-      await lockParticipant(tx, pid);
-      const next = await tx.query<{ id: string; body: string | null }>(
-        `SELECT id, body FROM messages WHERE participant_id = $1 AND direction = 'in' AND processed_at IS NULL
-         ORDER BY seq LIMIT 1`,
-        [pid],
-      );
-      const msg = next.rows[0];
-      const p = msg ? await getParticipantById(tx, pid) : null;
-      if (!msg || !p) return;
-      const text = msg.body ?? '';
-      const conv = await loadActiveSession<Session>(tx, p.id);
-      let handled = false;
-      for (const rule of deps.rules ?? []) {
-        if (handled) break;
-        handled = await rule({ tx, participant: p, text, conversation: conv, effects });
-      }
-      if (!handled) await converse(tx, p, conv, { type: 'msg', text }, effects, REPLY);
-      await tx.query('UPDATE messages SET processed_at = now() WHERE id = $1', [msg.id]);
+      const pid = await lockMessageParticipant(tx, messageId);
+      if (pid) await inboundTurn(tx, pid, effects);
     });
     await deps.sink(effects);
+  }
+
+  /**
+   * Inbound turns of several messages in ONE transaction (group commit), in the order given.
+   * Each participant's lock is tried, never waited for, all in one round trip: a message
+   * whose participant is busy elsewhere comes back 'alone', for the caller to run with
+   * handleInbound, which waits. A participant's second message in the batch sees what the
+   * first turn wrote (same transaction), so their order holds. If any turn throws, the whole
+   * batch is rolled back and every message comes back 'alone' (a failing turn then fails
+   * alone). Effects are carried out after the commit, once for the batch.
+   */
+  async function handleInboundBatch(messageIds: readonly string[]): Promise<('done' | 'alone')[]> {
+    const effects = noEffects();
+    const out: ('done' | 'alone')[] = messageIds.map(() => 'alone');
+    try {
+      await deps.db.transaction(async (tx) => {
+        const owners = await tryLockMessageParticipants(tx, messageIds);
+        for (const [i, id] of messageIds.entries()) {
+          const owner = owners.get(id);
+          if (owner?.locked === false) continue; // busy elsewhere: 'alone'
+          if (owner?.participantId) await inboundTurn(tx, owner.participantId, effects);
+          out[i] = 'done';
+        }
+      });
+    } catch (err) {
+      deps.logger.warn(
+        { reason: (err as Error).message, size: messageIds.length },
+        'inbound batch failed',
+      );
+      return messageIds.map(() => 'alone');
+    }
+    await deps.sink(effects);
+    return out;
   }
 
   async function flowTimer(
@@ -494,7 +537,7 @@ export function createRunner(deps: RunnerDeps) {
     return undefined;
   }
 
-  return { handleInbound, handleItem, handleItemBatch, startFlow, converse };
+  return { handleInbound, handleInboundBatch, handleItem, handleItemBatch, startFlow, converse };
 }
 
 function itemKey(item: ScheduledItem) {

@@ -34,6 +34,8 @@ export interface WorkerDeps {
   inboundSweep?: { run: () => Promise<unknown>; everyMs: number };
   /** Reminders fired together in one transaction: at most this many (1: one at a time). */
   reminderBatch?: number;
+  /** Inbound texts handled together in one transaction: at most this many (1: one at a time). */
+  inboundBatch?: number;
 }
 
 /** The maintenance queue's job names (one repeatable job scheduler each). */
@@ -43,6 +45,9 @@ export const INBOUND_SWEEP_JOB = 'inbound-sweep';
 /** Reminder jobs a batch takes at most, and batches running at once per process. */
 export const REMINDER_BATCH = 32;
 const REMINDER_BATCHES_AT_ONCE = 4;
+/** Inbound texts a batch takes at most, and batches running at once per process. */
+export const INBOUND_BATCH = 8;
+const INBOUND_BATCHES_AT_ONCE = 4;
 
 function parse<T>(
   schema: { safeParse: (v: unknown) => { success: true; data: T } | { success: false } },
@@ -76,6 +81,12 @@ export function processors(deps: WorkerDeps): Record<QueueName, Processor> {
       }),
     { max: deps.reminderBatch ?? REMINDER_BATCH, parallel: REMINDER_BATCHES_AT_ONCE },
   );
+  // Texts of different participants that arrive together are handled in one transaction
+  // (group commit); a text whose participant is busy, or a batch that failed, runs alone.
+  const inbound = createBatcher<string, 'done' | 'alone'>(
+    (ids) => deps.runner.handleInboundBatch(ids),
+    { max: deps.inboundBatch ?? INBOUND_BATCH, parallel: INBOUND_BATCHES_AT_ONCE },
+  );
   const reminder: Processor = async (job, token) => {
     if ((deps.reminderBatch ?? REMINDER_BATCH) <= 1) return item(job, token);
     const r = await batch.add(parse(itemJob, job.data));
@@ -87,7 +98,11 @@ export function processors(deps: WorkerDeps): Record<QueueName, Processor> {
     return r;
   };
   return {
-    inbound: async (job) => deps.runner.handleInbound(parse(messageJob, job.data).messageId),
+    inbound: async (job) => {
+      const { messageId } = parse(messageJob, job.data);
+      if ((deps.inboundBatch ?? INBOUND_BATCH) <= 1) return deps.runner.handleInbound(messageId);
+      if ((await inbound.add(messageId)) === 'alone') await deps.runner.handleInbound(messageId);
+    },
     outbound: async (job, token) => {
       try {
         return await sendOutbound(

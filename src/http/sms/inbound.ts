@@ -1,10 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type InboundSms, parseInbound } from '../../channels/sms/parse-inbound.js';
 import { type Logger, maskPhone } from '../../log.js';
-import { acceptInbound } from '../../runner/accept-inbound.js';
+import { type Accepted, acceptInbound, E164 } from '../../runner/accept-inbound.js';
 import { withTimeout } from '../../scheduler/sink.js';
 import type { Db } from '../../store/db.js';
-import { insertInbound } from '../../store/repos/messages.js';
 import { plain, twiml, WEBHOOK_DB_WAIT_MS } from './form.js';
 import { pathAndQuery, type VerifyDeps, verified } from './verify-request.js';
 
@@ -17,44 +16,14 @@ export interface IngestDeps {
   readonly enqueueTimeoutMs?: number;
   /** Longest wait for the database before answering 503. Default 1.5 s (Twilio gives 15 s). */
   readonly dbTimeoutMs?: number;
-  /** An activity lead's number: its texts are attendance replies, never a participant's. */
-  readonly isLead?: (phone: string) => Promise<boolean>;
-  /** Handles a lead's stored text (src/channels/leads). */
+  /**
+   * Handles the stored text of an activity lead's number (src/channels/leads): their texts
+   * are attendance replies, never a participant's.
+   */
   readonly leadReply?: (from: string, body: string) => Promise<void>;
 }
 
 export interface InboundDeps extends IngestDeps, VerifyDeps {}
-
-const E164 = /^\+[1-9]\d{6,14}$/;
-
-/**
- * Stores the message once per MessageSid. A sender that is not a phone number (a short code,
- * an alphanumeric name) cannot be a participant: its message is kept without one, and
- * nothing acts on it.
- */
-async function store(
-  db: Db,
-  sms: InboundSms,
-  lead: boolean,
-): Promise<{ inserted: boolean; messageId: string }> {
-  const message = {
-    sid: sms.messageSid,
-    from: sms.from,
-    body: sms.body,
-    numMedia: sms.numMedia,
-    segments: sms.numSegments,
-  };
-  if (E164.test(sms.from) && !lead) return acceptInbound(db, message);
-  const { inserted, id } = await insertInbound(db, {
-    channel: 'sms',
-    providerSid: sms.messageSid,
-    address: sms.from,
-    body: sms.body,
-    numMedia: sms.numMedia,
-    segments: sms.numSegments,
-  });
-  return { inserted, messageId: id };
-}
 
 /**
  * Records a verified, parsed inbound SMS and queues it; the outcome decides the answer. The
@@ -65,21 +34,30 @@ export async function ingest(
   sms: InboundSms,
   log: Logger,
 ): Promise<'stored' | 'duplicate' | 'db_unavailable'> {
-  let accepted: { inserted: boolean; messageId: string };
-  let lead = false;
+  let accepted: Accepted;
+  // One statement: the lead check, the participant (created if new) and the message.
+  const storing = acceptInbound(deps.db, {
+    sid: sms.messageSid,
+    from: sms.from,
+    body: sms.body,
+    numMedia: sms.numMedia,
+    segments: sms.numSegments,
+  });
   try {
-    accepted = await withTimeout(
-      (async () => {
-        lead = E164.test(sms.from) && deps.isLead !== undefined && (await deps.isLead(sms.from));
-        return store(deps.db, sms, lead);
-      })(),
-      deps.dbTimeoutMs ?? WEBHOOK_DB_WAIT_MS,
-    );
+    accepted = await withTimeout(storing, deps.dbTimeoutMs ?? WEBHOOK_DB_WAIT_MS);
   } catch (err) {
     log.error({ reason: (err as Error).message }, 'inbound sms not stored: database unavailable');
+    // A write that lands after the 503 is kept: queue it then (the job id makes it once), so
+    // the turn waits neither for Twilio's retry nor for the reconciler.
+    storing
+      .then(async (late) => {
+        if (late.inserted && !late.lead && E164.test(sms.from))
+          await withTimeout(deps.enqueueInbound(late.messageId), deps.enqueueTimeoutMs ?? 1_000);
+      })
+      .catch(() => undefined);
     return 'db_unavailable';
   }
-  const { inserted, messageId } = accepted;
+  const { inserted, messageId, lead } = accepted;
   log.info(
     { messageId, from: maskPhone(sms.from), duplicate: !inserted, media: sms.numMedia },
     'sms inbound',

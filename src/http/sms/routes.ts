@@ -25,7 +25,6 @@ export interface SmsRoutesDeps {
   /** The clock for planning a reminder's re-send; injectable for tests. */
   now?: () => Date;
   /** Activity leads' texts: attendance replies (see InboundDeps). */
-  isLead?: (phone: string) => Promise<boolean>;
   leadReply?: (from: string, body: string) => Promise<void>;
 }
 

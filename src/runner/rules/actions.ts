@@ -122,8 +122,14 @@ export async function openHandoff(
   return id;
 }
 
-/** The inbound message the runner is handling: its oldest unprocessed one, under the lock. */
-export async function currentInbound(ctx: Turn): Promise<{ id: string; numMedia: number } | null> {
+/**
+ * The inbound message the runner is handling: its oldest unprocessed one, under the lock (as
+ * the runner read it, when it did).
+ */
+export async function currentInbound(
+  ctx: Turn & Pick<RuleContext, 'inbound'>,
+): Promise<{ id: string; numMedia: number } | null> {
+  if (ctx.inbound) return ctx.inbound;
   const { rows } = await ctx.tx.query<{ id: string; num_media: number }>(
     `SELECT id, num_media FROM messages WHERE participant_id = $1 AND direction = 'in'
        AND processed_at IS NULL ORDER BY seq LIMIT 1`,

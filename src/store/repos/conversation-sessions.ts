@@ -17,7 +17,7 @@ export interface ConversationSession<S = unknown> {
   updatedAt: Date;
 }
 
-const SESSION_SELECT = selectList({
+export const SESSION_SELECT = selectList({
   id: 'id',
   participantId: 'participant_id',
   flowId: 'flow_id',

@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { Db } from '../db-port.js';
 import { StoreError } from '../errors.js';
 import { appendConsentEvent } from './audit.js';
+import { type ConversationSession, SESSION_SELECT } from './conversation-sessions.js';
 import {
   PARTICIPANT_SELECT,
   PATCH_COLUMNS,
@@ -85,6 +86,66 @@ export async function getParticipantsByIds(
     [[...new Set(ids)]],
   );
   return new Map(rows.map((r) => [r.id, r]));
+}
+
+/** The oldest inbound message of a participant not handled yet. */
+export interface NextInbound {
+  id: string;
+  body: string | null;
+  numMedia: number;
+}
+
+/** What an inbound turn reads under the participant's lock. */
+export interface InboundTurnRead<S> {
+  participant: Participant;
+  next: NextInbound | null;
+  active: ConversationSession<S> | null;
+}
+
+const SESSION_DATES = ['startedAt', 'endedAt', 'createdAt', 'updatedAt'] as const;
+
+/**
+ * An inbound turn's reads in ONE round trip: the participant, their oldest unhandled inbound
+ * message, marked handled here (in the caller's transaction: a turn that fails rolls the mark
+ * back with everything else), and their active conversation (as JSON, its dates revived).
+ * Null: no participant.
+ */
+export async function takeInboundTurn<S>(
+  db: Db,
+  participantId: string,
+): Promise<InboundTurnRead<S> | null> {
+  const { rows } = await db.query<
+    Participant & {
+      nextId: string | null;
+      nextBody: string | null;
+      nextMedia: number | null;
+      active: Record<string, unknown> | null;
+    }
+  >(
+    `WITH next AS (
+       UPDATE messages SET processed_at = now()
+       WHERE id = (SELECT id FROM messages
+         WHERE participant_id = $1 AND direction = 'in' AND processed_at IS NULL
+         ORDER BY seq LIMIT 1)
+       RETURNING id, body, num_media)
+     SELECT p.*, m.id AS "nextId", m.body AS "nextBody", m.num_media AS "nextMedia",
+       (SELECT to_jsonb(s) FROM (SELECT ${SESSION_SELECT} FROM conversation_sessions
+          WHERE participant_id = $1 AND status <> 'ended' LIMIT 1) AS s) AS active
+     FROM (SELECT ${PARTICIPANT_SELECT} FROM participants WHERE id = $1) AS p
+     LEFT JOIN next AS m ON true`,
+    [participantId],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  const { nextId, nextBody, nextMedia, active, ...participant } = row;
+  if (active)
+    for (const key of SESSION_DATES)
+      active[key] = typeof active[key] === 'string' ? new Date(active[key]) : active[key];
+  return {
+    participant,
+    next: nextId ? { id: nextId, body: nextBody, numMedia: nextMedia ?? 0 } : null,
+    active: active as unknown as ConversationSession<S> | null,
+  };
 }
 
 export function getParticipantByPhone(db: Db, phone: string): Promise<Participant | null> {

@@ -60,7 +60,7 @@ describe('POST /sms/inbound with a stalled database (checklist 12)', () => {
     redis.disconnect();
   });
 
-  it('answers 503 within the bounded wait, loses nothing, and Twilio’s retry does not duplicate', async () => {
+  it('answers 503 within the bounded wait, loses nothing (the late write is queued), and Twilio’s retry does not duplicate', async () => {
     const phone = uniquePhone();
     const form = inboundForm(phone, 'hello');
     db.stall();
@@ -76,11 +76,20 @@ describe('POST /sms/inbound with a stalled database (checklist 12)', () => {
     for (let i = 0; i < 100 && (await stored()) === 0; i += 1)
       await new Promise((r) => setTimeout(r, 50));
     expect(await stored()).toBe(1);
-    // Twilio retries the same MessageSid: 200, still one message.
+    // The write that landed after the 503 is queued then, once.
+    const { rows: ids } = await getDb().query<{ id: string }>(
+      'SELECT id FROM messages WHERE provider_sid = $1',
+      [form.MessageSid],
+    );
+    for (let i = 0; i < 100 && t.enqueued.length === 0; i += 1)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(t.enqueued).toEqual([ids[0]!.id]);
+    // Twilio retries the same MessageSid: 200, still one message, not queued again.
     const retry = await t.post('/sms/inbound', form);
     expect(retry.statusCode).toBe(200);
     expect(await stored()).toBe(1);
-    // Not queued by either request; the reconciler queues it, once.
+    expect(t.enqueued).toEqual([ids[0]!.id]);
+    // Had that enqueue been lost too, the reconciler queues it, once.
     const later = new Date(Date.now() + 10 * 60_000);
     await reconcile(getDb(), redis, queues, prefix, later, logger);
     await reconcile(getDb(), redis, queues, prefix, later, logger);
