@@ -321,30 +321,37 @@ export function createRunner(deps: RunnerDeps) {
     return started ? undefined : 'no_flow';
   }
 
+  /**
+   * The fire path's transaction, write-buffered (src/store/write-buffer.ts): the new
+   * conversations, outbox rows and flow timers of a batch go in one multi-row INSERT each,
+   * written before the next read and before the commit. handleItem and handleItemBatch
+   * share it, so one timer alone writes exactly what it writes in a batch.
+   */
+  function firing<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    return deps.db.transaction((raw) => withWriteBuffer(raw, fn));
+  }
+
   /** Runs a due timer once: a timer whose version moved on is a no-op (mailroom's stale-fire guard). */
   async function handleItem(
     itemId: string,
     version: number,
   ): Promise<'fired' | 'skipped' | 'stale'> {
     const effects = noEffects();
-    // Write-buffered like a batch (handleItemBatch): the same writes, the same code.
-    const outcome = await deps.db.transaction((raw) =>
-      withWriteBuffer(raw, async (tx) => {
-        const pid = await lockItemParticipant(tx, itemId);
-        const item = await lockedItem(tx, itemId, version);
-        if (!item) return 'stale' as const;
-        const p = pid ? await getParticipantById(tx, pid) : null;
-        const reason = await fire(tx, p, item, effects);
-        if (reason === 'deferred') return 'skipped' as const;
-        await transitionItem(
-          tx,
-          item.id,
-          item.version,
-          reason ? { to: 'skipped', reason } : { to: 'fired' },
-        );
-        return reason ? ('skipped' as const) : ('fired' as const);
-      }),
-    );
+    const outcome = await firing(async (tx) => {
+      const pid = await lockItemParticipant(tx, itemId);
+      const item = await lockedItem(tx, itemId, version);
+      if (!item) return 'stale' as const;
+      const p = pid ? await getParticipantById(tx, pid) : null;
+      const reason = await fire(tx, p, item, effects);
+      if (reason === 'deferred') return 'skipped' as const;
+      await transitionItem(
+        tx,
+        item.id,
+        item.version,
+        reason ? { to: 'skipped', reason } : { to: 'fired' },
+      );
+      return reason ? ('skipped' as const) : ('fired' as const);
+    });
     await deps.sink(effects);
     return outcome;
   }
@@ -368,88 +375,84 @@ export function createRunner(deps: RunnerDeps) {
     const effects = noEffects();
     const out: BatchOutcome[] = refs.map(() => 'stale');
     try {
-      // Write-buffered: the batch's conversations, outbox rows and timers go in one
-      // multi-row INSERT each (written before the next read and before the commit).
-      await deps.db.transaction((raw) =>
-        withWriteBuffer(raw, async (tx) => {
-          const { rows, busy } = await lockBatchItems(tx, refs);
-          for (const i of busy) out[i] = 'alone';
-          const mine = rows.filter((r) => r.locked);
-          const people = await getParticipantsByIds(
-            tx,
-            mine.flatMap((r) => (r.item.participantId ? [r.item.participantId] : [])),
-          );
-          // Read ahead, in one round trip each, what the first item of each participant needs.
-          const firsts = new Map<string, ScheduledItem>();
-          for (const { item } of mine)
-            if (item.participantId && !firsts.has(item.participantId))
-              firsts.set(item.participantId, item);
-          const reminders = [...firsts.values()].filter(
-            (i) =>
-              i.bookingId && (i.kind === 'reminder_day_before' || i.kind === 'reminder_same_day'),
-          );
-          if (reminders.length > 0) {
-            const [bookings, actives] = [
-              await bookingRows(
-                tx,
-                reminders.map((i) => i.bookingId!),
-              ),
-              await loadActiveSessions<Session>(
-                tx,
-                reminders.map((i) => i.participantId!),
-              ),
-            ];
-            for (const i of reminders)
-              readAhead.set(i, {
-                booking: bookings.get(i.bookingId!) ?? null,
-                active: actives.get(i.participantId!) ?? null,
-              });
+      await firing(async (tx) => {
+        const { rows, busy } = await lockBatchItems(tx, refs);
+        for (const i of busy) out[i] = 'alone';
+        const mine = rows.filter((r) => r.locked);
+        const people = await getParticipantsByIds(
+          tx,
+          mine.flatMap((r) => (r.item.participantId ? [r.item.participantId] : [])),
+        );
+        // Read ahead, in one round trip each, what the first item of each participant needs.
+        const firsts = new Map<string, ScheduledItem>();
+        for (const { item } of mine)
+          if (item.participantId && !firsts.has(item.participantId))
+            firsts.set(item.participantId, item);
+        const reminders = [...firsts.values()].filter(
+          (i) =>
+            i.bookingId && (i.kind === 'reminder_day_before' || i.kind === 'reminder_same_day'),
+        );
+        if (reminders.length > 0) {
+          const [bookings, actives] = [
+            await bookingRows(
+              tx,
+              reminders.map((i) => i.bookingId!),
+            ),
+            await loadActiveSessions<Session>(
+              tx,
+              reminders.map((i) => i.participantId!),
+            ),
+          ];
+          for (const i of reminders)
+            readAhead.set(i, {
+              booking: bookings.get(i.bookingId!) ?? null,
+              active: actives.get(i.participantId!) ?? null,
+            });
+        }
+        const seen = new Set<string>();
+        const moves: Parameters<typeof transitionItems>[1][number][] = [];
+        for (const { ord, item: loaded } of mine) {
+          const pid = loaded.participantId;
+          const again = pid !== null && seen.has(pid);
+          if (pid) seen.add(pid);
+          // A participant's later item: what the earlier one wrote is what counts now.
+          const item = again ? await lockedItem(tx, loaded.id, loaded.version) : loaded;
+          if (!item) continue; // 'stale'
+          const early = earlyMs(item);
+          if (early > 0) {
+            out[ord] = { earlyMs: early };
+            continue;
           }
-          const seen = new Set<string>();
-          const moves: Parameters<typeof transitionItems>[1][number][] = [];
-          for (const { ord, item: loaded } of mine) {
-            const pid = loaded.participantId;
-            const again = pid !== null && seen.has(pid);
-            if (pid) seen.add(pid);
-            // A participant's later item: what the earlier one wrote is what counts now.
-            const item = again ? await lockedItem(tx, loaded.id, loaded.version) : loaded;
-            if (!item) continue; // 'stale'
-            const early = earlyMs(item);
-            if (early > 0) {
-              out[ord] = { earlyMs: early };
-              continue;
-            }
-            const p = pid
-              ? again
-                ? await getParticipantById(tx, pid)
-                : (people.get(pid) ?? null)
-              : null;
-            const reason = await fire(tx, p, item, effects);
-            if (reason === 'deferred') {
-              out[ord] = 'skipped';
-              continue;
-            }
-            if (again) {
-              // Written now, not with the others: a third item must see it moved on.
-              await transitionItem(
-                tx,
-                item.id,
-                item.version,
-                reason ? { to: 'skipped', reason } : { to: 'fired' },
-              );
-            } else {
-              moves.push({
-                id: item.id,
-                version: item.version,
-                to: reason ? 'skipped' : 'fired',
-                reason: reason ?? null,
-              });
-            }
-            out[ord] = reason ? 'skipped' : 'fired';
+          const p = pid
+            ? again
+              ? await getParticipantById(tx, pid)
+              : (people.get(pid) ?? null)
+            : null;
+          const reason = await fire(tx, p, item, effects);
+          if (reason === 'deferred') {
+            out[ord] = 'skipped';
+            continue;
           }
-          await transitionItems(tx, moves);
-        }),
-      );
+          if (again) {
+            // Written now, not with the others: a third item must see it moved on.
+            await transitionItem(
+              tx,
+              item.id,
+              item.version,
+              reason ? { to: 'skipped', reason } : { to: 'fired' },
+            );
+          } else {
+            moves.push({
+              id: item.id,
+              version: item.version,
+              to: reason ? 'skipped' : 'fired',
+              reason: reason ?? null,
+            });
+          }
+          out[ord] = reason ? 'skipped' : 'fired';
+        }
+        await transitionItems(tx, moves);
+      });
     } catch (err) {
       // Rolled back: nothing of the batch happened. Each job runs on its own instead, so a
       // failing item fails (and retries) alone.
