@@ -6,14 +6,18 @@ import type { EngineEvent, EventType } from '../engine/index.js';
 import type { Db } from '../store/db.js';
 import { insertAnswer } from '../store/repos/answers.js';
 import { appendAudit } from '../store/repos/audit.js';
-import { insertOutbound } from '../store/repos/messages.js';
+import { queueOutbound } from '../store/repos/messages.js';
 import {
   type Participant,
   type ParticipantPatch,
   setConsent,
   updateParticipant,
 } from '../store/repos/participants.js';
-import { type ScheduledItem, upsertScheduledItem } from '../store/repos/scheduled-items.js';
+import {
+  insertNewItem,
+  type ScheduledItem,
+  upsertScheduledItem,
+} from '../store/repos/scheduled-items.js';
 import { smsConsentEvidence } from './consent-evidence.js';
 import type { Effects } from './effects.js';
 
@@ -65,7 +69,8 @@ async function msgCreated(
 ): Promise<void> {
   const { participant: p } = a;
   const blocked = p.optedOut ? 'opted_out' : p.phone === null ? 'no_number' : undefined;
-  const { message } = await insertOutbound(a.tx, {
+  // Deferred on the fire path's write-buffered transaction: one INSERT for a whole batch.
+  const message = await queueOutbound(a.tx, {
     channel: 'sms',
     participantId: p.id,
     conversationSessionId: a.conversationId,
@@ -102,12 +107,14 @@ async function timer(
     a.effects.cancelledJobs.push(...rows.map((r) => r.job_id));
     return;
   }
-  a.noTimers?.delete(kind);
-  const { item, changed } = await upsertScheduledItem(a.tx, {
-    ...key,
-    dueAt: new Date(at),
-    payload: { wait_id: waitId },
-  });
+  const timer = { ...key, dueAt: new Date(at), payload: { wait_id: waitId } };
+  // The conversation's first timer of the kind: a new key, inserted (deferred on the fire
+  // path's write-buffered transaction) without reading anything back.
+  if (a.noTimers?.delete(kind)) {
+    a.effects.items.push(await insertNewItem(a.tx, timer));
+    return;
+  }
+  const { item, changed } = await upsertScheduledItem(a.tx, timer);
   if (changed) a.effects.items.push(item);
 }
 

@@ -18,8 +18,9 @@ import {
   getSession,
   loadActiveSession,
   loadActiveSessions,
+  openSession,
+  type SessionRef,
   saveSession,
-  startSession,
 } from '../store/repos/conversation-sessions.js';
 import {
   getParticipantById,
@@ -34,6 +35,7 @@ import {
   transitionItems,
   upsertScheduledItem,
 } from '../store/repos/scheduled-items.js';
+import { withWriteBuffer } from '../store/write-buffer.js';
 import { type Applying, applyEvents } from './apply-events.js';
 import {
   type BookingRow,
@@ -135,7 +137,7 @@ export function createRunner(deps: RunnerDeps) {
     };
   }
 
-  async function save(tx: Db, conv: ConversationSession<Session>, session: Session): Promise<void> {
+  async function save(tx: Db, conv: SessionRef, session: Session): Promise<void> {
     const ok = await saveSession(tx, {
       id: conv.id,
       expectedVersion: conv.version,
@@ -179,7 +181,8 @@ export function createRunner(deps: RunnerDeps) {
       { context: { participant: participantContext(p), ...extra } },
       env(p),
     );
-    const conv = await startSession(tx, {
+    // Deferred on the fire path's write-buffered transaction: one INSERT for a whole batch.
+    const conv = await openSession(tx, {
       participantId: p.id,
       flowId,
       state: session,
@@ -361,13 +364,23 @@ export function createRunner(deps: RunnerDeps) {
     return started ? undefined : 'no_flow';
   }
 
+  /**
+   * The fire path's transaction, write-buffered (src/store/write-buffer.ts): the new
+   * conversations, outbox rows and flow timers of a batch go in one multi-row INSERT each,
+   * written before the next read and before the commit. handleItem and handleItemBatch
+   * share it, so one timer alone writes exactly what it writes in a batch.
+   */
+  function firing<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    return deps.db.transaction((raw) => withWriteBuffer(raw, fn));
+  }
+
   /** Runs a due timer once: a timer whose version moved on is a no-op (mailroom's stale-fire guard). */
   async function handleItem(
     itemId: string,
     version: number,
   ): Promise<'fired' | 'skipped' | 'stale'> {
     const effects = noEffects();
-    const outcome = await deps.db.transaction(async (tx) => {
+    const outcome = await firing(async (tx) => {
       const pid = await lockItemParticipant(tx, itemId);
       const item = await lockedItem(tx, itemId, version);
       if (!item) return 'stale' as const;
@@ -405,7 +418,7 @@ export function createRunner(deps: RunnerDeps) {
     const effects = noEffects();
     const out: BatchOutcome[] = refs.map(() => 'stale');
     try {
-      await deps.db.transaction(async (tx) => {
+      await firing(async (tx) => {
         const { rows, busy } = await lockBatchItems(tx, refs);
         for (const i of busy) out[i] = 'alone';
         const mine = rows.filter((r) => r.locked);

@@ -48,6 +48,11 @@ const REMINDER_BATCHES_AT_ONCE = 4;
 /** Inbound texts a batch takes at most, and batches running at once per process. */
 export const INBOUND_BATCH = 8;
 const INBOUND_BATCHES_AT_ONCE = 4;
+/**
+ * The first batch of a burst takes one job (then 2, 4, ... up to REMINDER_BATCH): its
+ * reminder is committed and queued for sending without waiting for 31 others.
+ */
+const REMINDER_FIRST_BATCH = 1;
 
 function parse<T>(
   schema: { safeParse: (v: unknown) => { success: true; data: T } | { success: false } },
@@ -79,7 +84,11 @@ export function processors(deps: WorkerDeps): Record<QueueName, Processor> {
         const early = i.dueAt.getTime() - now().getTime();
         return early > EARLY_TOLERANCE_MS ? early : 0;
       }),
-    { max: deps.reminderBatch ?? REMINDER_BATCH, parallel: REMINDER_BATCHES_AT_ONCE },
+    {
+      max: deps.reminderBatch ?? REMINDER_BATCH,
+      parallel: REMINDER_BATCHES_AT_ONCE,
+      first: REMINDER_FIRST_BATCH,
+    },
   );
   // Texts of different participants that arrive together are handled in one transaction
   // (group commit); a text whose participant is busy, or a batch that failed, runs alone.

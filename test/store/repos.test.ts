@@ -5,6 +5,7 @@ import { conversationSessionsSuite } from './suites/conversation-sessions.js';
 import { messagesSuite } from './suites/messages.js';
 import { participantsSuite } from './suites/participants.js';
 import { scheduledItemsSuite } from './suites/scheduled-items.js';
+import { writeBufferSuite } from './suites/write-buffer.js';
 
 // One database per driver for all repository suites: PGlite takes seconds to start.
 describe.each(drivers)('store repositories on $name', (driver) => {
@@ -14,4 +15,5 @@ describe.each(drivers)('store repositories on $name', (driver) => {
   conversationSessionsSuite(getDb);
   scheduledItemsSuite(getDb);
   auditErasureSuite(getDb);
+  writeBufferSuite(getDb);
 });

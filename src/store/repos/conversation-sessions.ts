@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { Db } from '../db-port.js';
 import type { ConversationStatus } from '../enums.js';
+import { columnsOf, type DeferredInsert, insertOrDefer } from '../write-buffer.js';
 import { selectList } from './sql.js';
 
 export interface ConversationSession<S = unknown> {
@@ -51,6 +53,38 @@ export async function startSession<S>(
     [input.participantId, input.flowId, input.status ?? 'waiting', JSON.stringify(input.state)],
   );
   return rows[0]!;
+}
+
+/** What a caller that has just started a conversation needs of it. */
+export type SessionRef = Pick<ConversationSession, 'id' | 'version'>;
+
+const SESSION_INSERT: DeferredInsert = {
+  rank: 0,
+  async write(tx, rows) {
+    await tx.query(
+      `INSERT INTO conversation_sessions (id, participant_id, flow_id, status, state)
+       SELECT id, participant_id, flow_id, status, state::jsonb
+       FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[])
+         AS v(id, participant_id, flow_id, status, state)`,
+      columnsOf(rows, 5),
+    );
+  },
+};
+
+/**
+ * Starts a conversation like startSession, with an id chosen here: on a write-buffered
+ * transaction (see withWriteBuffer) the insert is deferred and batched with others.
+ */
+export async function openSession<S>(db: Db, input: StartSession<S>): Promise<SessionRef> {
+  const id = randomUUID();
+  await insertOrDefer(db, SESSION_INSERT, [
+    id,
+    input.participantId,
+    input.flowId,
+    input.status ?? 'waiting',
+    JSON.stringify(input.state),
+  ]);
+  return { id, version: 1 };
 }
 
 /** The participant's conversation that has not ended, if any. */

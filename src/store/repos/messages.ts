@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { Db } from '../db-port.js';
 import type { Channel, MessageStatus } from '../enums.js';
+import { columnsOf, type DeferredInsert, insertOrDefer } from '../write-buffer.js';
 import { selectList } from './sql.js';
 
 export type OutboundStatus = Exclude<MessageStatus, 'received'>;
@@ -152,6 +154,54 @@ export async function insertOutbound(
     [m.dedupeKey],
   );
   return { inserted: false, message: existing.rows[0]! };
+}
+
+/** An outbox row with no dedupe key: nothing to read back, so it can be deferred. */
+export type QueueOutbound = Omit<OutboundInput, 'id' | 'dedupeKey'>;
+
+const OUTBOUND_INSERT: DeferredInsert = {
+  // After the conversations its rows name.
+  rank: 1,
+  async write(tx, rows) {
+    // In row order: seq (the participant's send order) follows it.
+    await tx.query(
+      `INSERT INTO messages (id, direction, status, skip_reason, channel, participant_id,
+         conversation_session_id, address, body, encoding, segments, template_key, kind, priority)
+       SELECT id, 'out', CASE WHEN skip_reason IS NULL THEN 'queued' ELSE 'skipped' END, skip_reason,
+         channel, participant_id, conversation_session_id, address, body, encoding, segments,
+         template_key, kind, priority
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::text[], $7::text[],
+         $8::text[], $9::smallint[], $10::text[], $11::text[], $12::smallint[]) WITH ORDINALITY
+         AS v(id, skip_reason, channel, participant_id, conversation_session_id, address, body,
+           encoding, segments, template_key, kind, priority, ord)
+       ORDER BY ord`,
+      columnsOf(rows, 12),
+    );
+  },
+};
+
+/**
+ * Writes an outbox row like insertOutbound (status 'queued', or 'skipped' with a reason)
+ * and returns its id, chosen here: on a write-buffered transaction (see withWriteBuffer)
+ * the insert is deferred and batched with others.
+ */
+export async function queueOutbound(db: Db, m: QueueOutbound): Promise<{ id: string }> {
+  const id = randomUUID();
+  await insertOrDefer(db, OUTBOUND_INSERT, [
+    id,
+    m.skipReason ?? null,
+    m.channel,
+    m.participantId ?? null,
+    m.conversationSessionId ?? null,
+    m.address ?? null,
+    m.body ?? null,
+    m.encoding ?? null,
+    m.segments ?? null,
+    m.templateKey ?? null,
+    m.kind,
+    m.priority ?? 0,
+  ]);
+  return { id };
 }
 
 // The monotonic state machine. A status applies only over a strictly lower rank, so late,

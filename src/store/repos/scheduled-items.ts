@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { Db } from '../db-port.js';
 import type { ScheduledItemKind, ScheduledItemState } from '../enums.js';
+import { columnsOf, type DeferredInsert, insertOrDefer } from '../write-buffer.js';
 import { selectList } from './sql.js';
 
 export interface ScheduledItem {
@@ -115,6 +117,57 @@ export async function upsertScheduledItem(
     [key],
   );
   return { item: existing.rows[0]!, changed: false };
+}
+
+/** What enqueueing a timer needs of it (the effects of a transaction carry these). */
+export type ItemRef = Pick<ScheduledItem, 'id' | 'version' | 'kind' | 'dueAt' | 'jobId' | 'state'>;
+
+const NEW_ITEM_INSERT: DeferredInsert = {
+  // After the conversations its rows name.
+  rank: 2,
+  async write(tx, rows) {
+    await tx.query(
+      `INSERT INTO scheduled_items (id, item_key, kind, participant_id, booking_id, session_id,
+         conversation_session_id, due_at, payload)
+       SELECT id, item_key, kind, participant_id, booking_id, session_id, conversation_session_id,
+         due_at, payload::jsonb
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::uuid[], $7::uuid[],
+         $8::timestamptz[], $9::text[])
+         AS v(id, item_key, kind, participant_id, booking_id, session_id, conversation_session_id,
+           due_at, payload)`,
+      columnsOf(rows, 9),
+    );
+  },
+};
+
+/**
+ * Creates a timer whose key has never been used (e.g. a flow timer of a conversation
+ * started in this transaction): what upsertScheduledItem would do for a new key, with the
+ * id chosen here, so the result is known without reading it back. On a write-buffered
+ * transaction (see withWriteBuffer) the insert is deferred and batched with others; a key
+ * that does exist fails the insert (a unique violation), never a silent second timer.
+ */
+export async function insertNewItem(db: Db, input: ScheduleInput): Promise<ItemRef> {
+  const id = randomUUID();
+  await insertOrDefer(db, NEW_ITEM_INSERT, [
+    id,
+    scheduledItemKey(input),
+    input.kind,
+    input.participantId ?? null,
+    input.bookingId ?? null,
+    input.sessionId ?? null,
+    input.conversationSessionId ?? null,
+    input.dueAt.toISOString(),
+    JSON.stringify(input.payload ?? {}),
+  ]);
+  return {
+    id,
+    version: 1,
+    kind: input.kind,
+    dueAt: input.dueAt,
+    jobId: `si-${id}-v1`,
+    state: 'pending',
+  };
 }
 
 export interface DueQuery {
