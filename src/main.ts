@@ -220,7 +220,15 @@ export async function buildService(
     flows: () => catalog.flows,
   });
   // Replies also go at once from the process that wrote them (the job stays the durable path).
-  const sendNow = (id: string) => sendOutbound(db, gateway, id, logger);
+  // Tracked so that shutting down waits for them, as it waits for the workers' active jobs.
+  const directSends = new Set<Promise<unknown>>();
+  const sendNow = (id: string) => {
+    const send: Promise<unknown> = sendOutbound(db, gateway, id, logger).finally(() =>
+      directSends.delete(send),
+    );
+    directSends.add(send);
+    return send;
+  };
   const sink = slack.wrapSink(createSink(db, queues, logger, now, undefined, sendNow));
   const runner = createRunner({
     db,
@@ -314,6 +322,8 @@ export async function buildService(
       await slack.stop();
       // Workers first: they finish their active jobs before the connections go.
       await workers?.close();
+      // Replies sent at once from here (a drained job may have committed one meanwhile).
+      while (directSends.size > 0) await Promise.allSettled([...directSends]);
       await closeQueues(queues);
       unwatchLockWaits(lockWatch);
       redis.disconnect();

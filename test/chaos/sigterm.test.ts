@@ -162,19 +162,22 @@ describe('SIGTERM to `linkline serve` under load', () => {
       "SELECT id, status, address AS to FROM messages WHERE direction = 'out'",
     );
     const sent = rows.filter((r) => r.status === 'sent').map((r) => r.to);
-    expect(sent.sort()).toEqual([...phones].sort());
-    expect(phones.every((ph) => fake.messages().filter((m) => m.to === ph).length === 1)).toBe(
-      true,
-    );
+    // The five, and the late text's reply if the drain got as far as it (sent once, too).
+    expect(sent.filter((to) => phones.includes(to)).sort()).toEqual([...phones].sort());
+    expect(sent.every((to) => fake.messages().filter((m) => m.to === to).length === 1)).toBe(true);
     const redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
     const outbound = new Queue('outbound', { connection: redis, prefix });
     expect(await outbound.getActiveCount()).toBe(0);
-    expect(await outbound.getCompletedCount()).toBe(5);
-    // Anything not sent yet (the late text's reply) waits in Redis for the next worker.
-    for (const r of rows.filter((x) => x.status !== 'sent')) {
-      expect(r.status).toBe('queued');
-      const job = await outbound.getJob(`send-${r.id}`);
-      expect(['waiting', 'prioritized']).toContain(await job?.getState());
+    for (const r of rows) {
+      const state = await (await outbound.getJob(`send-${r.id}`))?.getState();
+      if (r.status === 'sent') {
+        // Done by its job, or by the direct reply send: its job, still queued, finds it sent.
+        expect(['completed', 'delayed', 'waiting', 'prioritized']).toContain(state);
+      } else {
+        // Anything not sent yet waits in Redis for the next worker.
+        expect(r.status).toBe('queued');
+        expect(['waiting', 'prioritized']).toContain(state);
+      }
     }
     await outbound.close();
     redis.disconnect();

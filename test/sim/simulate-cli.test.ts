@@ -170,7 +170,7 @@ describe('linkline simulate: setup errors', () => {
 
   it('exits 1 for an unknown flow or language, 2 for bad usage, 0 for --help', async () => {
     expect((await simulate(['nope', ...dirs])).err).toContain(
-      'no flow "nope" (have: checkin_ons4, course_ending, crisis, first_session_prep, intake, missed_session, referral_welcome, reminder_day_before, reminder_same_day)',
+      'no flow "nope" (have: checkin_ons4, course_ending, crisis, first_session_prep, intake, missed_session, place_offered, referral_welcome, reminder_day_before, reminder_same_day)',
     );
     expect((await simulate(['intake', '--lang', 'qaa', ...dirs])).code).toBe(1);
     expect((await simulate([...dirs])).code).toBe(2);

@@ -60,8 +60,10 @@ export async function startService(env: Record<string, string> = {}): Promise<Ru
           q.obliterate({ force: true }).catch(() => undefined),
         ),
       );
-      await service.db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      // Drained first: a schema dropped under running workers can deadlock with them.
       await running.close();
+      const admin = await openDb({ databaseUrl: TEST_DATABASE_URL });
+      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).finally(() => admin.close());
     },
   };
 }

@@ -75,6 +75,9 @@ export function createTwilioClient(config: TwilioConfig, timeoutMs: number): Twi
   });
   // The SDK falls back to TWILIO_EDGE / TWILIO_REGION from the environment: config decides.
   Object.assign(api, { edge: undefined, region: undefined });
+  // The SDK loads its Messages API on first use (about 0.3 s of module loading): do it now,
+  // at start-up, rather than during the first send of a reminder burst.
+  void api.messages;
   return { api, close: () => httpClient.close() };
 }
 
