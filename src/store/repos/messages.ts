@@ -247,7 +247,9 @@ export async function markStatus(db: Db, key: MessageKey, update: StatusUpdate):
        skip_reason = $5,
        sent_at = CASE WHEN $2::text IN ('sent', 'delivered', 'undelivered')
                  THEN coalesce(sent_at, now()) ELSE sent_at END
-     WHERE ${column} = $1 AND direction = 'out' AND status = ANY($6::text[])`,
+     WHERE ${column} = $1 AND direction <> 'in' AND status = ANY($6::text[])`,
+    // `<> 'in'`, not `= 'out'`: the latter lets the planner read the whole partial outbox
+    // index (direction 'out', queued or sending) instead of one row by its key (see markSentMany).
     [
       value,
       update.status,
@@ -352,8 +354,11 @@ export async function markSentMany(
        provider_sid = coalesce(m.provider_sid, v.sid), skip_reason = NULL,
        sent_at = coalesce(m.sent_at, now())
      FROM unnest($1::uuid[], $2::text[]) AS v(id, sid)
-     WHERE m.id = v.id AND m.direction = 'out' AND m.status = ANY($3::text[])
+     WHERE m.id = v.id AND m.direction <> 'in' AND m.status = ANY($3::text[])
      RETURNING m.id`,
+    // `direction <> 'in'` (the same as 'out') does not match the partial outbox index's
+    // predicate: with `= 'out'` the planner, whose statistics lag a burst, hash-joined the
+    // ids against a scan of every queued message, for every batch (a burst went quadratic).
     [items.map((i) => i.id), items.map((i) => i.providerSid), statusesBelow('sent')],
   );
   const moved = new Set(rows.map((r) => r.id));
