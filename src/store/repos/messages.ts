@@ -119,6 +119,23 @@ export interface OutboundInput extends Common {
   skipReason?: string;
 }
 
+/** An outbox row's values from skip_reason to priority, in the column order both inserts use. */
+function outboundValues(m: QueueOutbound): unknown[] {
+  return [
+    m.skipReason ?? null,
+    m.channel,
+    m.participantId ?? null,
+    m.conversationSessionId ?? null,
+    m.address ?? null,
+    m.body ?? null,
+    m.encoding ?? null,
+    m.segments ?? null,
+    m.templateKey ?? null,
+    m.kind,
+    m.priority ?? 0,
+  ];
+}
+
 /** Writes an outbox row (status 'queued', or 'skipped' with a reason). */
 export async function insertOutbound(
   db: Db,
@@ -132,21 +149,7 @@ export async function insertOutbound(
        CASE WHEN $2::text IS NULL THEN 'queued' ELSE 'skipped' END, $2::text,
        $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
      ON CONFLICT (dedupe_key) DO NOTHING RETURNING ${MESSAGE_SELECT}`,
-    [
-      m.id ?? null,
-      m.skipReason ?? null,
-      m.channel,
-      m.participantId ?? null,
-      m.conversationSessionId ?? null,
-      m.address ?? null,
-      m.body ?? null,
-      m.encoding ?? null,
-      m.segments ?? null,
-      m.templateKey ?? null,
-      m.kind,
-      m.priority ?? 0,
-      m.dedupeKey ?? null,
-    ],
+    [m.id ?? null, ...outboundValues(m), m.dedupeKey ?? null],
   );
   if (rows[0]) return { inserted: true, message: rows[0] };
   const existing = await db.query<Message>(
@@ -187,20 +190,7 @@ const OUTBOUND_INSERT: DeferredInsert = {
  */
 export async function queueOutbound(db: Db, m: QueueOutbound): Promise<{ id: string }> {
   const id = randomUUID();
-  await insertOrDefer(db, OUTBOUND_INSERT, [
-    id,
-    m.skipReason ?? null,
-    m.channel,
-    m.participantId ?? null,
-    m.conversationSessionId ?? null,
-    m.address ?? null,
-    m.body ?? null,
-    m.encoding ?? null,
-    m.segments ?? null,
-    m.templateKey ?? null,
-    m.kind,
-    m.priority ?? 0,
-  ]);
+  await insertOrDefer(db, OUTBOUND_INSERT, [id, ...outboundValues(m)]);
   return { id };
 }
 
