@@ -2,8 +2,10 @@ import { DateTime } from 'luxon';
 import type { Logger } from 'pino';
 import { type Attendance, markAttendance } from '../../domain/attendance/mark.js';
 import { normalize, smsCost } from '../../engine/index.js';
+import { maskPhone } from '../../log.js';
 import type { Effects } from '../../runner/effects.js';
 import { noEffects } from '../../runner/effects.js';
+import { isWhole, TWILIO_START, TWILIO_STOP } from '../../runner/rules/keywords.js';
 import { triggerFlow } from '../../runner/triggers.js';
 import type { Db } from '../../store/db.js';
 import { appendAudit } from '../../store/repos/audit.js';
@@ -390,6 +392,48 @@ export function parseAttendanceReply(
   return new Set(nums);
 }
 
+/**
+ * Twilio's own opt-out and opt-in words. Twilio acts on them at the carrier and confirms to
+ * the lead itself: after STOP every text to the lead's number is refused (21610), so their
+ * summaries and nudges silently stop. Linkline answers nothing and tells the team instead.
+ */
+function carrierWord(body: string): { kind: 'stop' | 'start'; word: string } | null {
+  const stop = TWILIO_STOP.find((w) => isWhole(body, [w]));
+  if (stop) return { kind: 'stop', word: stop };
+  const start = TWILIO_START.find((w) => isWhole(body, [w]));
+  return start ? { kind: 'start', word: start } : null;
+}
+
+/** Posts to the hand-off channel that a lead's number stopped (or restarted) getting texts. */
+async function tellTeamLeadOptOut(
+  tx: Db,
+  deps: LeadDeps,
+  phone: string,
+  said: { kind: 'stop' | 'start'; word: string },
+) {
+  const { rows } = await tx.query<{ id: string; name: string }>(
+    `SELECT id, name FROM activities WHERE lead_phone = $1 AND status <> 'ended' ORDER BY name`,
+    [phone],
+  );
+  const names = rows.map((r) => r.name).join(', ') || 'an ended activity';
+  const text =
+    said.kind === 'stop'
+      ? `The activity lead of ${names} (${maskPhone(phone)}) texted ${said.word}, an opt-out word: Twilio now refuses every text to their number, so their day-before summaries and attendance nudges will not arrive. Ask them to text START to this number, or give the activity a Slack lead.`
+      : `The activity lead of ${names} (${maskPhone(phone)}) texted ${said.word}, an opt-in word: texts reach their number again.`;
+  await enqueuePost(tx, {
+    threadKey: `lead-optout:${rows[0]?.id ?? 'ended'}`,
+    op: 'post',
+    channel: deps.cfg.handoffChannel,
+    payload: { text },
+  });
+  await appendAudit(tx, {
+    participantId: null,
+    kind: said.kind === 'stop' ? 'lead_opted_out' : 'lead_opted_in',
+    actor: 'carrier',
+    detail: { activities: rows.map((r) => r.id) },
+  });
+}
+
 /** Marks a lead's stored text handled; false when another run already did (it then stops). */
 async function takeLeadText(tx: Db, messageId: string): Promise<boolean> {
   const { rowCount } = await tx.query(
@@ -446,6 +490,15 @@ export async function leadSmsReply(
   const effects = noEffects();
   const absent: { participantId: string; bookingId: string }[] = [];
   try {
+    const carrier = carrierWord(body);
+    if (carrier) {
+      await deps.db.transaction(async (tx) => {
+        if (!(await takeLeadText(tx, messageId))) throw new AlreadyHandled();
+        await tellTeamLeadOptOut(tx, deps, from, carrier);
+      });
+      log.info({ messageId, carrier: carrier.kind }, 'lead texted a carrier keyword');
+      return 'handled';
+    }
     const cancel = await leadSmsCancel(deps, from, body, lang);
     if (cancel !== null) {
       await deps.db.transaction(async (tx) => {

@@ -335,6 +335,38 @@ describe('activity leads', () => {
     expect(thanks()).toHaveLength(2);
   });
 
+  it("a lead's STOP (or a bare CANCEL) is Twilio's opt-out: no answer by SMS, the team told in Slack once; START too", async () => {
+    const leadPhone = h.phone();
+    await activity({ phone: leadPhone }, pastSession());
+    const posts = (word: string) =>
+      h.slack
+        .messages(HANDOFFS)
+        .filter((m) => m.text.includes('Walking Football') && m.text.includes(`texted ${word},`));
+    await h.sms(leadPhone, 'Stop');
+    await waitFor(() => posts('STOP').length === 1);
+    const [post] = posts('STOP');
+    expect(post!.text).toContain('opt-out word');
+    expect(post!.text).not.toContain(leadPhone);
+    expect(post!.text).toContain(leadPhone.slice(-3));
+    await h.sms(leadPhone, 'cancel');
+    await waitFor(() => posts('CANCEL').length === 1);
+    await h.sms(leadPhone, 'START');
+    await waitFor(() => posts('START').length === 1);
+    expect(posts('START')[0]!.text).toContain('texts reach their number again');
+    // Nothing was texted back (Twilio confirms itself), and each text was handled once.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.texts(leadPhone)).toEqual([]);
+    expect(posts('STOP')).toHaveLength(1);
+    const { rows } = await db().query<{ kind: string }>(
+      `SELECT kind FROM audit_events WHERE kind LIKE 'lead_opted_%' AND detail->'activities' IS NOT NULL ORDER BY id`,
+    );
+    expect(rows.map((r) => r.kind).slice(-3)).toEqual([
+      'lead_opted_out',
+      'lead_opted_out',
+      'lead_opted_in',
+    ]);
+  });
+
   it('a crisis SMS: the safety text and an urgent @here post in the same processing cycle', async () => {
     // The 15 s escalation sweep is switched off for this test: the post can only come from
     // the inbound job's own sink, in the cycle that handled the message.
