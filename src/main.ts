@@ -33,7 +33,7 @@ import { checkClockSkew } from './scheduler/clock-skew.js';
 import { createLockAlert } from './scheduler/lock-alert.js';
 import { createPacer } from './scheduler/pacing.js';
 import { closeQueues, createQueues, type Queues } from './scheduler/queues.js';
-import { reconcile } from './scheduler/reconciler.js';
+import { inboundJob, inboundLeadJob, reconcile } from './scheduler/reconciler.js';
 import { createSink } from './scheduler/sink.js';
 import { outboundConcurrency, startWorkers } from './scheduler/workers.js';
 import { type Db, openDb } from './store/db.js';
@@ -266,9 +266,13 @@ export async function buildService(
           {
             db,
             enqueueInbound: async (messageId) => {
-              await queues.inbound.add('inbound', { messageId }, { jobId: `in-${messageId}` });
+              const job = inboundJob(messageId);
+              await queues.inbound.add(job.name, job.data, job.opts);
             },
-            leadReply: (from, body) => leadSmsReply(slack.deps, from, body, logger),
+            enqueueLead: async (messageId) => {
+              const job = inboundLeadJob(messageId);
+              await queues.inbound.add(job.name, job.data, job.opts);
+            },
             // Not a webhook: no Twilio deadline to answer within.
             dbTimeoutMs: 10_000,
           },
@@ -297,6 +301,7 @@ export async function buildService(
         now,
         concurrency: { outbound: outboundConcurrency(config.smsRate) },
         inboundSweep: { run: sweep, everyMs: config.inboundSweepSeconds * 1000 },
+        leadText: (messageId) => leadSmsReply(slack.deps, messageId, logger),
       })
     : null;
   if (workers)

@@ -1,4 +1,3 @@
-import { leadSmsReply } from '../channels/leads/index.js';
 import { sessionNotices } from '../channels/leads/session-change.js';
 import { jobEffects } from '../domain/booking/changes.js';
 import type { Logger } from '../log.js';
@@ -7,7 +6,7 @@ import { noEffects } from '../runner/effects.js';
 import { expiredSendCounts } from '../runner/expired-sends.js';
 import { triggerFlow } from '../runner/triggers.js';
 import { lockWaitFigures } from '../scheduler/lock-alert.js';
-import { overdueCount } from '../scheduler/reconciler.js';
+import { inboundJob, inboundLeadJob, overdueCount } from '../scheduler/reconciler.js';
 import { createSink } from '../scheduler/sink.js';
 import { registerAdminRoutes } from './admin/index.js';
 import { registerMetrics } from './metrics.js';
@@ -23,12 +22,16 @@ export function registerRoutes(app: App, service: Service, logger: Logger): void
     publicUrl: service.config.http.publicUrl,
     authTokens: [service.twilioConfig.authToken],
     enqueueInbound: async (messageId: string) => {
-      await service.queues.inbound.add('inbound', { messageId }, { jobId: `in-${messageId}` });
+      const job = inboundJob(messageId);
+      await service.queues.inbound.add(job.name, job.data, job.opts);
+    },
+    enqueueLead: async (messageId: string) => {
+      const job = inboundLeadJob(messageId);
+      await service.queues.inbound.add(job.name, job.data, job.opts);
     },
     logger,
     // Carries out a carrier opt-out or a planned re-send from a status callback.
     sink,
-    leadReply: (from, body) => leadSmsReply(service.slack.deps, from, body, logger),
   });
   registerSlackRoutes(app, {
     channel: service.slack,

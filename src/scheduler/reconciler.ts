@@ -5,6 +5,9 @@ import { listDueItems } from '../store/repos/scheduled-items.js';
 import { jobKey, type QueueName, type Queues, queueFor } from './queues.js';
 import { enqueueItems, enqueueSends, HORIZON_MS } from './sink.js';
 
+/** The inbound queue's job name for a lead's text (the other jobs there are `inbound`). */
+export const LEAD_TEXT_JOB = 'lead';
+
 export interface ReconcileCounts {
   items: number;
   sends: number;
@@ -62,29 +65,39 @@ export async function reconcile(
   const sends = out.rows.filter((r) => noSend.has(`send-${r.id}`));
   await enqueueSends(queues, sends);
   counts.sends = sends.length;
-  const inn = await db.query<{ id: string }>(
-    `SELECT id FROM messages WHERE direction = 'in' AND processed_at IS NULL AND participant_id IS NOT NULL AND created_at < $1 LIMIT 5000`,
+  // A text with no participant is an activity lead's (or from no number at all): its job is
+  // `lead`, which marks it processed whatever it finds.
+  const inn = await db.query<{ id: string; lead: boolean }>(
+    `SELECT id, participant_id IS NULL AS lead FROM messages WHERE direction = 'in' AND processed_at IS NULL AND created_at < $1 LIMIT 5000`,
     [stale],
   );
+  const jobOf = (r: { id: string; lead: boolean }) => (r.lead ? inboundLeadJob : inboundJob)(r.id);
   const noIn = await missing(
     redis,
     prefix,
-    inn.rows.map((r) => ({ queue: 'inbound' as const, id: `in-${r.id}` })),
+    inn.rows.map((r) => ({ queue: 'inbound' as const, id: jobOf(r).opts.jobId })),
   );
-  const lostIn = inn.rows.filter((r) => noIn.has(`in-${r.id}`));
-  if (lostIn.length > 0)
-    await queues.inbound.addBulk(
-      lostIn.map((r) => ({
-        name: 'inbound',
-        data: { messageId: r.id },
-        opts: { jobId: `in-${r.id}` },
-      })),
-    );
+  const lostIn = inn.rows.filter((r) => noIn.has(jobOf(r).opts.jobId));
+  if (lostIn.length > 0) await queues.inbound.addBulk(lostIn.map(jobOf));
   counts.inbound = lostIn.length;
   if (counts.items + counts.sends + counts.inbound > 0)
     logger.info(counts, 'reconciler restored jobs');
   return counts;
 }
+
+/** The job that runs a participant's turn for a stored inbound text. */
+export const inboundJob = (messageId: string) => ({
+  name: 'inbound',
+  data: { messageId },
+  opts: { jobId: `in-${messageId}` },
+});
+
+/** The job that handles a stored text from an activity lead's number (src/channels/leads). */
+export const inboundLeadJob = (messageId: string) => ({
+  name: LEAD_TEXT_JOB,
+  data: { messageId },
+  opts: { jobId: `lead-${messageId}` },
+});
 
 /** Timers more than two minutes past due and not yet fired: the overdue figure (checklist 76). */
 export async function overdueCount(db: Db, now: Date): Promise<number> {

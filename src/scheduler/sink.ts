@@ -41,9 +41,16 @@ export async function enqueueItems(
   }
   const pending = soon.filter((i) => i.state === 'pending');
   if (pending.length === 0) return;
+  // The sink, the reconciler of each process and the firing batches touch the same rows:
+  // a row another transaction holds is skipped (it is being marked or fired there), so two
+  // markings never wait on each other in opposite orders (a deadlock). The state is only the
+  // reconciler's hint: the job, added above, is what counts.
   await db.query(
-    `UPDATE scheduled_items s SET state = 'enqueued' FROM unnest($1::uuid[], $2::int[]) AS v(id, version)
-     WHERE s.id = v.id AND s.version = v.version AND s.state = 'pending'`,
+    `UPDATE scheduled_items s SET state = 'enqueued' FROM (
+       SELECT s.id FROM scheduled_items s JOIN unnest($1::uuid[], $2::int[]) AS v(id, version)
+         ON s.id = v.id AND s.version = v.version
+       WHERE s.state = 'pending' FOR UPDATE OF s SKIP LOCKED
+     ) AS free WHERE s.id = free.id`,
     [pending.map((i) => i.id), pending.map((i) => i.version)],
   );
 }

@@ -15,7 +15,7 @@ import {
   type QueueName,
   type Queues,
 } from './queues.js';
-import { reconcile } from './reconciler.js';
+import { LEAD_TEXT_JOB, reconcile } from './reconciler.js';
 
 export interface WorkerDeps {
   db: Db;
@@ -36,6 +36,8 @@ export interface WorkerDeps {
   reminderBatch?: number;
   /** Inbound texts handled together in one transaction: at most this many (1: one at a time). */
   inboundBatch?: number;
+  /** Handles a stored text from an activity lead's number, once (src/channels/leads). */
+  leadText?: (messageId: string) => Promise<unknown>;
 }
 
 /** The maintenance queue's job names (one repeatable job scheduler each). */
@@ -109,6 +111,10 @@ export function processors(deps: WorkerDeps): Record<QueueName, Processor> {
   return {
     inbound: async (job) => {
       const { messageId } = parse(messageJob, job.data);
+      if (job.name === LEAD_TEXT_JOB) {
+        if (!deps.leadText) throw new Error('no handler for a lead text');
+        return deps.leadText(messageId);
+      }
       if ((deps.inboundBatch ?? INBOUND_BATCH) <= 1) return deps.runner.handleInbound(messageId);
       if ((await inbound.add(messageId)) === 'alone') await deps.runner.handleInbound(messageId);
     },

@@ -2,8 +2,10 @@ import { DateTime } from 'luxon';
 import type { Logger } from 'pino';
 import { type Attendance, markAttendance } from '../../domain/attendance/mark.js';
 import { normalize, smsCost } from '../../engine/index.js';
+import { maskPhone } from '../../log.js';
 import type { Effects } from '../../runner/effects.js';
 import { noEffects } from '../../runner/effects.js';
+import { isWhole, TWILIO_START, TWILIO_STOP } from '../../runner/rules/keywords.js';
 import { triggerFlow } from '../../runner/triggers.js';
 import type { Db } from '../../store/db.js';
 import { appendAudit } from '../../store/repos/audit.js';
@@ -391,18 +393,83 @@ export function parseAttendanceReply(
 }
 
 /**
+ * Twilio's own opt-out and opt-in words. Twilio acts on them at the carrier and confirms to
+ * the lead itself: after STOP every text to the lead's number is refused (21610), so their
+ * summaries and nudges silently stop. Linkline answers nothing and tells the team instead.
+ */
+function carrierWord(body: string): { kind: 'stop' | 'start'; word: string } | null {
+  const stop = TWILIO_STOP.find((w) => isWhole(body, [w]));
+  if (stop) return { kind: 'stop', word: stop };
+  const start = TWILIO_START.find((w) => isWhole(body, [w]));
+  return start ? { kind: 'start', word: start } : null;
+}
+
+/** Posts to the hand-off channel that a lead's number stopped (or restarted) getting texts. */
+async function tellTeamLeadOptOut(
+  tx: Db,
+  deps: LeadDeps,
+  phone: string,
+  said: { kind: 'stop' | 'start'; word: string },
+) {
+  const { rows } = await tx.query<{ id: string; name: string }>(
+    `SELECT id, name FROM activities WHERE lead_phone = $1 AND status <> 'ended' ORDER BY name`,
+    [phone],
+  );
+  const names = rows.map((r) => r.name).join(', ') || 'an ended activity';
+  const text =
+    said.kind === 'stop'
+      ? `The activity lead of ${names} (${maskPhone(phone)}) texted ${said.word}, an opt-out word: Twilio now refuses every text to their number, so their day-before summaries and attendance nudges will not arrive. Ask them to text START to this number, or give the activity a Slack lead.`
+      : `The activity lead of ${names} (${maskPhone(phone)}) texted ${said.word}, an opt-in word: texts reach their number again.`;
+  await enqueuePost(tx, {
+    threadKey: `lead-optout:${rows[0]?.id ?? 'ended'}`,
+    op: 'post',
+    channel: deps.cfg.handoffChannel,
+    payload: { text },
+  });
+  await appendAudit(tx, {
+    participantId: null,
+    kind: said.kind === 'stop' ? 'lead_opted_out' : 'lead_opted_in',
+    actor: 'carrier',
+    detail: { activities: rows.map((r) => r.id) },
+  });
+}
+
+/** Marks a lead's stored text handled; false when another run already did (it then stops). */
+async function takeLeadText(tx: Db, messageId: string): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    `UPDATE messages SET processed_at = now() WHERE id = $1 AND direction = 'in' AND processed_at IS NULL`,
+    [messageId],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+class AlreadyHandled extends Error {}
+
+/**
  * A lead's SMS reply to the attendance nudge: the listed numbers attended, the others were
  * absent (each booking marked once; a repeated reply changes nothing). Applies to the
  * lead's latest session whose nudge has gone out. "CANCEL" (and "CANCEL <code>" to confirm)
  * cancels their next session instead (sms-cancel.ts). Anything else gets a short hint. Every
  * text to the lead is in the activity's lead_lang.
+ *
+ * Runs from the stored message's `lead` job (the webhook only stores and queues, so a lead's
+ * text is never lost to a failure here: the job retries, the reconciler re-queues), and
+ * handles it once: the transaction that answers also marks the message processed.
  */
 export async function leadSmsReply(
   deps: LeadDeps,
-  from: string,
-  body: string,
+  messageId: string,
   log: Logger,
-): Promise<void> {
+): Promise<'handled' | 'duplicate' | 'not_lead'> {
+  const message = (
+    await deps.db.query<{ from: string; body: string; processed: boolean }>(
+      `SELECT address AS "from", body, processed_at IS NOT NULL AS processed
+       FROM messages WHERE id = $1 AND direction = 'in'`,
+      [messageId],
+    )
+  ).rows[0];
+  if (!message || message.processed) return 'duplicate';
+  const { from, body } = message;
   const { rows } = await deps.db.query<{ session_id: string | null; lang: string }>(
     `SELECT s.id AS session_id, a.lead_lang AS lang FROM activities a
      LEFT JOIN sessions s ON s.activity_id = a.id AND EXISTS (SELECT 1 FROM scheduled_items i
@@ -411,50 +478,75 @@ export async function leadSmsReply(
      ORDER BY s.starts_at DESC NULLS LAST LIMIT 1`,
     [from],
   );
+  if (rows.length === 0) {
+    // No longer a lead's number (the activity changed), or not a number at all: nothing to do.
+    await takeLeadText(deps.db, messageId);
+    log.info({ messageId }, 'inbound sms from no participant and no lead: recorded only');
+    return 'not_lead';
+  }
   const lang = rows[0]?.lang ?? deps.defaultLang;
   const say = (key: string, values: Record<string, string | number> = {}) =>
     leadText(deps, lang, key, values);
   const effects = noEffects();
-  const cancel = await leadSmsCancel(deps, from, body, lang);
-  if (cancel !== null) {
-    await deps.db.transaction((tx) => textLead(tx, effects, from, cancel, 'lead_ack', null));
-    log.info('lead cancel by SMS');
-    await deps.sink(effects);
-    return;
-  }
   const absent: { participantId: string; bookingId: string }[] = [];
-  await deps.db.transaction(async (tx) => {
-    const sessionId = rows[0]?.session_id;
-    if (!sessionId) {
-      await textLead(tx, effects, from, say('lead.sms_nothing'), 'lead_hint', null);
-      return;
+  try {
+    const carrier = carrierWord(body);
+    if (carrier) {
+      await deps.db.transaction(async (tx) => {
+        if (!(await takeLeadText(tx, messageId))) throw new AlreadyHandled();
+        await tellTeamLeadOptOut(tx, deps, from, carrier);
+      });
+      log.info({ messageId, carrier: carrier.kind }, 'lead texted a carrier keyword');
+      return 'handled';
     }
-    const people = await roster(tx, sessionId);
-    const came = parseAttendanceReply(body, people.length, replyWords(deps, lang));
-    if (!came) {
-      await textLead(tx, effects, from, say('lead.sms_hint'), 'lead_hint', null);
-      return;
+    const cancel = await leadSmsCancel(deps, from, body, lang);
+    if (cancel !== null) {
+      await deps.db.transaction(async (tx) => {
+        if (!(await takeLeadText(tx, messageId))) throw new AlreadyHandled();
+        await textLead(tx, effects, from, cancel, 'lead_ack', null);
+      });
+      log.info({ messageId }, 'lead cancel by SMS');
+      await deps.sink(effects);
+      return 'handled';
     }
-    let attended = 0;
-    for (const p of people) {
-      const status: Attendance = came.has(p.n) ? 'attended' : 'absent';
-      if (status === 'attended') attended += 1;
-      const r = await markAttendance(tx, { bookingId: p.bookingId, status, by: 'lead:sms' });
-      if (r.kind === 'marked') {
-        await appendAudit(tx, {
-          participantId: r.participantId,
-          kind: `attendance_${status}`,
-          actor: 'lead:sms',
-          detail: { booking: p.bookingId },
-        });
-        if (status === 'absent')
-          absent.push({ participantId: r.participantId, bookingId: p.bookingId });
+    await deps.db.transaction(async (tx) => {
+      if (!(await takeLeadText(tx, messageId))) throw new AlreadyHandled();
+      const sessionId = rows[0]?.session_id;
+      if (!sessionId) {
+        await textLead(tx, effects, from, say('lead.sms_nothing'), 'lead_hint', null);
+        return;
       }
-    }
-    const thanks = say('lead.sms_thanks', { attended, absent: people.length - attended });
-    await textLead(tx, effects, from, thanks, 'lead_ack', null);
-  });
-  log.info({ absent: absent.length }, 'lead attendance reply');
+      const people = await roster(tx, sessionId);
+      const came = parseAttendanceReply(body, people.length, replyWords(deps, lang));
+      if (!came) {
+        await textLead(tx, effects, from, say('lead.sms_hint'), 'lead_hint', null);
+        return;
+      }
+      let attended = 0;
+      for (const p of people) {
+        const status: Attendance = came.has(p.n) ? 'attended' : 'absent';
+        if (status === 'attended') attended += 1;
+        const r = await markAttendance(tx, { bookingId: p.bookingId, status, by: 'lead:sms' });
+        if (r.kind === 'marked') {
+          await appendAudit(tx, {
+            participantId: r.participantId,
+            kind: `attendance_${status}`,
+            actor: 'lead:sms',
+            detail: { booking: p.bookingId },
+          });
+          if (status === 'absent')
+            absent.push({ participantId: r.participantId, bookingId: p.bookingId });
+        }
+      }
+      const thanks = say('lead.sms_thanks', { attended, absent: people.length - attended });
+      await textLead(tx, effects, from, thanks, 'lead_ack', null);
+    });
+  } catch (err) {
+    if (err instanceof AlreadyHandled) return 'duplicate';
+    throw err;
+  }
+  log.info({ messageId, absent: absent.length }, 'lead attendance reply');
   await deps.sink(effects);
   await followUpAbsences(deps, absent);
+  return 'handled';
 }

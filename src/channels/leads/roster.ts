@@ -7,7 +7,7 @@ import { linkWorkerName } from '../slack/handoff-actions.js';
 /** What the lead handlers need of the Slack side. */
 export type LeadDeps = Pick<
   SlackDeps,
-  'db' | 'sink' | 'runner' | 'logger' | 'flowIds' | 'locales' | 'defaultLang' | 'now'
+  'db' | 'sink' | 'runner' | 'logger' | 'flowIds' | 'locales' | 'defaultLang' | 'now' | 'cfg'
 >;
 
 /** The lead's texts come from the locales (lead.* keys), in the activity's lead_lang. */

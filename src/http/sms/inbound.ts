@@ -17,10 +17,17 @@ export interface IngestDeps {
   /** Longest wait for the database before answering 503. Default 1.5 s (Twilio gives 15 s). */
   readonly dbTimeoutMs?: number;
   /**
-   * Handles the stored text of an activity lead's number (src/channels/leads): their texts
-   * are attendance replies, never a participant's.
+   * Queues the job for a stored text from an activity lead's number (BullMQ `inbound`, job
+   * `lead`, id `lead-<id>`; src/channels/leads): their texts are attendance replies, never a
+   * participant's. Absent: the reconciler queues it.
    */
-  readonly leadReply?: (from: string, body: string) => Promise<void>;
+  readonly enqueueLead?: (messageId: string) => Promise<void>;
+}
+
+/** Queues a stored text's job: a participant's turn, or a lead's reply. */
+async function enqueue(deps: IngestDeps, a: Accepted, from: string): Promise<void> {
+  const run = a.lead ? deps.enqueueLead : E164.test(from) ? deps.enqueueInbound : undefined;
+  if (run) await withTimeout(run(a.messageId), deps.enqueueTimeoutMs ?? 1_000);
 }
 
 export interface InboundDeps extends IngestDeps, VerifyDeps {}
@@ -51,27 +58,20 @@ export async function ingest(
     // the turn waits neither for Twilio's retry nor for the reconciler.
     storing
       .then(async (late) => {
-        if (late.inserted && !late.lead && E164.test(sms.from))
-          await withTimeout(deps.enqueueInbound(late.messageId), deps.enqueueTimeoutMs ?? 1_000);
+        if (late.inserted) await enqueue(deps, late, sms.from);
       })
       .catch(() => undefined);
     return 'db_unavailable';
   }
-  const { inserted, messageId, lead } = accepted;
+  const { inserted, messageId } = accepted;
   log.info(
     { messageId, from: maskPhone(sms.from), duplicate: !inserted, media: sms.numMedia },
     'sms inbound',
   );
-  if (inserted && lead && deps.leadReply) {
-    // Stored without a participant (no intake); handled here, once per MessageSid.
-    await deps
-      .leadReply(sms.from, sms.body)
-      .catch((err: Error) => log.error({ messageId, reason: err.message }, 'lead reply failed'));
-    return 'stored';
-  }
-  if (!inserted || !E164.test(sms.from) || lead) return inserted ? 'stored' : 'duplicate';
+  if (!inserted) return 'duplicate';
   try {
-    await withTimeout(deps.enqueueInbound(messageId), deps.enqueueTimeoutMs ?? 1_000);
+    // A lead's text is stored without a participant (no intake) and handled by its own job.
+    await enqueue(deps, accepted, sms.from);
   } catch (err) {
     // Recorded is what matters: the reconciler enqueues unhandled messages.
     log.warn({ messageId, reason: (err as Error).message }, 'inbound enqueue failed');

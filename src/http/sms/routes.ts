@@ -24,8 +24,8 @@ export interface SmsRoutesDeps {
   dbTimeoutMs?: number;
   /** The clock for planning a reminder's re-send; injectable for tests. */
   now?: () => Date;
-  /** Activity leads' texts: attendance replies (see InboundDeps). */
-  leadReply?: (from: string, body: string) => Promise<void>;
+  /** Queues the job for an activity lead's stored text (see IngestDeps). */
+  enqueueLead?(messageId: string): Promise<void>;
 }
 
 /**

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { leadSmsReply } from '../../../src/channels/leads/index.js';
 import { textInput } from '../../../src/sandbox/slack/payloads.js';
-import { waitFor } from '../../support/pipeline.js';
+import { reconcile } from '../../../src/scheduler/reconciler.js';
+import { quietLogger, waitFor } from '../../support/pipeline.js';
 import { AMY, HANDOFFS, type Harness, JO, startHarness } from './harness.js';
 
 // Activity leads, end to end over HTTP with the local Twilio and the local Slack: the
@@ -260,6 +262,109 @@ describe('activity leads', () => {
     expect(missedTexts(ann.phone)).toHaveLength(1);
     const lead = await db().query('SELECT 1 FROM participants WHERE phone = $1', [leadPhone]);
     expect(lead.rowCount).toBe(0);
+  });
+
+  it("a lead's text is never lost: a failed first handling is retried once, a lost job is re-queued", async () => {
+    const leadPhone = h.phone();
+    const session = await activity({ phone: leadPhone }, pastSession());
+    const ann = await person('Ann');
+    const bAnn = await book(ann.id, session, 'confirmed');
+    await fire('attendance_nudge', session);
+    await waitFor(() => h.texts(leadPhone).some((t) => t.includes('Reply with the numbers')));
+    // Stored as the webhook stores it, a minute ago, with no job in Redis (a Redis outage).
+    const stored = async (body: string, sid: string) =>
+      (
+        await db().query<{ id: string }>(
+          `INSERT INTO messages (direction, status, channel, provider_sid, address, body, created_at)
+           VALUES ('in', 'received', 'sms', $1, $2, $3, now() - interval '1 minute') RETURNING id`,
+          [sid, leadPhone, body],
+        )
+      ).rows[0]!.id;
+    const thanks = () => h.texts(leadPhone).filter((t) => t.startsWith('Thanks:'));
+
+    // The database fails while the answer is written: nothing is marked, nothing is sent.
+    const first = await stored('1', `SM${randomBytes(16).toString('hex')}`);
+    const deps = h.service.slack.deps;
+    let failures = 0;
+    const failing = {
+      ...deps,
+      db: {
+        ...deps.db,
+        transaction: <T>(fn: (tx: typeof deps.db) => Promise<T>) =>
+          deps.db.transaction((tx) =>
+            fn({
+              ...tx,
+              query: (sql: string, params?: readonly unknown[]) => {
+                if (/^\s*INSERT INTO messages/.test(sql) && failures++ === 0)
+                  throw new Error('connection lost');
+                return tx.query(sql, params);
+              },
+            } as typeof tx),
+          ),
+      },
+    } as typeof deps;
+    await expect(leadSmsReply(failing, first, quietLogger)).rejects.toThrow('connection lost');
+    expect((await status(bAnn)).status).toBe('confirmed');
+    // Its retry handles it; any later run finds it handled.
+    expect(await leadSmsReply(deps, first, quietLogger)).toBe('handled');
+    expect(await leadSmsReply(deps, first, quietLogger)).toBe('duplicate');
+    await waitFor(() => thanks().length === 1);
+    expect((await status(bAnn)).status).toBe('attended');
+
+    // A text whose job was lost: the reconciler queues its `lead` job, which answers once.
+    const second = await stored('none', `SM${randomBytes(16).toString('hex')}`);
+    const svc = h.service;
+    const counts = await reconcile(
+      svc.db,
+      svc.redis,
+      svc.queues,
+      svc.config.queuePrefix,
+      new Date(),
+      quietLogger,
+    );
+    expect(counts.inbound).toBeGreaterThanOrEqual(1);
+    await waitFor(() => thanks().length === 2);
+    const { rows } = await db().query<{ processed: boolean }>(
+      'SELECT processed_at IS NOT NULL AS processed FROM messages WHERE id = $1',
+      [second],
+    );
+    expect(rows[0]?.processed).toBe(true);
+    expect((await status(bAnn)).status).toBe('absent');
+    await reconcile(svc.db, svc.redis, svc.queues, svc.config.queuePrefix, new Date(), quietLogger);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(thanks()).toHaveLength(2);
+  });
+
+  it("a lead's STOP (or a bare CANCEL) is Twilio's opt-out: no answer by SMS, the team told in Slack once; START too", async () => {
+    const leadPhone = h.phone();
+    await activity({ phone: leadPhone }, pastSession());
+    const posts = (word: string) =>
+      h.slack
+        .messages(HANDOFFS)
+        .filter((m) => m.text.includes('Walking Football') && m.text.includes(`texted ${word},`));
+    await h.sms(leadPhone, 'Stop');
+    await waitFor(() => posts('STOP').length === 1);
+    const [post] = posts('STOP');
+    expect(post!.text).toContain('opt-out word');
+    expect(post!.text).not.toContain(leadPhone);
+    expect(post!.text).toContain(leadPhone.slice(-3));
+    await h.sms(leadPhone, 'cancel');
+    await waitFor(() => posts('CANCEL').length === 1);
+    await h.sms(leadPhone, 'START');
+    await waitFor(() => posts('START').length === 1);
+    expect(posts('START')[0]!.text).toContain('texts reach their number again');
+    // Nothing was texted back (Twilio confirms itself), and each text was handled once.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.texts(leadPhone)).toEqual([]);
+    expect(posts('STOP')).toHaveLength(1);
+    const { rows } = await db().query<{ kind: string }>(
+      `SELECT kind FROM audit_events WHERE kind LIKE 'lead_opted_%' AND detail->'activities' IS NOT NULL ORDER BY id`,
+    );
+    expect(rows.map((r) => r.kind).slice(-3)).toEqual([
+      'lead_opted_out',
+      'lead_opted_out',
+      'lead_opted_in',
+    ]);
   });
 
   it('a crisis SMS: the safety text and an urgent @here post in the same processing cycle', async () => {

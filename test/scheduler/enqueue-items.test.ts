@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import type { Queues } from '../../src/scheduler/queues.js';
+import { enqueueItems } from '../../src/scheduler/sink.js';
+import { listDueItems } from '../../src/store/repos/scheduled-items.js';
+import { drivers, useTestDb } from '../store/drivers.js';
+
+const pg = drivers.find((d) => d.name === 'pg')!;
+
+/** Queues that accept every job (the Redis side is not what this test is about). */
+const anyQueue = { addBulk: async () => [] };
+const queues = new Proxy({}, { get: () => anyQueue }) as unknown as Queues;
+
+describe('marking timers enqueued from several places at once (pg)', () => {
+  const getDb = useTestDb(pg, { migrated: true });
+
+  it('the sink and reconcilers marking the same 4,000 timers in opposite orders: no deadlock, all marked', async () => {
+    const db = getDb();
+    const { rows } = await db.query<{ id: string }>(
+      `WITH a AS (INSERT INTO activities (name) VALUES ('Walking football') RETURNING id)
+       INSERT INTO sessions (activity_id, starts_at, ends_at) SELECT id, now() + interval '1 day', now() + interval '1 day 1 hour' FROM a RETURNING id`,
+    );
+    const due = new Date(Date.now() + 30 * 60_000);
+    await db.query(
+      `INSERT INTO scheduled_items (item_key, kind, session_id, due_at)
+       SELECT 'lead_summary|s=' || $1 || '|slot=' || i, 'lead_summary', $1::uuid, $2
+       FROM generate_series(1, 4000) AS i`,
+      [rows[0]!.id, due],
+    );
+    const items = await listDueItems(db, { to: new Date(due.getTime() + 1), limit: 10_000 });
+    expect(items).toHaveLength(4000);
+    const reversed = [...items].reverse();
+    const shuffled = [...items].sort((a, b) => a.jobId.localeCompare(b.jobId));
+    for (let round = 0; round < 3; round++) {
+      await db.query(`UPDATE scheduled_items SET state = 'pending'`);
+      const now = new Date();
+      await Promise.all([
+        enqueueItems(db, queues, items, now),
+        enqueueItems(db, queues, reversed, now),
+        enqueueItems(db, queues, shuffled, now),
+      ]);
+      const { rows: left } = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM scheduled_items WHERE state <> 'enqueued'`,
+      );
+      expect(left[0]?.n).toBe(0);
+    }
+  });
+});
