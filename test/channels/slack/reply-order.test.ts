@@ -104,9 +104,8 @@ describe.each(drivers)('thread replies keep their order ($name)', (driver) => {
     await fake?.stop();
   });
 
-  it('the first of two replies fails once on processing, the second arrives after: texted 1 then 2, each once', async () => {
-    const p = await handoffThread(db());
-    let offsetMs = 0;
+  /** The Slack side alone, on `database`, with a clock `offset()` ms ahead. */
+  function channel(database: Db, offset: () => number) {
     const cfg: SlackAppConfig = {
       handoffChannel: HANDOFFS,
       referralsChannel: 'C0REFERRAL',
@@ -119,8 +118,7 @@ describe.each(drivers)('thread replies keep their order ($name)', (driver) => {
       sandboxApiUrl: null,
     };
     const slack = createSlackChannel({
-      // Reply 1's thread lookup fails (after Slack was acked), once.
-      db: failingOnce(db(), /FROM handoffs WHERE slack_channel = \$1 AND slack_thread_ts/),
+      db: database,
       cfg,
       token: fake.botToken,
       apiUrl: fake.apiUrl,
@@ -128,13 +126,34 @@ describe.each(drivers)('thread replies keep their order ($name)', (driver) => {
       defaultLang: 'en',
       tz: 'Europe/London',
       logger: quietLogger,
-      now: () => new Date(Date.now() + offsetMs),
+      now: () => new Date(Date.now() + offset()),
       flowIds: () => [],
     });
     const sends: Effects['sends'] = [];
     slack.wrapSink(async (e) => {
       sends.push(...e.sends);
     });
+    return { slack, sends };
+  }
+
+  async function failedWith(eventId: string, error: RegExp): Promise<void> {
+    await waitFor(async () => {
+      const { rows } = await db().query<{ error: string | null }>(
+        'SELECT error FROM slack_inbox WHERE id = $1',
+        [`event:${eventId}`],
+      );
+      return error.test(rows[0]?.error ?? '');
+    }, 15_000);
+  }
+
+  it('the first of two replies fails once on processing, the second arrives after: texted 1 then 2, each once', async () => {
+    const p = await handoffThread(db());
+    let offsetMs = 0;
+    const { slack, sends } = channel(
+      // Reply 1's thread lookup fails (after Slack was acked), once.
+      failingOnce(db(), /FROM handoffs WHERE slack_channel = \$1 AND slack_thread_ts/),
+      () => offsetMs,
+    );
     try {
       const one = `EvORDER${++seq}A`;
       const two = `EvORDER${seq}B`;
@@ -142,13 +161,7 @@ describe.each(drivers)('thread replies keep their order ($name)', (driver) => {
         200,
       );
       // Its processing failed after the ack: stored, not processed.
-      await waitFor(async () => {
-        const { rows } = await db().query<{ error: string | null }>(
-          'SELECT error FROM slack_inbox WHERE id = $1',
-          [`event:${one}`],
-        );
-        return (rows[0]?.error ?? '').includes('injected');
-      });
+      await failedWith(one, /injected/);
       expect(await smsBodies(db(), p.id)).toEqual([]);
       // The link worker's next reply, written after the first.
       expect((await slack.receive(envelope(two, '1765000012.000200', 'reply two'))).status).toBe(
@@ -172,6 +185,38 @@ describe.each(drivers)('thread replies keep their order ($name)', (driver) => {
       await slack.stop();
     }
   }, 30_000);
+
+  it("the chaos run's trigger: authorization still pending at the 2.5 s ack, then failing; the next reply waits for it", async () => {
+    // A fresh process asks Slack auth.test on its first event; under Slack faults it can take
+    // longer than the ack wait (the event is acked, 200) and then fail: the event is stored,
+    // failed. The link worker's next reply comes a moment later and is authorized at once.
+    const p = await handoffThread(db(), '1765000500.000100');
+    let offsetMs = 0;
+    const { slack } = channel(db(), () => offsetMs);
+    fake.inject({ kind: 'hang', method: 'auth.test', times: 2 });
+    fake.inject({ kind: '503', method: 'auth.test', times: 1 });
+    try {
+      const one = `EvAUTH${++seq}A`;
+      const two = `EvAUTH${seq}B`;
+      const first = await slack.receive(
+        envelope(one, '1765000501.000100', 'auth one', '1765000500.000100'),
+      );
+      expect(first.status).toBe(200);
+      await failedWith(one, /Authorization/);
+      expect(
+        (await slack.receive(envelope(two, '1765000502.000100', 'auth two', '1765000500.000100')))
+          .status,
+      ).toBe(200);
+      await waitFor(() => processed(db(), two), 10_000);
+      offsetMs = 31_000;
+      await slack.sweep();
+      await waitFor(() => processed(db(), one), 10_000);
+      expect(await smsBodies(db(), p.id)).toEqual(['auth one', 'auth two']);
+    } finally {
+      fake.clearFaults();
+      await slack.stop();
+    }
+  }, 40_000);
 
   describe('the hold (threadReply)', () => {
     const deps = (): SlackDeps =>
