@@ -15,7 +15,7 @@ import {
   handoffCard,
 } from './handoff-card.js';
 import { threadKey } from './handoff-open.js';
-import { earlierReplyPending } from './inbox.js';
+import { earlierReplyPending, replySmsKey } from './inbox.js';
 import { enqueuePost } from './outbox.js';
 import { queueSms, textFor } from './sms.js';
 
@@ -256,7 +256,7 @@ export async function threadReply(
   const result = await deps.db.transaction(async (tx) => {
     await lockParticipant(tx, h.participant_id);
     // Under the participant's lock, so an earlier reply cannot commit its SMS in between: an
-    // earlier event seen processed has its SMS stored (marked after its commit), ahead of ours.
+    // earlier event that is processed, or whose SMS is stored, is ahead of ours in the outbox.
     const earlier = await earlierReplyPending(tx, r, deps.now());
     if (earlier) throw new ReplyHeld(earlier);
     const p = await getParticipantById(tx, h.participant_id);
@@ -266,7 +266,7 @@ export async function threadReply(
     const { inserted } = await queueSms(tx, effects, p, {
       body: text,
       kind: 'handoff_reply',
-      dedupeKey: `slack:${r.channel}:${r.ts}`,
+      dedupeKey: replySmsKey(r.channel, r.ts),
       conversationSessionId: h.conversation_session_id,
     });
     if (inserted)

@@ -139,12 +139,19 @@ export const HOLD_LIMIT_SECONDS = 180;
 const SLACK_TS = /^\d{1,12}\.\d{1,9}$/;
 
 /**
+ * The dedupe key of the SMS a thread reply becomes (earlierReplyPending builds the same in SQL).
+ */
+export function replySmsKey(channel: string, ts: string): string {
+  return `slack:${channel}:${ts}`;
+}
+
+/**
  * An earlier link-worker message of this thread (by Slack ts) that is stored but not
- * processed yet, and not given up: being processed, failed and due for another try, or held
- * itself. Its event id, or null. A reply waits for it so the participant gets a thread's
- * replies in the order they were written, whichever process handles which. Bounded: an event
- * that used its attempts (and holds no lease), or arrived more than HOLD_LIMIT_SECONDS ago
- * (database time), holds nothing.
+ * processed yet, and not given up: being processed (its SMS not stored yet), failed and due
+ * for another try, or held itself. Its event id, or null. A reply waits for it so the
+ * participant gets a thread's replies in the order they were written, whichever process
+ * handles which. Bounded: an event that used its attempts (and holds no lease), or arrived
+ * more than HOLD_LIMIT_SECONDS ago (database time), holds nothing.
  */
 export async function earlierReplyPending(
   db: Db,
@@ -153,16 +160,18 @@ export async function earlierReplyPending(
 ): Promise<string | null> {
   if (!SLACK_TS.test(r.ts)) return null;
   const { rows } = await db.query<{ id: string }>(
-    `SELECT id FROM slack_inbox
-     WHERE processed_at IS NULL AND received_at > now() - $5 * interval '1 second'
-       AND kind = 'event' AND body IS NOT NULL
-       AND body->'event'->>'type' = 'message'
-       AND body->'event'->>'channel' = $1 AND body->'event'->>'thread_ts' = $2
-       AND body->'event'->>'subtype' IS NULL AND body->'event'->>'bot_id' IS NULL
-       AND (CASE WHEN body->'event'->>'ts' ~ '^[0-9]{1,12}[.][0-9]{1,9}$'
-              THEN (body->'event'->>'ts')::numeric END) < $3::numeric
-       AND (attempts < $4 OR lease_until > $6)
-     ORDER BY received_at LIMIT 1`,
+    `SELECT i.id FROM slack_inbox i
+     WHERE i.processed_at IS NULL AND i.received_at > now() - $5 * interval '1 second'
+       AND i.kind = 'event' AND i.body IS NOT NULL
+       AND i.body->'event'->>'type' = 'message'
+       AND i.body->'event'->>'channel' = $1 AND i.body->'event'->>'thread_ts' = $2
+       AND i.body->'event'->>'subtype' IS NULL AND i.body->'event'->>'bot_id' IS NULL
+       AND (CASE WHEN i.body->'event'->>'ts' ~ '^[0-9]{1,12}[.][0-9]{1,9}$'
+              THEN (i.body->'event'->>'ts')::numeric END) < $3::numeric
+       AND (i.attempts < $4 OR i.lease_until > $6)
+       AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.dedupe_key =
+         'slack:' || (i.body->'event'->>'channel') || ':' || (i.body->'event'->>'ts'))
+     ORDER BY i.received_at LIMIT 1`,
     [r.channel, r.threadTs, r.ts, MAX_ATTEMPTS, HOLD_LIMIT_SECONDS, now],
   );
   return rows[0]?.id ?? null;

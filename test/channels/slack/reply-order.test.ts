@@ -283,6 +283,18 @@ describe.each(drivers)('thread replies keep their order ($name)', (driver) => {
       ).rejects.toBeInstanceOf(ReplyHeld);
     });
 
+    it('an earlier reply whose SMS is stored (committed, not yet marked processed) holds nothing', async () => {
+      const thread = '1765000250.000100';
+      const p = await handoffThread(db(), thread);
+      expect(await threadReply(deps(), reply('1765000251.000100', 'first', thread))).toBe('sent');
+      // Its process is still after the commit (the sink waiting on Redis): lease, not processed.
+      await stored(`EvCOMMITTED${++seq}`, message(thread, '1765000251.000100'), {
+        leaseMs: 30_000,
+      });
+      expect(await threadReply(deps(), reply('1765000252.000100', 'second', thread))).toBe('sent');
+      expect(await smsBodies(db(), p.id)).toEqual(['first', 'second']);
+    });
+
     it('is bounded: a given-up or too old earlier event, another thread, a later reply, a bot post or an edit hold nothing', async () => {
       const thread = '1765000300.000100';
       const p = await handoffThread(db(), thread);
