@@ -15,6 +15,7 @@ import {
   handoffCard,
 } from './handoff-card.js';
 import { threadKey } from './handoff-open.js';
+import { earlierReplyPending, replySmsKey } from './inbox.js';
 import { enqueuePost } from './outbox.js';
 import { queueSms, textFor } from './sms.js';
 
@@ -167,12 +168,38 @@ export interface ThreadReply {
   text: string;
 }
 
-/** A hand-off's parent post is being sent: its thread's ts is not stored yet. */
-async function parentPostInFlight(db: SlackDeps['db']): Promise<boolean> {
+/**
+ * A hand-off's parent post is being sent to this channel (or to a channel given by #name,
+ * whose id only Slack's answer tells): a thread in it may be one whose ts is not stored yet.
+ * Posts to other channels cannot be this thread's parent.
+ */
+async function parentPostInFlight(db: SlackDeps['db'], channel: string): Promise<boolean> {
   const { rows } = await db.query(
-    `SELECT 1 FROM slack_outbox WHERE op = 'post_parent' AND status = 'sending' LIMIT 1`,
+    `SELECT 1 FROM slack_outbox WHERE op = 'post_parent' AND status = 'sending'
+       AND (channel = $1 OR channel !~ '^[CGD][A-Z0-9]+$') LIMIT 1`,
+    [channel],
   );
   return rows.length > 0;
+}
+
+/**
+ * The reply is held back: an earlier reply of its thread (by Slack ts) is not processed yet.
+ * Not a failure: the inbox tries it again shortly without counting an attempt. The `code`
+ * lets it through Bolt's error handling unwrapped.
+ */
+export class ReplyHeld extends Error {
+  readonly code = 'linkline_reply_held';
+  constructor(readonly earlierEventId: string) {
+    super('an earlier reply in the thread is still pending');
+  }
+}
+
+/** The earlier event a reply was held for, if `err` is (or Bolt wrapped) a ReplyHeld. */
+export function heldFor(err: unknown): string | null {
+  const e = err as { original?: unknown } | null;
+  const held =
+    err instanceof ReplyHeld ? err : e?.original instanceof ReplyHeld ? e.original : null;
+  return held?.earlierEventId ?? null;
 }
 
 /** Slack escapes &, < and > in message text; the participant gets the plain characters. */
@@ -183,7 +210,9 @@ function plain(text: string): string {
 /**
  * A link worker's reply in a hand-off thread: exactly one SMS to the participant the thread
  * belongs to (by channel + thread_ts, never by anything in the text), deduped on the
- * message's ts. `note:` stays internal.
+ * message's ts. `note:` stays internal. Replies reach the participant in the thread's order
+ * (Slack ts): while an earlier one is stored but not processed (failed and due again, or
+ * being processed elsewhere) this one throws ReplyHeld instead of overtaking it.
  */
 export async function threadReply(
   deps: SlackDeps,
@@ -197,8 +226,9 @@ export async function threadReply(
   const h = rows[0];
   if (!h) {
     // The reply can arrive between Slack answering chat.postMessage and the outbox storing
-    // the parent's ts: fail, so the inbox keeps the event and its sweep runs it again.
-    if (await parentPostInFlight(deps.db)) throw new Error('hand-off thread not recorded yet');
+    // the parent's ts: fail, so the inbox keeps the event and tries it again (with backoff).
+    if (await parentPostInFlight(deps.db, r.channel))
+      throw new Error('hand-off thread not recorded yet');
     return 'ignored';
   }
   const text = plain(r.text);
@@ -225,6 +255,10 @@ export async function threadReply(
   const effects = noEffects();
   const result = await deps.db.transaction(async (tx) => {
     await lockParticipant(tx, h.participant_id);
+    // Under the participant's lock, so an earlier reply cannot commit its SMS in between: an
+    // earlier event that is processed, or whose SMS is stored, is ahead of ours in the outbox.
+    const earlier = await earlierReplyPending(tx, r, deps.now());
+    if (earlier) throw new ReplyHeld(earlier);
     const p = await getParticipantById(tx, h.participant_id);
     if (!p) return 'gone' as const;
     if (p.optedOut) return 'opted_out' as const;
@@ -232,7 +266,7 @@ export async function threadReply(
     const { inserted } = await queueSms(tx, effects, p, {
       body: text,
       kind: 'handoff_reply',
-      dedupeKey: `slack:${r.channel}:${r.ts}`,
+      dedupeKey: replySmsKey(r.channel, r.ts),
       conversationSessionId: h.conversation_session_id,
     });
     if (inserted)

@@ -8,9 +8,21 @@ import type { Db } from '../../store/db.js';
 import { createBoltApp } from './bolt-app.js';
 import { outboxClient } from './client.js';
 import type { SlackDeps } from './deps.js';
+import { heldFor } from './handoff-actions.js';
 import { announceHandoffs, missingParents, pingDue, relayRule } from './handoff-open.js';
 import { EventsHealth } from './health.js';
-import { inboxDone, inboxFailed, inboxKey, retryable, takeInbox } from './inbox.js';
+import {
+  HELD_RETRY_MS,
+  inboxDone,
+  inboxFailed,
+  inboxHeld,
+  inboxKey,
+  MAX_ATTEMPTS,
+  retryable,
+  retryDelayMs,
+  takeInbox,
+  takeStored,
+} from './inbox.js';
 import { createOutbox, type Outbox } from './outbox.js';
 import type { AckBody, LinklineReceiver } from './receiver.js';
 import { announceReferrals } from './referrals.js';
@@ -114,6 +126,49 @@ export function createSlackChannel(o: SlackChannelOptions): SlackChannel {
     tz: o.tz,
   };
 
+  /**
+   * Our own prompt retries of failed requests, in this process (the sweep, in any worker,
+   * takes over those of a process that died). takeStored's lease keeps it to one at a time.
+   */
+  const retries = new Set<NodeJS.Timeout>();
+  let closed = false;
+  function retryLater(id: string, ms: number): void {
+    if (closed) return;
+    const t = setTimeout(() => {
+      retries.delete(t);
+      retryNow(id).catch((err: Error) =>
+        log.warn({ reason: err.message, id }, 'slack request retry failed'),
+      );
+    }, ms);
+    t.unref();
+    retries.add(t);
+  }
+  async function retryNow(id: string): Promise<void> {
+    const row = await takeStored(o.db, id, now());
+    if (row) await process(id, row.body as Record<string, unknown>, {});
+  }
+
+  /** After a failed try: held (try again shortly), or due again with backoff, or given up. */
+  async function failed(id: string, err: Error): Promise<void> {
+    const retriable = id.startsWith('event:') || id.startsWith('action:');
+    const earlier = heldFor(err);
+    if (earlier) {
+      log.info({ id, earlier }, 'thread reply held for an earlier one');
+      await inboxHeld(o.db, id, now());
+      if (retriable) retryLater(id, HELD_RETRY_MS);
+      return;
+    }
+    log.warn({ reason: err.message, id }, 'slack request failed');
+    const attempts = await inboxFailed(o.db, id, err.message, now());
+    if (!retriable) return;
+    if (attempts >= MAX_ATTEMPTS)
+      log.error(
+        { id, attempts, alert: 'slack_request_given_up' },
+        'ops alert: a Slack request failed every attempt; it is not tried again',
+      );
+    else retryLater(id, retryDelayMs(attempts));
+  }
+
   async function process(
     id: string | null,
     body: Record<string, unknown>,
@@ -125,8 +180,7 @@ export function createSlackChannel(o: SlackChannelOptions): SlackChannel {
         if (id) await inboxDone(o.db, id);
       },
       async (err: Error) => {
-        log.warn({ reason: err.message, id }, 'slack request failed');
-        if (id) await inboxFailed(o.db, id, err.message).catch(() => undefined);
+        if (id) await failed(id, err).catch(() => undefined);
         throw err;
       },
     );
@@ -206,12 +260,10 @@ export function createSlackChannel(o: SlackChannelOptions): SlackChannel {
       if (ids.length > 0) await announceHandoffs(deps, ids, o.tz);
       if ((await pingDue(o.db, deps)) > 0) void outbox.kick();
       await announceReferrals(deps);
-      for (const row of await retryable(o.db, now())) {
-        if (await takeInbox(o.db, { id: row.id, kind: row.kind }, row.body, now()))
-          await process(row.id, row.body as Record<string, unknown>, {});
-      }
+      for (const row of await retryable(o.db, now())) await retryNow(row.id);
     },
     start: () => {
+      closed = false;
       outbox.start();
       timer ??= setInterval(() => {
         channel
@@ -222,6 +274,9 @@ export function createSlackChannel(o: SlackChannelOptions): SlackChannel {
     stop: async () => {
       if (timer) clearInterval(timer);
       timer = null;
+      closed = true;
+      for (const t of retries) clearTimeout(t);
+      retries.clear();
       await outbox.stop();
     },
   };

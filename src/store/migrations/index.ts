@@ -8,6 +8,7 @@ import { leads0009 } from './0009-leads.js';
 import { smsOps0011 } from './0011-sms-ops.js';
 import { leadsDropIns0012 } from './0012-leads-drop-ins.js';
 import { slackTools0013 } from './0013-slack-tools.js';
+import { slackInboxRetry0014 } from './0014-slack-inbox-retry.js';
 import { leadPhone0017 } from './0017-lead-phone.js';
 import type { Migration } from './migration.js';
 
@@ -25,5 +26,6 @@ export const MIGRATIONS: readonly Migration[] = [
   smsOps0011,
   leadsDropIns0012,
   slackTools0013,
+  slackInboxRetry0014,
   leadPhone0017,
 ];

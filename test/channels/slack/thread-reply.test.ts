@@ -34,6 +34,7 @@ describe.each(drivers)('a reply racing the parent post ($name)', (driver) => {
     const sends: Effects['sends'] = [];
     const deps = {
       db: db(),
+      now: () => new Date(),
       ephemeral: async () => undefined,
       sink: async (e: Effects) => {
         sends.push(...e.sends);

@@ -249,7 +249,10 @@ export async function checkInvariants(
     }
     const ordered = (xs: number[]) => xs.every((x, i) => i === 0 || x > (xs[i - 1] ?? -1));
     if (!ordered(postAt)) violations.push(`${who}: thread posts out of order`);
-    if (!ordered(smsAt)) violations.push(`${who}: link-worker replies out of order`);
+    if (!ordered(smsAt))
+      violations.push(
+        `${who}: link-worker replies out of order (SMS positions ${JSON.stringify(smsAt)}; inbox ${await replyInbox(world, h)})`,
+      );
   }
   const slackCalls = world.slack.calls();
   const slackFaultHits = slackCalls.filter(
@@ -321,6 +324,27 @@ async function why(world: World, h: Handoffer, k: number): Promise<string> {
   return ` (inbox ${JSON.stringify(inbox.rows)}; sms rows ${JSON.stringify(sms.rows)}; hand-offs ${JSON.stringify(
     handoff.rows.map((r) => ({ status: r.status, sameThread: r.ts === h.parentTs })),
   )})`;
+}
+
+/** How the inbox handled each of a hand-off's link-worker replies (attempts, last error). */
+async function replyInbox(world: World, h: Handoffer): Promise<string> {
+  const { rows } = await world.db.query<{
+    id: string;
+    attempts: number;
+    processed: boolean;
+    error: string | null;
+  }>(
+    `SELECT id, attempts, processed_at IS NOT NULL AS processed, error FROM slack_inbox
+     WHERE id = ANY($1::text[])`,
+    [h.replyEvents.map((e) => `event:${e}`)],
+  );
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return JSON.stringify(
+    h.replyEvents.map((e) => {
+      const r = byId.get(`event:${e}`);
+      return r ? { attempts: r.attempts, processed: r.processed, error: r.error } : null;
+    }),
+  );
 }
 
 /** The counts as a two-column table for stdout. */

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { pino } from 'pino';
 import { seedLinkWorkers } from '../../../src/channels/slack/sandbox-seed.js';
 import { loadConfig } from '../../../src/config/load.js';
 import { registerRoutes } from '../../../src/http/routes.js';
@@ -115,7 +116,12 @@ export async function startWorld(opts: { logger?: Logger } = {}): Promise<World>
     WORKERS: 'off',
     LOG_LEVEL: 'silent',
   });
-  const logger = opts.logger ?? createLogger({ level: 'silent' });
+  // CHAOS_LOG=file: the HTTP process's log (info), for a post-mortem of a failed run.
+  const logger =
+    opts.logger ??
+    (process.env.CHAOS_LOG
+      ? createLogger({ level: 'info', destination: pino.destination(process.env.CHAOS_LOG) })
+      : createLogger({ level: 'silent' }));
   const service = await buildService(config, logger);
   // Redis going away is the point here: keep BullMQ's connection errors off the console.
   for (const q of Object.values(service.queues)) q.on('error', () => undefined);
