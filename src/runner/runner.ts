@@ -266,7 +266,7 @@ export function createRunner(deps: RunnerDeps) {
    */
   async function handleInbound(messageId: string): Promise<void> {
     const effects = noEffects();
-    await firing(async (tx) => {
+    await deps.db.transaction(async (tx) => {
       const pid = await lockMessageParticipant(tx, messageId);
       if (pid) await inboundTurn(tx, pid, effects);
     });
@@ -286,7 +286,7 @@ export function createRunner(deps: RunnerDeps) {
     const effects = noEffects();
     const out: ('done' | 'alone')[] = messageIds.map(() => 'alone');
     try {
-      await firing(async (tx) => {
+      await deps.db.transaction(async (tx) => {
         const owners = await tryLockMessageParticipants(tx, messageIds);
         for (const [i, id] of messageIds.entries()) {
           const owner = owners.get(id);

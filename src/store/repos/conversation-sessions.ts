@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db-port.js';
 import type { ConversationStatus } from '../enums.js';
-import { columnsOf, type DeferredInsert, insertOrDefer, queryCarrying } from '../write-buffer.js';
+import { columnsOf, type DeferredInsert, insertOrDefer } from '../write-buffer.js';
 import { selectList } from './sql.js';
 
 export interface ConversationSession<S = unknown> {
@@ -139,15 +139,12 @@ export interface SaveSession<S> {
  * has already ended. Ending sets ended_at.
  */
 export async function saveSession<S>(db: Db, input: SaveSession<S>): Promise<boolean> {
-  // Carries what a write-buffered turn deferred (its reply, its timers): one round trip.
-  const { rowCount } = await queryCarrying(
-    db,
+  const { rowCount } = await db.query(
     `UPDATE conversation_sessions
      SET state = $3::jsonb, status = $4::text, version = version + 1,
          ended_at = CASE WHEN $4::text = 'ended' THEN now() END
      WHERE id = $1 AND version = $2 AND status <> 'ended'`,
     [input.id, input.expectedVersion, JSON.stringify(input.state), input.status],
-    ['conversation_sessions'],
   );
   return rowCount === 1;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db-port.js';
 import type { ScheduledItemKind, ScheduledItemState } from '../enums.js';
-import { columnsOf, type DeferredInsert, insertOrDefer, queryCarrying } from '../write-buffer.js';
+import { columnsOf, type DeferredInsert, insertOrDefer } from '../write-buffer.js';
 import { selectList } from './sql.js';
 
 export interface ScheduledItem {
@@ -144,9 +144,7 @@ export async function setFlowTimers(
       conversationSessionId: target.conversationSessionId,
     }),
   );
-  // Carries what a write-buffered turn deferred (its reply, say): one round trip for both.
-  const { rows } = await queryCarrying<Partial<ScheduledItem> & { cancelledJobs: string[] | null }>(
-    db,
+  const { rows } = await db.query<Partial<ScheduledItem> & { cancelledJobs: string[] | null }>(
     `WITH cancelled AS (
        UPDATE scheduled_items SET state = 'cancelled', skip_reason = 'wait_ended'
        WHERE kind = ANY($1::text[]) AND conversation_session_id = $2
@@ -177,8 +175,6 @@ export async function setFlowTimers(
       set.map((t) => t.dueAt.toISOString()),
       set.map((t) => JSON.stringify(t.payload)),
     ],
-    // Its rows reference their conversation: one deferred is written first.
-    ['scheduled_items', 'conversation_sessions'],
   );
   const changed = rows
     .filter((r) => r.id != null)

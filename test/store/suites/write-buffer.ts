@@ -3,16 +3,11 @@ import type { Db } from '../../../src/store/db.js';
 import {
   getSession,
   openSession,
-  saveSession,
   startSession,
 } from '../../../src/store/repos/conversation-sessions.js';
 import { getMessage, insertOutbound, queueOutbound } from '../../../src/store/repos/messages.js';
 import { createParticipant } from '../../../src/store/repos/participants.js';
-import {
-  insertNewItem,
-  setFlowTimers,
-  upsertScheduledItem,
-} from '../../../src/store/repos/scheduled-items.js';
+import { insertNewItem, upsertScheduledItem } from '../../../src/store/repos/scheduled-items.js';
 import { withWriteBuffer } from '../../../src/store/write-buffer.js';
 import { uniquePhone } from '../drivers.js';
 
@@ -127,116 +122,6 @@ export function writeBufferSuite(getDb: () => Db): void {
         expect(stored.conversation_session_id).toBe(w.s.id);
         expect((await getMessage(db, w.m.id))?.conversationSessionId).toBe(w.s.id);
       }
-    });
-
-    it("a turn's reply rides along with its timers' or its conversation's statement; a new conversation is written first", async () => {
-      const db = getDb();
-      const p = await createParticipant(db, { phone: uniquePhone() });
-      const p2 = await createParticipant(db, { phone: uniquePhone() });
-      const s = await startSession(db, { participantId: p.id, flowId: 'f', state: { n: 0 } });
-      const reply = (body: string) => ({
-        channel: 'sms' as const,
-        participantId: p.id,
-        conversationSessionId: s.id,
-        address: '+447700900001',
-        body,
-        encoding: 'gsm7' as const,
-        segments: 1,
-        templateKey: 'k',
-        kind: 'conversation',
-        priority: 10,
-      });
-      const target = { participantId: p.id, conversationSessionId: s.id };
-      const due = new Date('2030-06-01T09:00:00Z');
-      const statements: string[] = [];
-      const ids = await db.transaction((raw) => {
-        const counting: Db = {
-          ...raw,
-          query: (sql, params) => {
-            statements.push(sql.replace(/\s+/g, ' ').slice(0, 40));
-            return raw.query(sql, params);
-          },
-        };
-        return withWriteBuffer(counting, async (tx) => {
-          const a = await queueOutbound(tx, reply('first'));
-          const timers = await setFlowTimers(
-            tx,
-            target,
-            [{ kind: 'flow_timeout', dueAt: due, payload: { wait_id: 'w' } }],
-            [],
-          );
-          expect(timers.changed).toHaveLength(1);
-          const b = await queueOutbound(tx, reply('second'));
-          expect(
-            await saveSession(tx, {
-              id: s.id,
-              expectedVersion: s.version,
-              state: { n: 1 },
-              status: 'waiting',
-            }),
-          ).toBe(true);
-          // A new conversation and its first timer: the conversation is not carried by the
-          // timers' statement (their rows reference it), it is written first.
-          const s2 = await openSession(tx, { participantId: p2.id, flowId: 'g', state: {} });
-          const t2 = await setFlowTimers(
-            tx,
-            { participantId: p2.id, conversationSessionId: s2.id },
-            [{ kind: 'flow_expiry', dueAt: due, payload: { wait_id: 'x' } }],
-            [],
-          );
-          expect(t2.changed).toHaveLength(1);
-          return [a.id, b.id];
-        });
-      });
-      expect(statements).toEqual([
-        'WITH ll_deferred_0 AS (INSERT INTO messa',
-        'WITH ll_deferred_0 AS (INSERT INTO messa',
-        'INSERT INTO conversation_sessions (id, p',
-        'WITH cancelled AS ( UPDATE scheduled_ite',
-      ]);
-      const { rows } = await db.query<{ id: string; body: string }>(
-        "SELECT id, body FROM messages WHERE participant_id = $1 AND direction = 'out' ORDER BY seq",
-        [p.id],
-      );
-      expect(rows).toEqual([
-        { id: ids[0], body: 'first' },
-        { id: ids[1], body: 'second' },
-      ]);
-      expect((await getSession(db, s.id))?.state).toEqual({ n: 1 });
-      expect(await count(db, 'scheduled_items', p.id)).toBe(1);
-      expect(await count(db, 'scheduled_items', p2.id)).toBe(1);
-    });
-
-    it('a carried insert that fails fails its statement: the transaction rolls back', async () => {
-      const db = getDb();
-      const p = await createParticipant(db, { phone: uniquePhone() });
-      const s = await startSession(db, { participantId: p.id, flowId: 'f', state: {} });
-      await expect(
-        db.transaction((raw) =>
-          withWriteBuffer(raw, async (tx) => {
-            await queueOutbound(tx, {
-              channel: 'sms',
-              participantId: p.id,
-              conversationSessionId: '00000000-0000-4000-8000-000000000000',
-              address: '+447700900001',
-              body: 'to a conversation that does not exist',
-              encoding: 'gsm7',
-              segments: 1,
-              templateKey: 'k',
-              kind: 'conversation',
-              priority: 10,
-            });
-            await saveSession(tx, {
-              id: s.id,
-              expectedVersion: s.version,
-              state: { n: 1 },
-              status: 'waiting',
-            });
-          }),
-        ),
-      ).rejects.toThrow(/foreign key/);
-      expect(await count(db, 'messages', p.id)).toBe(0);
-      expect((await getSession(db, s.id))?.version).toBe(s.version);
     });
 
     it('a statement through the handle sees what was deferred before it', async () => {
