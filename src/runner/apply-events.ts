@@ -14,9 +14,11 @@ import {
   updateParticipant,
 } from '../store/repos/participants.js';
 import {
+  type FlowTimerKind,
+  type ItemRef,
   insertNewItem,
   type ScheduledItem,
-  upsertScheduledItem,
+  setFlowTimers,
 } from '../store/repos/scheduled-items.js';
 import { smsConsentEvidence } from './consent-evidence.js';
 import type { Effects } from './effects.js';
@@ -53,7 +55,7 @@ type Handler<T extends EventType> = (
 ) => Promise<void>;
 
 /** participant.* fields a flow may set that are real columns; anything else goes to fields. */
-const COLUMN_FIELDS: Record<string, keyof ParticipantPatch> = {
+export const COLUMN_FIELDS: Record<string, keyof ParticipantPatch> = {
   first_name: 'firstName',
   preferred_lang: 'preferredLang',
   best_time: 'bestTime',
@@ -86,44 +88,99 @@ async function msgCreated(
   if (!blocked) a.effects.sends.push({ id: message.id, priority: a.priority });
 }
 
-async function timer(
+/**
+ * Sets and cancels a conversation's flow timers (what a wait started or a flow ended asks
+ * for) in one round trip. A kind this conversation has none of yet (`noTimers`) has nothing
+ * to cancel, and its first timer is inserted without reading anything back (deferred on the
+ * fire path's write-buffered transaction).
+ */
+async function flowTimers(
   a: Applying,
-  kind: 'flow_timeout' | 'flow_expiry',
-  at: string | undefined,
-  waitId: string | undefined,
+  wanted: readonly { kind: FlowTimerKind; at: string | undefined; waitId: string | undefined }[],
 ): Promise<void> {
-  const key = {
-    kind,
-    participantId: a.participant.id,
-    conversationSessionId: a.conversationId,
-  } as const;
-  if (at === undefined || waitId === undefined) {
-    if (a.noTimers?.has(kind)) return;
-    const { rows } = await a.tx.query<{ job_id: string }>(
-      `UPDATE scheduled_items SET state = 'cancelled', skip_reason = 'wait_ended'
-       WHERE kind = $1 AND conversation_session_id = $2 AND state IN ('pending', 'enqueued') RETURNING job_id`,
-      [kind, a.conversationId],
-    );
-    a.effects.cancelledJobs.push(...rows.map((r) => r.job_id));
-    return;
+  const set: Parameters<typeof setFlowTimers>[2][number][] = [];
+  const cancel: FlowTimerKind[] = [];
+  const fresh: ItemRef[] = [];
+  for (const { kind, at, waitId } of wanted) {
+    if (at === undefined || waitId === undefined) {
+      if (!a.noTimers?.has(kind)) cancel.push(kind);
+      continue;
+    }
+    const timer = { kind, dueAt: new Date(at), payload: { wait_id: waitId } };
+    if (a.noTimers?.delete(kind)) {
+      fresh.push(
+        await insertNewItem(a.tx, {
+          ...timer,
+          participantId: a.participant.id,
+          conversationSessionId: a.conversationId,
+        }),
+      );
+    } else set.push(timer);
   }
-  const timer = { ...key, dueAt: new Date(at), payload: { wait_id: waitId } };
-  // The conversation's first timer of the kind: a new key, inserted (deferred on the fire
-  // path's write-buffered transaction) without reading anything back.
-  if (a.noTimers?.delete(kind)) {
-    a.effects.items.push(await insertNewItem(a.tx, timer));
-    return;
-  }
-  const { item, changed } = await upsertScheduledItem(a.tx, timer);
-  if (changed) a.effects.items.push(item);
+  a.effects.items.push(...fresh);
+  if (set.length === 0 && cancel.length === 0) return;
+  const { changed, cancelledJobs } = await setFlowTimers(
+    a.tx,
+    { participantId: a.participant.id, conversationSessionId: a.conversationId },
+    set,
+    cancel,
+  );
+  a.effects.items.push(...changed);
+  a.effects.cancelledJobs.push(...cancelledJobs);
 }
 
 async function waitStarted(
   a: Applying,
   e: Extract<EngineEvent, { type: 'wait_started' }>,
 ): Promise<void> {
-  await timer(a, 'flow_timeout', e.timeout_at, e.timeout_at ? e.wait_id : undefined);
-  await timer(a, 'flow_expiry', e.expires_at, e.expires_at ? e.wait_id : undefined);
+  await flowTimers(a, [
+    { kind: 'flow_timeout', at: e.timeout_at, waitId: e.timeout_at ? e.wait_id : undefined },
+    { kind: 'flow_expiry', at: e.expires_at, waitId: e.expires_at ? e.wait_id : undefined },
+  ]);
+}
+
+const oneOf =
+  (...values: string[]) =>
+  (v: string): boolean =>
+    values.includes(v);
+
+/**
+ * The CHECK constraints of the columns in COLUMN_FIELDS (migration 0001-init, participants),
+ * mirrored so that a value they accept is written without a savepoint. A value not accepted
+ * here still goes through the savepoint (the database has the last word). Kept equal to the
+ * database by test/runner/field-columns.test.ts.
+ */
+const COLUMN_CHECKS: Record<string, (v: string) => boolean> = {
+  firstName: (v) => {
+    const n = [...v].length;
+    return n >= 1 && n <= 100;
+  },
+  preferredLang: (v) => /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(v),
+  bestTime: oneOf('morning', 'afternoon', 'evening', 'any'),
+  digitalAccess: oneOf('smartphone', 'basic_mobile', 'shared_phone', 'none'),
+  ageBand: oneOf('under_16', '16_24', '25_49', '50_59', '60_69', '70_79', '80_89', '90_plus'),
+  postcodePart: (v) => /^[A-Z]{1,2}[0-9][0-9A-Z]?$/.test(v),
+  primaryReason: oneOf(
+    'loneliness_isolation',
+    'anxiety_depression',
+    'low_confidence',
+    'mental_health',
+    'physical_health',
+    'carer',
+    'bereavement',
+    'debt_money',
+    'housing',
+    'substance_misuse',
+    'domestic_abuse',
+    'unemployment',
+    'other',
+  ),
+};
+
+/** True when the participants column surely takes the value (a string its CHECK accepts). */
+export function columnAccepts(column: keyof ParticipantPatch, value: unknown): boolean {
+  const check = COLUMN_CHECKS[column];
+  return typeof value === 'string' && !value.includes('\u0000') && check?.(value) === true;
 }
 
 async function fieldChanged(
@@ -148,6 +205,11 @@ async function fieldChanged(
     return;
   }
   const column = scope === 'participant' ? COLUMN_FIELDS[name] : undefined;
+  if (column && columnAccepts(column, e.value)) {
+    // The column's CHECK passes (mirrored below): no savepoint, two round trips fewer.
+    await updateParticipant(a.tx, a.participant.id, { [column]: e.value });
+    return;
+  }
   if (column) {
     try {
       // A savepoint: a value the column refuses (a CHECK) falls back to a custom field.
@@ -289,8 +351,10 @@ async function cantMakeIt(a: Applying, bookingId: string, now: Date): Promise<vo
 }
 
 async function flowEnded(a: Applying): Promise<void> {
-  await timer(a, 'flow_timeout', undefined, undefined);
-  await timer(a, 'flow_expiry', undefined, undefined);
+  await flowTimers(a, [
+    { kind: 'flow_timeout', at: undefined, waitId: undefined },
+    { kind: 'flow_expiry', at: undefined, waitId: undefined },
+  ]);
 }
 
 async function failure(a: Applying, e: Extract<EngineEvent, { type: 'failure' }>): Promise<void> {

@@ -79,6 +79,12 @@ export interface RuleContext {
   effects: Effects;
   /** The inbound message being handled, when the caller read it already (saves a round trip). */
   inbound?: { id: string; numMedia: number };
+  /**
+   * The participant's open or claimed hand-off id (null: none), when the caller read it
+   * under the lock and no earlier rule of this turn touched a hand-off; undefined: unknown,
+   * a rule that needs it reads it.
+   */
+  openHandoff?: string | null;
 }
 
 /** A global rule handles a message before any flow (returns true) or lets it through. */
@@ -235,6 +241,8 @@ export function createRunner(deps: RunnerDeps) {
     if (!turn?.next) return;
     const { participant: p, next: msg, active: conv } = turn;
     const text = msg.body ?? '';
+    // A hand-off opened or raised by a rule since the read: the rules after it read again.
+    const handoffsAtRead = effects.handoffs.length;
     let handled = false;
     for (const rule of deps.rules ?? []) {
       if (handled) break;
@@ -245,6 +253,7 @@ export function createRunner(deps: RunnerDeps) {
         conversation: conv,
         effects,
         inbound: { id: msg.id, numMedia: msg.numMedia },
+        ...(effects.handoffs.length === handoffsAtRead ? { openHandoff: turn.openHandoff } : {}),
       });
     }
     if (!handled) await converse(tx, p, conv, { type: 'msg', text }, effects, REPLY);

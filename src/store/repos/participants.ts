@@ -100,6 +100,8 @@ export interface InboundTurnRead<S> {
   participant: Participant;
   next: NextInbound | null;
   active: ConversationSession<S> | null;
+  /** Their open or claimed hand-off (at most one), for the relay rule: saves it a round trip. */
+  openHandoff: string | null;
 }
 
 const SESSION_DATES = ['startedAt', 'endedAt', 'createdAt', 'updatedAt'] as const;
@@ -107,8 +109,8 @@ const SESSION_DATES = ['startedAt', 'endedAt', 'createdAt', 'updatedAt'] as cons
 /**
  * An inbound turn's reads in ONE round trip: the participant, their oldest unhandled inbound
  * message, marked handled here (in the caller's transaction: a turn that fails rolls the mark
- * back with everything else), and their active conversation (as JSON, its dates revived).
- * Null: no participant.
+ * back with everything else), their active conversation (as JSON, its dates revived) and
+ * their open or claimed hand-off. Null: no participant.
  */
 export async function takeInboundTurn<S>(
   db: Db,
@@ -120,6 +122,7 @@ export async function takeInboundTurn<S>(
       nextBody: string | null;
       nextMedia: number | null;
       active: Record<string, unknown> | null;
+      openHandoff: string | null;
     }
   >(
     `WITH next AS (
@@ -130,14 +133,16 @@ export async function takeInboundTurn<S>(
        RETURNING id, body, num_media)
      SELECT p.*, m.id AS "nextId", m.body AS "nextBody", m.num_media AS "nextMedia",
        (SELECT to_jsonb(s) FROM (SELECT ${SESSION_SELECT} FROM conversation_sessions
-          WHERE participant_id = $1 AND status <> 'ended' LIMIT 1) AS s) AS active
+          WHERE participant_id = $1 AND status <> 'ended' LIMIT 1) AS s) AS active,
+       (SELECT h.id FROM handoffs h WHERE h.participant_id = $1 AND h.status IN ('open', 'claimed')
+          LIMIT 1) AS "openHandoff"
      FROM (SELECT ${PARTICIPANT_SELECT} FROM participants WHERE id = $1) AS p
      LEFT JOIN next AS m ON true`,
     [participantId],
   );
   const row = rows[0];
   if (!row) return null;
-  const { nextId, nextBody, nextMedia, active, ...participant } = row;
+  const { nextId, nextBody, nextMedia, active, openHandoff, ...participant } = row;
   if (active)
     for (const key of SESSION_DATES)
       active[key] = typeof active[key] === 'string' ? new Date(active[key]) : active[key];
@@ -145,6 +150,7 @@ export async function takeInboundTurn<S>(
     participant,
     next: nextId ? { id: nextId, body: nextBody, numMedia: nextMedia ?? 0 } : null,
     active: active as unknown as ConversationSession<S> | null,
+    openHandoff,
   };
 }
 

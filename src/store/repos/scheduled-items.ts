@@ -119,6 +119,70 @@ export async function upsertScheduledItem(
   return { item: existing.rows[0]!, changed: false };
 }
 
+/** A conversation's flow timer kinds. */
+export type FlowTimerKind = 'flow_timeout' | 'flow_expiry';
+
+/**
+ * A conversation's flow timers in ONE statement (one round trip per engine wait, not one per
+ * kind): each of `set` created or rescheduled exactly as upsertScheduledItem does (a new due
+ * time or payload, or reviving a cancelled or skipped one, bumps the version), and the live
+ * timers of each `cancel` kind cancelled ('wait_ended'). Returns only the timers that
+ * changed, in the order of `set` (an unchanged one is not read back: nothing to enqueue), and
+ * the job ids of those cancelled. The kinds of `set` and `cancel` must differ.
+ */
+export async function setFlowTimers(
+  db: Db,
+  target: { participantId: string; conversationSessionId: string },
+  set: readonly { kind: FlowTimerKind; dueAt: Date; payload: Record<string, unknown> }[],
+  cancel: readonly FlowTimerKind[],
+): Promise<{ changed: ScheduledItem[]; cancelledJobs: string[] }> {
+  if (set.length === 0 && cancel.length === 0) return { changed: [], cancelledJobs: [] };
+  const keys = set.map((t) =>
+    scheduledItemKey({
+      kind: t.kind,
+      participantId: target.participantId,
+      conversationSessionId: target.conversationSessionId,
+    }),
+  );
+  const { rows } = await db.query<Partial<ScheduledItem> & { cancelledJobs: string[] | null }>(
+    `WITH cancelled AS (
+       UPDATE scheduled_items SET state = 'cancelled', skip_reason = 'wait_ended'
+       WHERE kind = ANY($1::text[]) AND conversation_session_id = $2
+         AND state IN ('pending', 'enqueued')
+       RETURNING job_id
+     ), changed AS (
+       INSERT INTO scheduled_items (item_key, kind, participant_id, conversation_session_id,
+         due_at, payload)
+       SELECT v.item_key, v.kind, $3, $2, v.due_at, v.payload::jsonb
+       FROM unnest($4::text[], $5::text[], $6::timestamptz[], $7::text[])
+         AS v(item_key, kind, due_at, payload)
+       ON CONFLICT (item_key) DO UPDATE SET due_at = excluded.due_at, payload = excluded.payload,
+         version = scheduled_items.version + 1, state = 'pending', skip_reason = NULL,
+         fired_at = NULL
+       WHERE scheduled_items.due_at IS DISTINCT FROM excluded.due_at
+          OR scheduled_items.payload IS DISTINCT FROM excluded.payload
+          OR scheduled_items.state IN ('cancelled', 'skipped')
+       RETURNING ${ITEM_SELECT}
+     )
+     SELECT c.*, (SELECT array_agg(job_id) FROM cancelled) AS "cancelledJobs"
+     FROM (SELECT 1) AS one LEFT JOIN changed AS c ON true`,
+    [
+      cancel,
+      target.conversationSessionId,
+      target.participantId,
+      keys,
+      set.map((t) => t.kind),
+      set.map((t) => t.dueAt.toISOString()),
+      set.map((t) => JSON.stringify(t.payload)),
+    ],
+  );
+  const changed = rows
+    .filter((r) => r.id != null)
+    .map(({ cancelledJobs: _, ...item }) => item as ScheduledItem)
+    .sort((a, b) => keys.indexOf(a.itemKey) - keys.indexOf(b.itemKey));
+  return { changed, cancelledJobs: rows[0]?.cancelledJobs ?? [] };
+}
+
 /** What enqueueing a timer needs of it (the effects of a transaction carry these). */
 export type ItemRef = Pick<ScheduledItem, 'id' | 'version' | 'kind' | 'dueAt' | 'jobId' | 'state'>;
 

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Db } from '../../../src/store/db.js';
 import { SCHEDULED_ITEM_KINDS } from '../../../src/store/enums.js';
+import { startSession } from '../../../src/store/repos/conversation-sessions.js';
 import { createParticipant } from '../../../src/store/repos/participants.js';
 import {
   cancelPendingForParticipant,
   listDueItems,
   listPendingForParticipant,
+  setFlowTimers,
   transitionItem,
   upsertScheduledItem,
 } from '../../../src/store/repos/scheduled-items.js';
@@ -34,6 +36,76 @@ export function scheduledItemsSuite(getDb: () => Db): void {
       expect(moved.item).toMatchObject({ id: first.item.id, version: 2, state: 'pending' });
       expect(moved.item.jobId).toBe(`si-${first.item.id}-v2`);
       expect(moved.item.dueAt).toEqual(at('2030-03-31T09:00:00Z'));
+    });
+
+    it("a conversation's flow timers in one statement: set as upsert does, cancel returns the job ids", async () => {
+      const db = getDb();
+      const p = await createParticipant(db, { phone: uniquePhone() });
+      const c = await startSession(db, { participantId: p.id, flowId: 'intake', state: {} });
+      const target = { participantId: p.id, conversationSessionId: c.id };
+      const timeout = {
+        kind: 'flow_timeout',
+        dueAt: at('2030-04-01T09:00:00Z'),
+        payload: { wait_id: 'w1' },
+      } as const;
+      const expiry = {
+        kind: 'flow_expiry',
+        dueAt: at('2030-04-07T09:00:00Z'),
+        payload: { wait_id: 'w1' },
+      } as const;
+      const first = await setFlowTimers(db, target, [timeout, expiry], []);
+      expect(first.cancelledJobs).toEqual([]);
+      expect(first.changed.map((i) => [i.kind, i.version, i.state])).toEqual([
+        ['flow_timeout', 1, 'pending'],
+        ['flow_expiry', 1, 'pending'],
+      ]);
+      // The same rows upsertScheduledItem finds under the same keys.
+      const same = await upsertScheduledItem(db, {
+        ...timeout,
+        participantId: p.id,
+        conversationSessionId: c.id,
+      });
+      expect(same).toEqual({ item: first.changed[0], changed: false });
+      // Nothing changed: nothing comes back.
+      expect(await setFlowTimers(db, target, [timeout, expiry], [])).toEqual({
+        changed: [],
+        cancelledJobs: [],
+      });
+      // The next wait: the timeout moves (a new version, so a new job), the expiry stays.
+      const moved = await setFlowTimers(
+        db,
+        target,
+        [{ ...timeout, dueAt: at('2030-04-02T09:00:00Z'), payload: { wait_id: 'w2' } }, expiry],
+        [],
+      );
+      expect(moved.changed).toHaveLength(1);
+      expect(moved.changed[0]).toMatchObject({
+        id: first.changed[0]!.id,
+        version: 2,
+        payload: { wait_id: 'w2' },
+      });
+      expect(moved.changed[0]!.jobId).toBe(`si-${first.changed[0]!.id}-v2`);
+      // A wait without a timeout cancels the live one and moves the expiry, in one statement.
+      const mixed = await setFlowTimers(
+        db,
+        target,
+        [{ ...expiry, dueAt: at('2030-04-08T09:00:00Z') }],
+        ['flow_timeout'],
+      );
+      expect(mixed.cancelledJobs).toEqual([moved.changed[0]!.jobId]);
+      expect(mixed.changed.map((i) => [i.kind, i.version])).toEqual([['flow_expiry', 2]]);
+      // The flow ends: both cancelled; nothing live is left.
+      const ended = await setFlowTimers(db, target, [], ['flow_timeout', 'flow_expiry']);
+      expect(ended).toEqual({ changed: [], cancelledJobs: [mixed.changed[0]!.jobId] });
+      expect(await listPendingForParticipant(db, p.id)).toEqual([]);
+      // A cancelled timer set again is revived (pending, next version), as upsert does.
+      const revived = await setFlowTimers(db, target, [timeout], []);
+      expect(revived.changed[0]).toMatchObject({
+        kind: 'flow_timeout',
+        version: 3,
+        state: 'pending',
+        skipReason: null,
+      });
     });
 
     it('fires only the current version (stale jobs are no-ops)', async () => {
