@@ -21,12 +21,16 @@ export function rebase(uri: string, base: string): string {
 
 type Params = Readonly<Record<string, unknown>>;
 
-/** Form or query encoding as twilio-node's qs settings give it: arrays repeat their name. */
+/**
+ * Form or query encoding as twilio-node's qs settings give it: arrays repeat their name,
+ * undefined is left out and null is sent empty (the SDK has already serialised dates,
+ * booleans and objects to strings).
+ */
 function encode(params: Params): string {
   const out = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) {
     if (v === undefined) continue;
-    for (const one of Array.isArray(v) ? v : [v]) out.append(k, String(one));
+    for (const one of Array.isArray(v) ? v : [v]) out.append(k, one === null ? '' : String(one));
   }
   return out.toString();
 }
