@@ -117,13 +117,43 @@ export function createSendGuard(db: Db, classes: TemplateClasses): SendGuard {
  * has used its slot; it is marked skipped with the reason, and the job completes.
  */
 export function guardedGateway(gateway: SmsGateway, guard: SendGuard, pacer?: Pacer): SmsGateway {
+  const held = holdLimit(pacer?.maxHeld);
   return {
     send: async (m) => {
-      if (pacer) await pacer.take(m.urgent ? 'reply' : 'bulk');
-      const blocked = await guard(m.ourId);
-      if (blocked) return { kind: 'skipped', reason: blocked };
-      return gateway.send(m);
+      // A bulk send waits here, before reserving a slot, while this process already holds
+      // pacer.maxHeld of them (scheduler/pacing.ts: what a stalled process can bunch).
+      const limited = pacer !== undefined && !m.urgent;
+      if (limited) await held.acquire();
+      try {
+        if (pacer) await pacer.take(m.urgent ? 'reply' : 'bulk');
+        const blocked = await guard(m.ourId);
+        if (blocked) return { kind: 'skipped', reason: blocked };
+        return await gateway.send(m);
+      } finally {
+        if (limited) held.release();
+      }
     },
     reconcile: (m) => gateway.reconcile(m),
+  };
+}
+
+/** A counting semaphore, first come first served; no limit when `max` is absent. */
+function holdLimit(max: number | undefined): { acquire(): Promise<void>; release(): void } {
+  let count = 0;
+  const waiting: (() => void)[] = [];
+  return {
+    acquire: () => {
+      if (max === undefined || count < max) {
+        count += 1;
+        return Promise.resolve();
+      }
+      return new Promise<void>((resolve) => waiting.push(resolve));
+    },
+    release: () => {
+      // The place passes straight to the next in line.
+      const next = waiting.shift();
+      if (next) next();
+      else count -= 1;
+    },
   };
 }

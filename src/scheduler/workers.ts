@@ -169,7 +169,8 @@ const DEFAULT_CONCURRENCY: Record<QueueName, number> = {
  * sender keeps its rate only while the jobs in hand cover the rate times one send's own time
  * (claim, guard, provider call, mark, BullMQ's move). With 1 per 20 messages a second, a
  * blast of 10,000 at 500/s from 2 processes took 1.83 times its planned 20 s: 1 per 8 now,
- * 64 at most (the slots reserved ahead stay within a quarter second at 500/s).
+ * 64 at most. Of these, only a twentieth of the rate at a time hold a reserved slot
+ * (maxHeldSlots in scheduler/pacing.ts); the others wait in the process, off the timeline.
  * Unpaced, 32. The send path's statements are shared by the sends that run together (claims,
  * guard reads and 'sent' marks: a statement per batch each), so more jobs in hand no longer
  * mean more PostgreSQL round trips. Replies do not need a free hand to overtake reminders:
