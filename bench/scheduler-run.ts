@@ -28,6 +28,7 @@ import {
   redisNumbers,
   sleep,
 } from './lib.js';
+import { startProbe } from './sms-probe-read.js';
 
 export interface BurstResult {
   n: number;
@@ -240,6 +241,7 @@ async function burst(
   await sleep(1_000);
   const due = new Date();
   await db.query('UPDATE scheduled_items SET due_at = $1 WHERE session_id = $2', [due, sessionId]);
+  const probe = await startProbe(redis);
   await queues.reminders.promoteJobs({ count: 5_000 });
   const cpu = await pgCpuSampler();
   const load = load1();
@@ -254,6 +256,9 @@ async function burst(
     if (Date.now() - due.getTime() > 30 * 60_000) break;
   }
   const pgCpu = await cpu.stop();
+  // BENCH_PROBE_DIR: CPU ms per reminder by process and statements per reminder (sms-probe.ts).
+  const probed = await probe.stop(n);
+  if (probed) log(`  probe: ${probed}`);
   const mine = fake.messages().slice(baseline);
   const times = mine.map((m) => m.dateCreated.getTime());
   const first = Math.min(...times);
@@ -299,11 +304,15 @@ export async function schedulerRun(redisUrl: string, env: BenchEnv): Promise<Run
       QUEUE_PREFIX: prefix,
       TWILIO_API_URL: fake.url,
       SMS_RATE: '0',
+      ...(process.env.BENCH_PROBE_DIR ? { BENCH_PROBE_DIR: process.env.BENCH_PROBE_DIR } : {}),
     };
     // Node 20 refuses --cpu-prof in NODE_OPTIONS: given on the command line (tsx passes it on).
-    const profile = process.env.BENCH_PROFILE
-      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
-      : [];
+    const profile = [
+      ...(process.env.BENCH_PROFILE
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+        : []),
+      ...(process.env.BENCH_PROBE_DIR ? ['--import', './bench/sms-probe.ts'] : []),
+    ];
     log(`linkline: ${env.BENCH_WORKERS} worker processes`);
     for (let i = 0; i < env.BENCH_WORKERS; i++) await kids.spawnLinkline(workerEnv, profile);
 

@@ -1,4 +1,5 @@
 import { classOf, type TemplateClasses } from '../catalog/template-classes.js';
+import { createBatcher } from '../scheduler/batcher.js';
 import type { Pacer } from '../scheduler/pacing.js';
 import type { Db } from '../store/db.js';
 import type { SmsGateway } from './outbound.js';
@@ -53,35 +54,59 @@ interface Row {
 
 export type SendGuard = (messageId: string) => Promise<SendBlock | null>;
 
+/** Guards read in one statement at most (concurrent sends that reach it together), 2 at once. */
+const GUARD_BATCH = 64;
+
+function blockOf(r: Row | undefined, classes: TemplateClasses): SendBlock | null {
+  if (!r?.address) return 'no_number';
+  if (r.kind === 'opt_out_confirmation') return null;
+  if (r.opted_out) return 'opted_out';
+  if (r.suppressed) return 'suppressed';
+  if (r.staff && LEAD_KINDS.has(r.kind)) return null;
+  const promotional = classOf(classes, r.template_key) === 'promotional';
+  if ((promotional || !ESSENTIAL_KINDS.has(r.kind)) && r.consent !== 'given') return 'no_consent';
+  if (promotional && !r.marketing) return 'no_marketing_consent';
+  if (r.kind === 'reminder' && r.tags?.includes(REMINDERS_PAUSED_TAG)) return 'reminders_paused';
+  return null;
+}
+
+/**
+ * The guard's reads for many messages in one statement (one snapshot, taken after each of
+ * them reached this point): the same row per message as when read alone.
+ */
+async function readGuards(db: Db, ids: readonly string[]): Promise<Map<string, Row>> {
+  const { rows } = await db.query<Row & { id: string }>(
+    `SELECT m.id, m.kind, m.participant_id IS NULL AS staff, m.template_key, m.address, p.opted_out, p.consent, p.tags,
+       EXISTS (SELECT 1 FROM suppressions s WHERE s.phone = m.address) AS suppressed,
+       coalesce((SELECT (c.detail->>'marketing')::boolean FROM consent_events c
+         WHERE c.participant_id = p.id AND c.kind IN ('consent_given', 'consent_withdrawn')
+         ORDER BY c.id DESC LIMIT 1), false) AS marketing
+     FROM messages m LEFT JOIN participants p ON p.id = m.participant_id WHERE m.id = ANY($1::uuid[])`,
+    [ids],
+  );
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
 /**
  * Reads the database's truth about one outbox message's recipient, as it is now: opt-out
  * (our list, not the carrier's per-number block: checklist 30), the suppression list,
  * consent for non-essential kinds (32), PECR consent for promotional templates (33) and a
  * pause on reminders after "please stop texting me" (26).
+ *
+ * Concurrent sends share the statement (group commit, as their claims do): a send's read
+ * starts at the next turn of the event loop after it asks, or as soon as the statement
+ * running when it asked ends, so it still sees every change committed before it reached
+ * its provider call's last step.
  */
 export function createSendGuard(db: Db, classes: TemplateClasses): SendGuard {
-  return async (messageId) => {
-    const { rows } = await db.query<Row>(
-      `SELECT m.kind, m.participant_id IS NULL AS staff, m.template_key, m.address, p.opted_out, p.consent, p.tags,
-         EXISTS (SELECT 1 FROM suppressions s WHERE s.phone = m.address) AS suppressed,
-         coalesce((SELECT (c.detail->>'marketing')::boolean FROM consent_events c
-           WHERE c.participant_id = p.id AND c.kind IN ('consent_given', 'consent_withdrawn')
-           ORDER BY c.id DESC LIMIT 1), false) AS marketing
-       FROM messages m LEFT JOIN participants p ON p.id = m.participant_id WHERE m.id = $1`,
-      [messageId],
-    );
-    const r = rows[0];
-    if (!r?.address) return 'no_number';
-    if (r.kind === 'opt_out_confirmation') return null;
-    if (r.opted_out) return 'opted_out';
-    if (r.suppressed) return 'suppressed';
-    if (r.staff && LEAD_KINDS.has(r.kind)) return null;
-    const promotional = classOf(classes, r.template_key) === 'promotional';
-    if ((promotional || !ESSENTIAL_KINDS.has(r.kind)) && r.consent !== 'given') return 'no_consent';
-    if (promotional && !r.marketing) return 'no_marketing_consent';
-    if (r.kind === 'reminder' && r.tags?.includes(REMINDERS_PAUSED_TAG)) return 'reminders_paused';
-    return null;
-  };
+  const batch = createBatcher(
+    async (ids: string[]) => {
+      const rows = await readGuards(db, ids);
+      return ids.map((id) => blockOf(rows.get(id), classes));
+    },
+    { max: GUARD_BATCH, parallel: 2 },
+  );
+  return (messageId) => batch.add(messageId);
 }
 
 /**
@@ -92,13 +117,43 @@ export function createSendGuard(db: Db, classes: TemplateClasses): SendGuard {
  * has used its slot; it is marked skipped with the reason, and the job completes.
  */
 export function guardedGateway(gateway: SmsGateway, guard: SendGuard, pacer?: Pacer): SmsGateway {
+  const held = holdLimit(pacer?.maxHeld);
   return {
     send: async (m) => {
-      if (pacer) await pacer.take(m.urgent ? 'reply' : 'bulk');
-      const blocked = await guard(m.ourId);
-      if (blocked) return { kind: 'skipped', reason: blocked };
-      return gateway.send(m);
+      // A bulk send waits here, before reserving a slot, while this process already holds
+      // pacer.maxHeld of them (scheduler/pacing.ts: what a stalled process can bunch).
+      const limited = pacer !== undefined && !m.urgent;
+      if (limited) await held.acquire();
+      try {
+        if (pacer) await pacer.take(m.urgent ? 'reply' : 'bulk');
+        const blocked = await guard(m.ourId);
+        if (blocked) return { kind: 'skipped', reason: blocked };
+        return await gateway.send(m);
+      } finally {
+        if (limited) held.release();
+      }
     },
     reconcile: (m) => gateway.reconcile(m),
+  };
+}
+
+/** A counting semaphore, first come first served; no limit when `max` is absent. */
+function holdLimit(max: number | undefined): { acquire(): Promise<void>; release(): void } {
+  let count = 0;
+  const waiting: (() => void)[] = [];
+  return {
+    acquire: () => {
+      if (max === undefined || count < max) {
+        count += 1;
+        return Promise.resolve();
+      }
+      return new Promise<void>((resolve) => waiting.push(resolve));
+    },
+    release: () => {
+      // The place passes straight to the next in line.
+      const next = waiting.shift();
+      if (next) next();
+      else count -= 1;
+    },
   };
 }

@@ -55,6 +55,22 @@ export type Lane = 'reply' | 'bulk';
 export interface Pacer {
   /** Resolves when the caller may send; returns how long it waited, in milliseconds. */
   take(lane?: Lane): Promise<number>;
+  /**
+   * How many bulk sends one process may have between taking a slot and the provider's answer
+   * (see guardedGateway); absent: no limit.
+   */
+  readonly maxHeld?: number;
+}
+
+/**
+ * Bulk sends a process may hold reserved slots for at once: a twentieth of the rate. When a
+ * process stalls (CPU, GC) the sends whose slots passed meanwhile all go together as it
+ * resumes: what one second can hold beyond the rate is at most what the processes held,
+ * so with two processes a tenth of the rate (the 1.1 x rate ceiling). Sends past this wait
+ * in the process before they reserve, so their jobs may be many more (outboundConcurrency).
+ */
+export function maxHeldSlots(ratePerSecond: number): number {
+  return Math.max(2, Math.ceil(ratePerSecond / 20));
 }
 
 /**
@@ -71,6 +87,7 @@ export function createPacer(redis: Redis, options: PacerOptions): Pacer {
   const sleep = options.sleep ?? ((ms: number) => delay(ms));
   const replyKey = `${options.key}:reply`;
   return {
+    maxHeld: maxHeldSlots(options.ratePerSecond),
     async take(lane = 'bulk') {
       const waitMicros = Number(
         await redis.eval(

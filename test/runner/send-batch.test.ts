@@ -6,13 +6,14 @@ import {
   sendOutbound,
   WaitTurn,
 } from '../../src/runner/outbound.js';
+import { createSendGuard, guardedGateway } from '../../src/runner/send-guard.js';
 import {
   claimSends,
   getMessage,
   insertOutbound,
   markSentMany,
 } from '../../src/store/repos/messages.js';
-import { createParticipant } from '../../src/store/repos/participants.js';
+import { createParticipant, setConsent, setOptOut } from '../../src/store/repos/participants.js';
 import { drivers, uniquePhone, useTestDb } from '../store/drivers.js';
 import { quietLogger } from '../support/pipeline.js';
 
@@ -166,6 +167,59 @@ for (const driver of drivers) {
       // One claim and one mark each would be 60 statements.
       expect(count()).toBeLessThanOrEqual(10);
       for (const { id } of ids) expect((await getMessage(db, id))?.status).toBe('sent');
+    });
+
+    it('the send guard: concurrent sends share its statement, each gets its own verdict, read after its claim', async () => {
+      const db0 = getDb();
+      const consenting = async () => {
+        const q = await queued();
+        await setConsent(db0, q.participantId, 'given', {
+          actor: 'participant',
+          detail: { channel: 'sms', wording: 'intake.consent@1', lawfulBasis: 'consent' },
+        });
+        return q;
+      };
+      const ok = await Promise.all(Array.from({ length: 20 }, consenting));
+      const stopped = await consenting();
+      const noConsent = await queued();
+      const all = [...ok, stopped, noConsent];
+      const { db, count } = counting(db0);
+      const calls: string[] = [];
+      const provider: SmsGateway = {
+        send: async (m): Promise<SendOutcome> => {
+          calls.push(m.ourId);
+          return { kind: 'sent', sid: `SM${m.ourId.slice(0, 8)}` };
+        },
+        reconcile: async () => null,
+      };
+      // STOP lands while every send waits for its slot: after their claims ('sending'),
+      // before their guard reads.
+      let waiting = 0;
+      let open: () => void = () => undefined;
+      const gate = new Promise<void>((r) => {
+        open = r;
+      });
+      const gateway = guardedGateway(provider, createSendGuard(db, {}), {
+        take: async () => {
+          waiting += 1;
+          if (waiting === all.length) {
+            await setOptOut(db0, stopped.participantId, true, { actor: 'participant' });
+            open();
+          }
+          await gate;
+          return 0;
+        },
+      });
+      const results = await Promise.all(
+        all.map(({ id }) => sendOutbound(db, gateway, id, quietLogger)),
+      );
+      expect(results.slice(0, 20).every((r) => r === 'sent')).toBe(true);
+      expect(results.slice(20)).toEqual(['skipped', 'skipped']);
+      expect((await getMessage(db0, stopped.id))?.skipReason).toBe('opted_out');
+      expect((await getMessage(db0, noConsent.id))?.skipReason).toBe('no_consent');
+      expect(new Set(calls)).toEqual(new Set(ok.map((q) => q.id)));
+      // A claim, a guard read and a mark each would be 66 statements; the two skips mark alone.
+      expect(count()).toBeLessThanOrEqual(14);
     });
   });
 }

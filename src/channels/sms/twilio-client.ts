@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Agent } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import type * as ResponseModule from 'twilio/lib/http/response.js';
@@ -18,39 +19,123 @@ export function rebase(uri: string, base: string): string {
   return `${to.origin}${to.pathname.replace(/\/+$/, '')}${target.pathname}${target.search}`;
 }
 
+type Params = Readonly<Record<string, unknown>>;
+
 /**
- * twilio-node's own RequestClient (axios) with two additions: requests go to `apiUrl` when
- * set (the local fake), and each call's response headers are kept for its caller, because
- * the SDK's RestException drops them and Twilio's 429 says when to retry in `Retry-After`.
+ * Form or query encoding as twilio-node's qs settings give it: arrays repeat their name,
+ * undefined is left out and null is sent empty (the SDK has already serialised dates,
+ * booleans and objects to strings).
+ */
+function encode(params: Params): string {
+  const out = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v === undefined) continue;
+    for (const one of Array.isArray(v) ? v : [v]) out.append(k, one === null ? '' : String(one));
+  }
+  return out.toString();
+}
+
+/**
+ * twilio-node's RequestClient with its axios call replaced by one node:http(s) request on a
+ * kept-alive agent (axios's own per-call work was about a tenth of a worker's CPU in a
+ * reminder burst), and two additions: requests go to `apiUrl` when set (the local fake), and
+ * each call's response headers are kept for its caller, because the SDK's RestException drops
+ * them and Twilio's 429 says when to retry in `Retry-After`. Like the parent: every HTTP
+ * status is an answer for the SDK to judge, no redirects, and a request still unanswered
+ * after `timeout` ms fails (ECONNABORTED, as axios said); a network error keeps its code
+ * (ECONNRESET, ECONNREFUSED...), so classify.ts can tell "never sent" from "may have been".
  */
 class RoutedRequestClient extends twilio.RequestClient {
   readonly #apiUrl: string | null;
-  readonly #httpAgent: Agent;
+  readonly #timeoutMs: number;
+  readonly #keepAlive: boolean;
+  readonly #httpAgent: HttpAgent;
+  readonly #httpsAgent: HttpsAgent;
 
   constructor(apiUrl: string | null, options: RequestClient.RequestClientOptions) {
     super(options);
     this.#apiUrl = apiUrl;
-    // The parent only configures an https agent; a plain-http fake gets the same settings.
-    this.#httpAgent = new Agent({
-      keepAlive: options.keepAlive !== false,
-      timeout: options.timeout,
-    });
-    this.axios.defaults.httpAgent = this.#httpAgent;
+    this.#timeoutMs = options.timeout ?? 30_000;
+    this.#keepAlive = options.keepAlive !== false;
+    const agent = { keepAlive: this.#keepAlive, timeout: options.timeout };
+    this.#httpAgent = new HttpAgent(agent);
+    this.#httpsAgent = new HttpsAgent(agent);
   }
 
   override async request<TData>(
     opts: RequestClient.RequestOptions<TData>,
   ): Promise<Response<TData>> {
-    const uri = this.#apiUrl ? rebase(opts.uri, this.#apiUrl) : opts.uri;
-    const response = await super.request({ ...opts, uri });
+    if (!opts.method) throw new Error('http method is required');
+    if (!opts.uri) throw new Error('uri is required');
+    const url = new URL(this.#apiUrl ? rebase(opts.uri, this.#apiUrl) : opts.uri);
+    if (opts.params) {
+      const query = encode(opts.params as Params);
+      if (query) url.search = url.search ? `${url.search}&${query}` : `?${query}`;
+    }
+    const headers: Record<string, string> = { ...(opts.headers as Record<string, string>) };
+    if (!headers.Connection && !headers.connection)
+      headers.Connection = this.#keepAlive ? 'keep-alive' : 'close';
+    if (opts.username && opts.password)
+      headers.Authorization = `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}`;
+    else if (opts.authStrategy) headers.Authorization = await opts.authStrategy.getAuthString();
+    let body: string | undefined;
+    if (opts.data) {
+      const type = headers['Content-Type'] ?? headers['content-type'];
+      if (type === 'application/json') body = JSON.stringify(opts.data);
+      else {
+        headers['Content-Type'] = type ?? 'application/x-www-form-urlencoded';
+        body = encode(opts.data as Params);
+      }
+      headers['Content-Length'] = String(Buffer.byteLength(body));
+    }
+    const response = await this.#send(url, opts.method.toUpperCase(), headers, body, opts.timeout);
     const slot = exchange.getStore();
     if (slot) slot.headers = response.headers as Headers;
-    return response;
+    return response as Response<TData>;
+  }
+
+  #send(
+    url: URL,
+    method: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    timeout: number | undefined,
+  ): Promise<{ statusCode: number; body: string; headers: Headers }> {
+    const https = url.protocol === 'https:';
+    return new Promise((resolve, reject) => {
+      const req = (https ? httpsRequest : httpRequest)(
+        url,
+        { method, headers, agent: https ? this.#httpsAgent : this.#httpAgent },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () =>
+            resolve({
+              statusCode: res.statusCode ?? 0,
+              body: Buffer.concat(chunks).toString('utf8'),
+              headers: res.headers,
+            }),
+          );
+        },
+      );
+      const ms = timeout || this.#timeoutMs;
+      const timer = setTimeout(() => {
+        const err = Object.assign(new Error(`timeout of ${ms}ms exceeded`), {
+          code: 'ECONNABORTED',
+        });
+        req.destroy(err);
+        reject(err);
+      }, ms);
+      req.on('error', reject);
+      req.on('close', () => clearTimeout(timer));
+      req.end(body);
+    });
   }
 
   close(): void {
     this.#httpAgent.destroy();
-    (this.axios.defaults.httpsAgent as { destroy?: () => void } | undefined)?.destroy?.();
+    this.#httpsAgent.destroy();
   }
 }
 

@@ -65,6 +65,20 @@ describe('createSmsSender against the fake with the real twilio SDK', () => {
     expect(fake.messages()[0]?.body).toBe(body);
   });
 
+  it('the form survives our HTTP client byte for byte: reserved characters, spaces, emoji, a callback URL with a query', async () => {
+    const body = 'Tea & cake = 2+2 at 50% off? a/b #1 “quoted” ’ 😀\nline two';
+    const result = await sender.send({
+      ...request(body, 'id&x=1 y'),
+      statusCallbackUrl: `${CALLBACK}?tenant=a+b&x=%20`,
+    });
+    expect(result.kind).toBe('sent');
+    const [stored] = fake.messages();
+    expect(stored?.body).toBe(body);
+    expect(stored?.to).toBe(TO);
+    expect(new URL(stored?.statusCallback ?? '').searchParams.get('m')).toBe('id&x=1 y');
+    expect(new URL(stored?.statusCallback ?? '').searchParams.get('tenant')).toBe('a b');
+  });
+
   it('sends through a Messaging Service when configured (accepted)', async () => {
     sender.close();
     const config = twilioConfig(fake.url, { from: null, messagingServiceSid: SERVICE_SID });
