@@ -107,7 +107,9 @@ export function notFound(path: string): WireResponse {
 
 /** GET /Accounts/{sid}/Messages.json with To, From, DateSent[<>] filters and paging. */
 export function listMessages(ctx: ApiContext, query: URLSearchParams): WireResponse {
-  const matching = ctx.store.all().filter((m) => matchesFilters(m, query));
+  const matching = ctx.store
+    .filtered(query.get('To'), query.get('From'))
+    .filter((m) => matchesFilters(m, query));
   const pageSize = clamp(intOrNull(query.get('PageSize')) ?? 50, 1, 1000);
   const page = Math.max(0, intOrNull(query.get('Page')) ?? 0);
   const token = query.get('PageToken');

@@ -86,6 +86,9 @@ export class FakeStore {
   /** By sid: the benchmark's blasts hold 100,000 messages, and a lookup per inbound. */
   readonly #bySid = new Map<string, FakeMessage>();
   readonly #optedOut = new Set<string>();
+  /** By To, oldest first: a filtered list reads one number's messages, as Twilio's does,
+   * not every message (a reconcile per ambiguous send on a 100,000-participant day). */
+  readonly #byTo = new Map<string, FakeMessage[]>();
 
   constructor(private readonly now: () => Date) {}
 
@@ -102,6 +105,9 @@ export class FakeStore {
     };
     this.#messages.push(message);
     if (!this.#bySid.has(message.sid)) this.#bySid.set(message.sid, message);
+    const list = this.#byTo.get(message.to);
+    if (list) list.push(message);
+    else this.#byTo.set(message.to, [message]);
     return message;
   }
 
@@ -112,6 +118,17 @@ export class FakeStore {
   /** Newest first, as Twilio lists them. */
   all(): FakeMessage[] {
     return [...this.#messages].reverse();
+  }
+
+  /**
+   * Newest first, only messages to `to` and from `from` where given. To is indexed; From is
+   * not (a Messaging Service sets a message's sender later, at 'queued'), so it is a filter.
+   */
+  filtered(to: string | null, from: string | null): FakeMessage[] {
+    const list = to !== null ? (this.#byTo.get(to) ?? []) : null;
+    if (list) return list.filter((m) => from === null || m.from === from).reverse();
+    if (from === null) return this.all();
+    return this.#messages.filter((m) => m.from === from).reverse();
   }
 
   /** Moves a message forward only: Twilio's resource never goes back from a final status. */

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTwilioFake, type TwilioFake } from '../../../src/sandbox/twilio/index.js';
+import { FakeStore } from '../../../src/sandbox/twilio/store.js';
 import { ACCOUNT_SID, AUTH_TOKEN, SERVICE_SID } from '../../channels/sms/fixtures.js';
 
 let fake: TwilioFake;
@@ -199,5 +200,39 @@ describe('GET Messages', () => {
     await fake.emitStatus(json.sid as string, 'sent');
     expect(((await list(`DateSent%3E=${today}`)).json.messages as unknown[]).length).toBe(1);
     expect(((await list(`DateSent%3C=2000-01-01`)).json.messages as unknown[]).length).toBe(0);
+  });
+});
+
+describe('the store behind the list (indexed by To, as Twilio lists by number)', () => {
+  const message = (i: number, to: string, from: string | null) => ({
+    sid: `SM${String(i).padStart(32, '0')}`,
+    accountSid: ACCOUNT_SID,
+    direction: 'outbound-api' as const,
+    to,
+    from,
+    messagingServiceSid: from === null ? SERVICE_SID : null,
+    body: `m${i}`,
+    numSegments: 1,
+    numMedia: 0,
+    status: 'queued' as const,
+    statusCallback: null,
+    validityPeriod: null,
+  });
+
+  it("among 5,000 others: one number's messages, newest first; From filters, even one set later", () => {
+    const store = new FakeStore(() => new Date());
+    for (let i = 0; i < 5000; i++)
+      store.add(message(i, `+4477008${String(i % 1000).padStart(5, '0')}`, FROM));
+    const late = store.add(message(5000, TO, null));
+    store.add(message(5001, TO, FROM));
+    store.add(message(5002, TO, '+447700900199'));
+    expect(store.filtered(TO, null).map((m) => m.body)).toEqual(['m5002', 'm5001', 'm5000']);
+    expect(store.filtered(TO, FROM).map((m) => m.body)).toEqual(['m5001']);
+    // A Messaging Service picks the sender when the message is queued.
+    late.from = FROM;
+    expect(store.filtered(TO, FROM).map((m) => m.body)).toEqual(['m5001', 'm5000']);
+    expect(store.filtered(null, '+447700900199').map((m) => m.body)).toEqual(['m5002']);
+    expect(store.filtered('+447700900999', null)).toEqual([]);
+    expect(store.filtered(null, null)).toHaveLength(5003);
   });
 });
