@@ -21,6 +21,8 @@ export interface MorningResult {
   reminders: number;
   /** Reminders sent to the same participant more than once, and relays delivered twice. */
   duplicates: number;
+  /** The duplicates by kind: a reminder, a relayed reply, a hand-off thread. */
+  duplicateKinds: { reminder: number; relay: number; thread: number };
   /** Reminder arrival times at the fake, ms epoch (first per participant). */
   reminderTimes: number[];
   replyLatencyMs: number[];
@@ -95,6 +97,7 @@ export async function playMorning(
   const r: MorningResult = {
     reminders: 0,
     duplicates: 0,
+    duplicateKinds: { reminder: 0, relay: 0, thread: 0 },
     reminderTimes: [],
     replyLatencyMs: [],
     threadLatencyMs: [],
@@ -109,6 +112,12 @@ export async function playMorning(
     roles,
   };
   const reminded = new Set<number>();
+  const firstReminderAt = new Map<number, number>();
+  const duplicate = (kind: keyof MorningResult['duplicateKinds'], what: string) => {
+    r.duplicates += 1;
+    r.duplicateKinds[kind] += 1;
+    if (process.env.BENCH_VERBOSE) console.error(`duplicate ${kind}: ${what}`);
+  };
   const awaitingReply = new Map<number, number>();
   const awaitingThread = new Map<string, number>();
   const threaded = new Set<string>();
@@ -153,9 +162,13 @@ export async function playMorning(
       r.lastAt = Math.max(r.lastAt, t);
       if (REMINDER.test(m.body)) {
         if (reminded.has(i)) {
-          r.duplicates += 1;
+          duplicate(
+            'reminder',
+            `participant ${i}, at ${t - (firstReminderAt.get(i) ?? t)} ms after the first`,
+          );
           continue;
         }
+        firstReminderAt.set(i, t);
         reminded.add(i);
         r.reminders += 1;
         r.reminderTimes.push(t);
@@ -172,7 +185,7 @@ export async function playMorning(
         continue;
       }
       if (relayed.has(m.body)) {
-        r.duplicates += 1;
+        duplicate('relay', `participant ${i}`);
         continue;
       }
       const sent = awaitingReply.get(i);
@@ -193,7 +206,7 @@ export async function playMorning(
       const t = Math.round(Number(m.ts) * 1000);
       r.lastAt = Math.max(r.lastAt, t);
       if (threaded.has(ref)) {
-        r.duplicates += 1;
+        duplicate('thread', `ref ${ref}`);
         continue;
       }
       threaded.add(ref);

@@ -33,7 +33,7 @@ function mainRows(d: DayResult, b: Baselines, smsRate: number): string[] {
     `| Link worker's thread reply to the participant's SMS, p50 / p99, n | ${ms(relay.p50)} / ${ms(relay.p99)}, n = ${relay.n} | - | - | - |`,
     `| Errors: webhooks not answered 200 / answers never seen | ${m.refused} / ${m.missing} | - | 0 | ${ok(errors === 0)} |`,
     `| Thread replies held back: Linkline had not yet recorded the thread when the link worker answered (the reply would be ignored) | ${m.heldBack} | - | 0 | ${ok(m.heldBack === 0)} |`,
-    `| Duplicates: a reminder, hand-off thread or relayed reply twice | ${m.duplicates} | - | 0 | ${ok(m.duplicates === 0)} |`,
+    `| Duplicates: a reminder, hand-off thread or relayed reply twice | ${m.duplicates}${m.duplicates > 0 ? ` (reminders ${m.duplicateKinds.reminder}, threads ${m.duplicateKinds.thread}, relayed replies ${m.duplicateKinds.relay})` : ''} | - | 0 | ${ok(m.duplicates === 0)} |`,
     `| Worker RSS, peak, MiB per process (max of ${d.rss.workers.length}) | ${f(maxWorkerRss / MiB, 0)} | - | - | - |`,
     `| HTTP process (\`linkline serve\`, WORKERS=off) RSS, peak, MiB | ${f(d.rss.http / MiB, 0)} | - | - | - |`,
     `| Redis used_memory: empty / seeded and armed / after the morning, MiB | ${f(d.redis.before / MiB)} / ${f(d.redis.afterSeed / MiB)} / ${f(d.redis.after / MiB)} | - | - | - |`,

@@ -16,6 +16,7 @@ function day(p: number, over: Partial<DayResult['morning']> = {}): DayResult {
     morning: {
       reminders: p,
       duplicates: 0,
+      duplicateKinds: { reminder: 0, relay: 0, thread: 0 },
       reminderTimes: [],
       replyLatencyMs: [100, 200, 300, 400],
       threadLatencyMs: [500],
