@@ -72,10 +72,17 @@ describe('the mixed-day section', () => {
   });
 
   it('says not met for errors and duplicates, and lists the growth by size', () => {
-    const bad = day(10_000, { duplicates: 2, refused: 1, missing: 3 });
+    const bad = day(10_000, {
+      duplicates: 2,
+      duplicateKinds: { reminder: 1, relay: 1, thread: 0 },
+      refused: 1,
+      missing: 3,
+    });
     const text = daySection(bench(bad, [bad, day(1_000)]));
     expect(text).toMatch(/\| Errors[^\n]*\| 1 \/ 3 \| - \| 0 \| \*\*not met\*\* \|/);
-    expect(text).toMatch(/\| Duplicates[^\n]*\| 2 \| - \| 0 \| \*\*not met\*\* \|/);
+    expect(text).toMatch(
+      /\| Duplicates[^\n]*\| 2 \(reminders 1, threads 0, relayed replies 1\) \| - \| 0 \| \*\*not met\*\* \|/,
+    );
     const growth = text.split('### How the cost grows')[1]!;
     expect(growth.indexOf('| 1,000 |')).toBeLessThan(growth.indexOf('| 10,000 |'));
     expect(growth).toContain('| 10,000 | 100.0 | 25.00 | 1,000 | 10,000 | 1.00 | 1.00 |');
