@@ -55,8 +55,6 @@ const INBOUND_BATCHES_AT_ONCE = 4;
  * reminder is committed and queued for sending without waiting for 31 others.
  */
 const REMINDER_FIRST_BATCH = 1;
-/** Reminder jobs held by the small second worker that starts a burst (see startWorkers). */
-const REMINDER_VANGUARD = 2;
 
 function parse<T>(
   schema: { safeParse: (v: unknown) => { success: true; data: T } | { success: false } },
@@ -189,23 +187,16 @@ export function outboundConcurrency(smsRate: number): number {
 /** Starts one worker per queue, plus the every-minute reconciler and the inbound sweep. */
 export async function startWorkers(deps: WorkerDeps): Promise<{ close: () => Promise<void> }> {
   const procs = processors(deps);
-  const options = (concurrency: number) => ({
-    connection: deps.redis,
-    prefix: deps.prefix,
-    concurrency,
-    lockDuration: JOB_LOCK_MS,
-    ...JOB_RETENTION,
-  });
-  const concurrency = (name: QueueName) => deps.concurrency?.[name] ?? DEFAULT_CONCURRENCY[name];
   const workers = (Object.keys(procs) as QueueName[]).map(
-    (name) => new Worker(name, procs[name], options(concurrency(name))),
+    (name) =>
+      new Worker(name, procs[name], {
+        connection: deps.redis,
+        prefix: deps.prefix,
+        concurrency: deps.concurrency?.[name] ?? DEFAULT_CONCURRENCY[name],
+        lockDuration: JOB_LOCK_MS,
+        ...JOB_RETENTION,
+      }),
   );
-  // A BullMQ worker fills its hands before it starts any job: at a burst the reminders worker
-  // fetches 160 jobs one by one (0.2-0.4 s on a loaded machine) before its first batch can
-  // start. A second, small worker on the queue starts after its first fetch: the burst's first
-  // batch (one reminder, see REMINDER_FIRST_BATCH) and its send go while the big one fetches.
-  if (concurrency('reminders') > REMINDER_VANGUARD)
-    workers.push(new Worker('reminders', procs.reminders, options(REMINDER_VANGUARD)));
   for (const w of workers)
     w.on('error', (err) =>
       deps.logger.warn({ reason: err.message, queue: w.name }, 'worker error'),
