@@ -4,6 +4,7 @@ import { ChangeLog, jobEffects } from '../domain/booking/changes.js';
 import { type JourneyOptions, planJourney } from '../domain/booking/journey.js';
 import type { EngineEvent, EventType } from '../engine/index.js';
 import type { Db } from '../store/db.js';
+import { AGE_BANDS, BEST_TIMES, DIGITAL_ACCESS, PRIMARY_REASONS } from '../store/enums.js';
 import { insertAnswer } from '../store/repos/answers.js';
 import { appendAudit } from '../store/repos/audit.js';
 import { queueOutbound } from '../store/repos/messages.js';
@@ -156,25 +157,11 @@ const COLUMN_CHECKS: Record<string, (v: string) => boolean> = {
     return n >= 1 && n <= 100;
   },
   preferredLang: (v) => /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(v),
-  bestTime: oneOf('morning', 'afternoon', 'evening', 'any'),
-  digitalAccess: oneOf('smartphone', 'basic_mobile', 'shared_phone', 'none'),
-  ageBand: oneOf('under_16', '16_24', '25_49', '50_59', '60_69', '70_79', '80_89', '90_plus'),
+  bestTime: oneOf(...BEST_TIMES),
+  digitalAccess: oneOf(...DIGITAL_ACCESS),
+  ageBand: oneOf(...AGE_BANDS),
   postcodePart: (v) => /^[A-Z]{1,2}[0-9][0-9A-Z]?$/.test(v),
-  primaryReason: oneOf(
-    'loneliness_isolation',
-    'anxiety_depression',
-    'low_confidence',
-    'mental_health',
-    'physical_health',
-    'carer',
-    'bereavement',
-    'debt_money',
-    'housing',
-    'substance_misuse',
-    'domestic_abuse',
-    'unemployment',
-    'other',
-  ),
+  primaryReason: oneOf(...PRIMARY_REASONS),
 };
 
 /** True when the participants column surely takes the value (a string its CHECK accepts). */
