@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { createTwilioClient } from '../src/channels/sms/twilio-client.js';
 import { SANDBOX_TWILIO } from '../src/main.js';
@@ -62,6 +63,11 @@ export interface DayResult {
   /** CPU time over the morning, ms. */
   cpu: { http: number; workers: number };
   pgCpu: number;
+  /**
+   * This process over the morning: it plays the local Twilio and Slack and the traffic, so a
+   * busy event loop here slows every send and post the service makes (ms).
+   */
+  driver: { cpuMs: number; lagP99Ms: number; lagMaxMs: number };
   redis: { before: number; afterSeed: number; after: number };
   pgBytes: number;
   load: number;
@@ -162,6 +168,9 @@ export async function dayRun(redisUrl: string, env: BenchEnv, o: DayOptions): Pr
     const cpu0 = await treeUse(roots);
     const peaks = rssSampler(roots);
     const pg = await pgCpuSampler();
+    const driverCpu = process.cpuUsage();
+    const lag = monitorEventLoopDelay({ resolution: 20 });
+    lag.enable();
     const load = load1();
     const due = Date.now();
     await schema.db.query(
@@ -180,6 +189,13 @@ export async function dayRun(redisUrl: string, env: BenchEnv, o: DayOptions): Pr
           .length > 0,
     });
     const pgCpu = await pg.stop();
+    lag.disable();
+    const used = process.cpuUsage(driverCpu);
+    const driver = {
+      cpuMs: (used.user + used.system) / 1000,
+      lagP99Ms: lag.percentile(99) / 1e6,
+      lagMaxMs: lag.max / 1e6,
+    };
     // Where each day-before reminder ended up (fired, skipped with its reason, still due) and
     // what became of the SMS it wrote: a reminder the driver never saw is accounted for here.
     const { rows: fates } = await schema.db.query<{ fate: string; n: number }>(
@@ -206,6 +222,7 @@ export async function dayRun(redisUrl: string, env: BenchEnv, o: DayOptions): Pr
       rss: { http: peak[0]!, workers: peak.slice(1) },
       cpu: { http: spent[0]!, workers: spent.slice(1).reduce((a, b) => a + b, 0) },
       pgCpu,
+      driver,
       redis: { before, afterSeed, after: (await redisNumbers(redis)).used },
       pgBytes: await schemaBytes(schema.db, schema.schema),
       load,

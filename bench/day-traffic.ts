@@ -113,6 +113,7 @@ export async function playMorning(
   };
   const reminded = new Set<number>();
   const firstReminderAt = new Map<number, number>();
+  const firstReminder = new Map<number, { sid: string; callback: string | null }>();
   const duplicate = (kind: keyof MorningResult['duplicateKinds'], what: string) => {
     r.duplicates += 1;
     r.duplicateKinds[kind] += 1;
@@ -122,7 +123,8 @@ export async function playMorning(
   const awaitingThread = new Map<string, number>();
   const threaded = new Set<string>();
   const awaitingRelay = new Map<number, { text: string; at: number }>();
-  const relayed = new Set<string>();
+  /** Each relayed text and the StatusCallback (carrying our message id) it came with. */
+  const relayed = new Map<string, string | null>();
   const inbound = limiter(opts.width);
   const lw = limiter(opts.width);
 
@@ -164,11 +166,12 @@ export async function playMorning(
         if (reminded.has(i)) {
           duplicate(
             'reminder',
-            `participant ${i}, at ${t - (firstReminderAt.get(i) ?? t)} ms after the first`,
+            `participant ${i}, at ${t - (firstReminderAt.get(i) ?? t)} ms after the first (${m.sid} ${m.statusCallback}; first ${firstReminder.get(i)?.sid} ${firstReminder.get(i)?.callback})`,
           );
           continue;
         }
         firstReminderAt.set(i, t);
+        firstReminder.set(i, { sid: m.sid, callback: m.statusCallback });
         reminded.add(i);
         r.reminders += 1;
         r.reminderTimes.push(t);
@@ -180,12 +183,12 @@ export async function playMorning(
       if (relay && m.body === relay.text) {
         r.relayLatencyMs.push(t - relay.at);
         r.relays += 1;
-        relayed.add(relay.text);
+        relayed.set(relay.text, m.statusCallback);
         awaitingRelay.delete(i);
         continue;
       }
       if (relayed.has(m.body)) {
-        duplicate('relay', `participant ${i}`);
+        duplicate('relay', `participant ${i} (${m.statusCallback}; first ${relayed.get(m.body)})`);
         continue;
       }
       const sent = awaitingReply.get(i);

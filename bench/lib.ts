@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
@@ -164,8 +165,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const)
 export function children(): Children {
   const list: ChildProcess[] = [];
   const drain = (c: ChildProcess) => {
-    // Keep reading so a chatty child never blocks on a full pipe.
-    c.stdout?.on('data', () => undefined);
+    // Keep reading so a chatty child never blocks on a full pipe. BENCH_CHILD_LOG=dir keeps
+    // each child's log lines (pino's JSON: no bodies or full numbers) as dir/<pid>.log.
+    const dir = process.env.BENCH_CHILD_LOG;
+    if (dir) c.stdout?.pipe(createWriteStream(`${dir}/${c.pid}.log`));
+    else c.stdout?.on('data', () => undefined);
     c.stderr?.on('data', (d: Buffer) => {
       if (process.env.BENCH_VERBOSE) process.stderr.write(d);
     });

@@ -24,8 +24,15 @@ export interface SmsGateway {
    * go ahead of the slots bulk sends have reserved (scheduler/pacing.ts).
    */
   send(m: { ourId: string; to: string; body: string; urgent?: boolean }): Promise<SendOutcome>;
-  /** The provider's message for our id, if the provider has one. */
-  reconcile(m: { ourId: string; to: string; since: Date }): Promise<{ sid: string } | null>;
+  /**
+   * The provider's message for our id, if the provider has one; `waitMs` when it has none
+   * yet but may still create it (the attempt, started at `since`, is too recent to tell).
+   */
+  reconcile(m: {
+    ourId: string;
+    to: string;
+    since: Date;
+  }): Promise<{ sid: string } | { waitMs: number } | null>;
 }
 
 /** Thrown to make the queue retry the send later, with backoff. */
@@ -121,11 +128,15 @@ export async function sendOutbound(
       [id, SEND_LEASE_MS],
     );
     if (taken.rowCount === 0) throw new WaitTurn(await leaseLeftMs(db, id));
-    const found = await gateway.reconcile({
-      ourId: id,
-      to: msg.address,
-      since: new Date(msg.statusAt.getTime() - 60_000),
-    });
+    const found = await gateway.reconcile({ ourId: id, to: msg.address, since: msg.statusAt });
+    if (found && 'waitMs' in found) {
+      // Too soon to tell: hold the lease until the provider's answer is final, then look again.
+      await db.query(`UPDATE messages SET send_lease_until = ${LEASE} WHERE id = $1`, [
+        id,
+        Math.ceil(found.waitMs),
+      ]);
+      throw new WaitTurn(Math.ceil(found.waitMs) + 100);
+    }
     if (found) {
       await markStatus(db, { id }, { status: 'sent', providerSid: found.sid });
       return 'reconciled';

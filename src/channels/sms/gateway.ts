@@ -82,6 +82,7 @@ export function twilioGateway(sender: SmsSender, options: TwilioGatewayOptions):
       if (body === null) throw new Error('cannot reconcile: message body unknown');
       const found = await sender.reconcile({ ourId, to, body, since });
       if (found.kind === 'unknown') throw new Error(`reconcile failed (${found.code})`);
+      if (found.kind === 'not_yet') return { waitMs: found.waitMs };
       return found.kind === 'found' ? { sid: found.sid } : null;
     },
   };

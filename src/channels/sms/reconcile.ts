@@ -24,11 +24,22 @@ export type ReconcileResult =
       readonly segments: number;
     }
   | { readonly kind: 'not_found' }
+  /**
+   * Nothing yet, but the attempt is too recent for that to prove Twilio will not create it:
+   * a request that timed out here may still be waiting in a queue there (the local fake, with
+   * its event loop busy, created one 39 s after the call gave up). Look again in `waitMs`.
+   */
+  | { readonly kind: 'not_yet'; readonly waitMs: number }
   /** The lookup itself failed: try reconciling again later, do not resend yet. */
   | { readonly kind: 'unknown'; readonly code: string };
 
 /** Clock skew tolerated between us and Twilio when comparing creation times. */
 const SKEW_MS = 60_000;
+/**
+ * How long after an ambiguous attempt started "not found" becomes proof that Twilio will not
+ * create the message, so a resend cannot make a second SMS (the HTTP timeout is 10 s).
+ */
+export const RESEND_AFTER_MS = 60_000;
 /** Twilio lists newest first; an attempt seconds ago is on the first page. */
 const LOOKBACK = 50;
 
@@ -51,13 +62,15 @@ function matches(m: MessageLike, request: ReconcileRequest): boolean {
 /**
  * Looks for the message an ambiguous send may have created: outbound to this number, same
  * body, created since the attempt. No date filter is sent to Twilio because `DateSent`
- * is empty while a message is still queued. If several match, the oldest is ours.
+ * is empty while a message is still queued. If several match, the oldest is ours. Nothing
+ * found within `resendAfterMs` of the attempt's start is 'not_yet', not 'not_found'.
  */
 export async function reconcileSend(
   api: twilio.Twilio,
   config: TwilioConfig,
   request: ReconcileRequest,
   log: Logger,
+  resendAfterMs = RESEND_AFTER_MS,
 ): Promise<ReconcileResult> {
   const from = config.messagingServiceSid ? undefined : (config.from ?? undefined);
   const listed = await capture(() =>
@@ -76,7 +89,10 @@ export async function reconcileSend(
   }
   const found = listed.value.filter((m) => matches(m, request)).at(-1);
   log.info({ ...logged, found: found?.sid ?? null }, 'sms reconcile');
-  if (!found) return { kind: 'not_found' };
+  if (!found) {
+    const waitMs = request.since.getTime() + resendAfterMs - Date.now();
+    return waitMs > 0 ? { kind: 'not_yet', waitMs } : { kind: 'not_found' };
+  }
   return {
     kind: 'found',
     sid: found.sid,

@@ -85,7 +85,8 @@ async function settleAmbiguous(
     since,
   });
   if (found.kind === 'not_found') return null;
-  if (found.kind === 'unknown') return failure;
+  // Cannot tell yet: the caller's queue looks again later, without resending meanwhile.
+  if (found.kind === 'unknown' || found.kind === 'not_yet') return failure;
   const { encoding } = smsCost(request.body);
   return {
     kind: 'sent',

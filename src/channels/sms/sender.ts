@@ -46,6 +46,8 @@ export interface SmsSenderOptions {
   readonly logger: Logger;
   /** Must stay below the job lock margin (checklist 47); 10 s by default. */
   readonly httpTimeoutMs?: number;
+  /** After an ambiguous attempt, how long "not found" is not yet proof (RESEND_AFTER_MS). */
+  readonly resendAfterMs?: number;
 }
 
 /** The StatusCallback URL carrying our id, so a callback links even before the sid is saved. */
@@ -79,7 +81,7 @@ export function createSmsSender(config: TwilioConfig, options: SmsSenderOptions)
   const log = options.logger.child({ component: 'sms_sender' });
   return {
     send: (request) => sendOnce(client, config, log, request),
-    reconcile: (request) => reconcileSend(client.api, config, request, log),
+    reconcile: (request) => reconcileSend(client.api, config, request, log, options.resendAfterMs),
     close: () => client.close(),
   };
 }

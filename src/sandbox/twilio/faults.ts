@@ -8,7 +8,10 @@ import { twilioError, type WireResponse } from './wire.js';
  * - `reset_after_accept`: the message is created (it will really be sent) and then the socket
  *   is destroyed without a response: the ambiguous failure that causes duplicate SMS;
  * - `hang`: no response ever (until the fake stops) and nothing created: for client timeouts;
- * - `hang_after_accept`: created, then no response ever.
+ * - `hang_after_accept`: created, then no response ever;
+ * - `accept_late`: the request waits `delayMs` unanswered (the caller times out), THEN the
+ *   message is created and the answer written to whatever is left of the connection: a
+ *   provider that acts on a request after its caller gave up.
  */
 export type FaultKind =
   | '429'
@@ -17,7 +20,8 @@ export type FaultKind =
   | 'reset_before_accept'
   | 'reset_after_accept'
   | 'hang'
-  | 'hang_after_accept';
+  | 'hang_after_accept'
+  | 'accept_late';
 
 /** Which API call a fault applies to; `create` (POST Messages.json) unless told otherwise. */
 export type FaultOp = 'create' | 'fetch' | 'list' | 'any';
@@ -29,6 +33,8 @@ export interface Fault {
   readonly match?: { readonly to?: string; readonly op?: FaultOp };
   /** `Retry-After` for `429`, in seconds; 1 when omitted. */
   readonly retryAfterSeconds?: number;
+  /** How long `accept_late` holds the request before creating the message; 2,000 when omitted. */
+  readonly delayMs?: number;
 }
 
 type Armed = { fault: Fault; left: number };

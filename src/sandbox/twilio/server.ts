@@ -18,7 +18,7 @@ export interface RequestRecord {
   readonly method: string;
   readonly path: string;
   readonly op: ApiOp | null;
-  readonly outcome: number | 'reset' | 'hang';
+  readonly outcome: number | 'reset' | 'hang' | 'late';
 }
 
 export interface ServerContext extends ApiContext {
@@ -134,6 +134,12 @@ async function dispatch(ctx: ServerContext, req: IncomingMessage, res: ServerRes
     return { op: r.op, outcome: respond(res, notFound(url.pathname)) };
   const params = r.op === 'create' ? new URLSearchParams(body) : url.searchParams;
   const fault = ctx.faults.take(r.op, params.get('To'));
+  if (fault?.kind === 'accept_late') {
+    await new Promise((resolve) => setTimeout(resolve, fault.delayMs ?? 2_000));
+    const late = perform(ctx, r, url.pathname, params);
+    if (!res.destroyed && !res.socket?.destroyed) send(res, late);
+    return { op: r.op, outcome: 'late' as const };
+  }
   const early = fault ? beforeAccept(res, fault) : null;
   if (early !== null) return { op: r.op, outcome: early };
   const response = perform(ctx, r, url.pathname, params);

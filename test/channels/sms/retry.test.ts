@@ -32,9 +32,11 @@ beforeEach(async () => {
     authToken: AUTH_TOKEN,
     statusCallbacks: false,
   });
+  // resendAfterMs 0: these are the retry loop's cases; the window has its own test below.
   sender = createSmsSender(twilioConfig(fake.url), {
     logger: capturedLogger().logger,
     httpTimeoutMs: 300,
+    resendAfterMs: 0,
   });
 });
 
@@ -102,6 +104,21 @@ describe('sendWithRetry (checklist 34-36)', () => {
     const result = await sendWithRetry(sender, { ...REQUEST, to: '+15005550004' }, options());
     expect(result).toEqual({ kind: 'permanent', code: '21610', reason: 'opted_out', attempts: 1 });
     expect(creates()).toHaveLength(1);
+  });
+
+  it('a timeout Twilio acts on after the first look: ambiguous, not resent inside the window', async () => {
+    const careful = createSmsSender(twilioConfig(fake.url), {
+      logger: capturedLogger().logger,
+      httpTimeoutMs: 300,
+      resendAfterMs: 60_000,
+    });
+    fake.inject({ kind: 'accept_late', delayMs: 1_000 });
+    const result = await sendWithRetry(careful, REQUEST, { ...options(), reconcileDelayMs: 200 });
+    careful.close();
+    expect(result).toMatchObject({ kind: 'ambiguous', attempts: 1 });
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(creates()).toHaveLength(1);
+    expect(fake.messages()).toHaveLength(1);
   });
 
   it('returns ambiguous, without resending, when reconciliation cannot tell', async () => {

@@ -142,28 +142,54 @@ describe('createSmsSender against the fake with the real twilio SDK', () => {
     expect(fake.messages()).toHaveLength(1);
   });
 
-  it('reconcile finds nothing after a reset before Twilio accepted', async () => {
+  it('reconcile finds nothing after a reset before Twilio accepted: not yet proof, then proof', async () => {
     const since = new Date();
     fake.inject({ kind: 'reset_before_accept' });
     expect(await sender.send(request('Reminder'))).toMatchObject({ kind: 'ambiguous' });
-    expect(await sender.reconcile({ ourId: 'out-1', to: TO, body: 'Reminder', since })).toEqual({
-      kind: 'not_found',
+    const soon = await sender.reconcile({ ourId: 'out-1', to: TO, body: 'Reminder', since });
+    expect(soon.kind).toBe('not_yet');
+    const waitMs = soon.kind === 'not_yet' ? soon.waitMs : 0;
+    expect(waitMs).toBeGreaterThan(55_000);
+    expect(waitMs).toBeLessThanOrEqual(60_000);
+    // The same look for an attempt that started over a minute ago: nothing will come.
+    const old = new Date(since.getTime() - 61_000);
+    expect(
+      await sender.reconcile({ ourId: 'out-1', to: TO, body: 'Reminder', since: old }),
+    ).toEqual({ kind: 'not_found' });
+  });
+
+  it('reconcile after a timeout finds the message Twilio created once the call had given up', async () => {
+    const since = new Date();
+    fake.inject({ kind: 'accept_late', delayMs: 800 });
+    expect(await sender.send(request('Late'))).toMatchObject({ kind: 'ambiguous' });
+    expect((await sender.reconcile({ ourId: 'o', to: TO, body: 'Late', since })).kind).toBe(
+      'not_yet',
+    );
+    await new Promise((r) => setTimeout(r, 800));
+    expect(await sender.reconcile({ ourId: 'o', to: TO, body: 'Late', since })).toMatchObject({
+      kind: 'found',
+      sid: fake.messages()[0]?.sid,
     });
   });
 
   it('reconcile skips sids already linked and messages from before the attempt', async () => {
+    // No window here: this is about which messages count, not about when to be sure.
+    const sure = createSmsSender(twilioConfig(fake.url), {
+      logger: capturedLogger().logger,
+      resendAfterMs: 0,
+    });
     await sender.send(request('Same words'));
     const first = fake.messages()[0]?.sid ?? '';
     const since = new Date();
-    expect(
-      await sender.reconcile({
-        ourId: 'out-2',
-        to: TO,
-        body: 'Same words',
-        since,
-        excludeSids: [first],
-      }),
-    ).toEqual({ kind: 'not_found' });
+    const found = await sure.reconcile({
+      ourId: 'out-2',
+      to: TO,
+      body: 'Same words',
+      since,
+      excludeSids: [first],
+    });
+    sure.close();
+    expect(found).toEqual({ kind: 'not_found' });
   });
 
   it('reconcile reports unknown when the lookup itself fails', async () => {
