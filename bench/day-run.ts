@@ -234,7 +234,11 @@ export async function dayRun(redisUrl: string, env: BenchEnv, o: DayOptions): Pr
     redis.disconnect();
     await twilio.stop();
     await slack.stop();
-    await schema.drop();
+    // BENCH_KEEP_SCHEMA=1 leaves the day's tables for a look afterwards (drop it by hand).
+    if (process.env.BENCH_KEEP_SCHEMA) {
+      log(`day P=${o.p}: schema ${schema.schema} kept`);
+      await schema.db.close();
+    } else await schema.drop();
   }
 }
 

@@ -185,7 +185,10 @@ export async function buildService(
   });
   watchLockWaits(lockWatch);
   const { twilio, fake } = await twilioFor(config);
-  const sender = createSmsSender(twilio, { logger });
+  const sender = createSmsSender(twilio, {
+    logger,
+    resendAfterMs: config.smsResendAfterSeconds * 1000,
+  });
   const provider = twilioGateway(sender, {
     publicUrl: config.http.publicUrl,
     validitySeconds: VALIDITY_SECONDS,

@@ -102,6 +102,7 @@ function toConfig(env: Env): Config {
     queuePrefix: env.QUEUE_PREFIX,
     workers: env.WORKERS === 'on',
     smsRate: env.SMS_RATE,
+    smsResendAfterSeconds: env.SMS_RESEND_AFTER_SECONDS,
     lockWaitAlertMs: env.LOCK_WAIT_ALERT_MS,
     inboundSweepSeconds: env.SMS_INBOUND_SWEEP_SECONDS,
     checkinWeeks: env.CHECKIN_WEEKS,

@@ -185,6 +185,15 @@ export const envSchema = z.object({
     .describe(
       'Messages per second the sender may send, spread evenly (a UK long code takes about 10); 0 turns pacing off.',
     ),
+  SMS_RESEND_AFTER_SECONDS: z.coerce
+    .number({ error: 'must be a number of seconds' })
+    .int('must be a whole number of seconds')
+    .min(15, 'must be at least 15 (the HTTP timeout is 10 s)')
+    .max(3_600, 'must be at most 3600')
+    .default(120)
+    .describe(
+      'After a send that may have reached Twilio (a timeout or reset), how long "not found" at Twilio is not yet proof; only then is it sent again.',
+    ),
   LOCK_WAIT_ALERT_MS: z.coerce
     .number({ error: 'must be a number of milliseconds' })
     .int('must be a whole number of milliseconds')
@@ -282,6 +291,8 @@ type Common = {
   readonly workers: boolean;
   /** Messages per second per sender; 0 = unpaced. */
   readonly smsRate: number;
+  /** After an ambiguous send, seconds until "not found" at Twilio allows a resend. */
+  readonly smsResendAfterSeconds: number;
   /** A participant-lock wait this long raises the alert (checklist 19). */
   readonly lockWaitAlertMs: number;
   /** Interval of the inbound reconciliation job, in seconds; 0 = off (checklist 22). */

@@ -40,6 +40,7 @@ describe('loadConfig', () => {
       queuePrefix: 'linkline',
       workers: true,
       smsRate: 10,
+      smsResendAfterSeconds: 120,
       lockWaitAlertMs: 5_000,
       inboundSweepSeconds: 300,
       checkinWeeks: [6, 12],
@@ -83,6 +84,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SMS_INBOUND_SWEEP_SECONDS: '-5' })).toThrow(
       /SMS_INBOUND_SWEEP_SECONDS/,
     );
+  });
+
+  it('reads when an ambiguous send may be sent again: 120 s unless set, never under 15 s', () => {
+    expect(loadConfig({}).smsResendAfterSeconds).toBe(120);
+    expect(loadConfig({ SMS_RESEND_AFTER_SECONDS: '300' }).smsResendAfterSeconds).toBe(300);
+    expect(() => loadConfig({ SMS_RESEND_AFTER_SECONDS: '5' })).toThrow(/SMS_RESEND_AFTER_SECONDS/);
   });
 
   it('derives PUBLIC_URL from PORT and drops a trailing slash', () => {

@@ -60,6 +60,9 @@ export async function startCluster(): Promise<Cluster> {
     TWILIO_API_URL: fake.url,
     LOG_LEVEL: 'info',
     SMS_RATE: '0',
+    // A send cut off by a SIGKILL is reconciled once its 45 s lease lapses; the local Twilio
+    // here never creates a message late, so "not found" may count from 20 s.
+    SMS_RESEND_AFTER_SECONDS: '20',
   };
   const children: ChildProcess[] = [];
   return {

@@ -37,9 +37,13 @@ export type ReconcileResult =
 const SKEW_MS = 60_000;
 /**
  * How long after an ambiguous attempt started "not found" becomes proof that Twilio will not
- * create the message, so a resend cannot make a second SMS (the HTTP timeout is 10 s).
+ * create the message, so a resend cannot make a second SMS (SMS_RESEND_AFTER_SECONDS). The
+ * HTTP timeout is 10 s, but a request can reach the server much later: in the 10,000 day the
+ * local Twilio's accept queue overflowed, the kernel kept retrying the handshake of a socket
+ * the caller had already closed, and the request it carried was created over 100 s after
+ * the call gave up (Linux gives up on such a connection after about 2 minutes).
  */
-export const RESEND_AFTER_MS = 60_000;
+export const RESEND_AFTER_MS = 120_000;
 /** Twilio lists newest first; an attempt seconds ago is on the first page. */
 const LOOKBACK = 50;
 

@@ -106,7 +106,7 @@ describe('twilioGateway over the real SDK and the local Twilio', () => {
     expect(await other.reconcile({ ourId: OUR_ID, to: '+447700900124', since })).toEqual({
       waitMs: expect.any(Number),
     });
-    const long = new Date(Date.now() - 61_000);
+    const long = new Date(Date.now() - 121_000);
     expect(await other.reconcile({ ourId: OUR_ID, to: '+447700900124', since: long })).toBeNull();
     const blind = twilioGateway(sender, { publicUrl: PUBLIC_URL });
     await expect(blind.reconcile({ ourId: OUR_ID, to: MOBILE, since })).rejects.toThrow(

@@ -149,10 +149,10 @@ describe('createSmsSender against the fake with the real twilio SDK', () => {
     const soon = await sender.reconcile({ ourId: 'out-1', to: TO, body: 'Reminder', since });
     expect(soon.kind).toBe('not_yet');
     const waitMs = soon.kind === 'not_yet' ? soon.waitMs : 0;
-    expect(waitMs).toBeGreaterThan(55_000);
-    expect(waitMs).toBeLessThanOrEqual(60_000);
-    // The same look for an attempt that started over a minute ago: nothing will come.
-    const old = new Date(since.getTime() - 61_000);
+    expect(waitMs).toBeGreaterThan(115_000);
+    expect(waitMs).toBeLessThanOrEqual(120_000);
+    // The same look for an attempt that started over two minutes ago: nothing will come.
+    const old = new Date(since.getTime() - 121_000);
     expect(
       await sender.reconcile({ ourId: 'out-1', to: TO, body: 'Reminder', since: old }),
     ).toEqual({ kind: 'not_found' });

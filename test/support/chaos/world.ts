@@ -107,6 +107,10 @@ export async function startWorld(opts: { logger?: Logger } = {}): Promise<World>
     STAFFED_HOURS: 'Mon-Sun 00:00-23:59',
     PUBLIC_URL: publicUrl,
     SMS_RATE: '0',
+    // The local Twilio's resets here are instant (nothing reaches it late: that case has its
+    // own test, test/channels/sms/late-accept.test.ts), so a reset before accept is sent again
+    // after 20 s rather than 120, inside the suite's settle time.
+    SMS_RESEND_AFTER_SECONDS: '20',
     LOG_LEVEL: 'info',
   };
   const config = loadConfig({
