@@ -221,6 +221,7 @@ export async function buildService(
     logger,
     flowIds: () => Object.keys(catalog.flows),
     flows: () => catalog.flows,
+    policy: config.planPolicy,
   });
   // Replies also go at once from the process that wrote them (the job stays the durable path).
   // Tracked so that shutting down waits for them, as it waits for the workers' active jobs.
@@ -252,7 +253,7 @@ export async function buildService(
     now,
     sink,
     leadItem: (tx, item, effects) => fireLeadItem(tx, item, effects, now(), slack.deps),
-    checkinWeeks: config.checkinWeeks,
+    policy: config.planPolicy,
   });
   slack.attachRunner(runner);
   if (config.workers) slack.start();

@@ -9,6 +9,7 @@ import { basename, extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { inBookingTx } from '../domain/booking/changes.js';
+import type { PlanPolicy } from '../domain/schedule/plan-policy.js';
 import { openDb } from '../store/db.js';
 import type { Db } from '../store/db-port.js';
 import { migrate } from '../store/migrate.js';
@@ -77,8 +78,11 @@ function describe(s: ImportSummary): string {
 interface Opened {
   db: Db;
   close: () => Promise<void>;
-  /** CHECKIN_WEEKS, for the check-ins a booking (re)plans; unset with a test's database. */
-  checkinWeeks?: number[];
+  /**
+   * config.planPolicy (REMINDER_DAY_BEFORE_AT, LEAD_SUMMARY_AT, CHECKIN_WEEKS), for the
+   * reminders and check-ins a booking (re)plans; unset with a test's database: the defaults.
+   */
+  policy?: Partial<PlanPolicy>;
 }
 
 async function openConfiguredDb(io: ImportIo): Promise<Opened> {
@@ -88,15 +92,15 @@ async function openConfiguredDb(io: ImportIo): Promise<Opened> {
     config.db.kind === 'postgres' ? { databaseUrl: config.db.url } : { dataDir: config.db.dir },
   );
   await migrate(db);
-  return { db, close: () => db.close(), checkinWeeks: [...config.checkinWeeks] };
+  return { db, close: () => db.close(), policy: config.planPolicy };
 }
 
 async function write(
   db: Db,
   doc: ImportDoc,
-  opts: { dryRun: boolean; now: Date; checkinWeeks?: number[] | undefined },
+  opts: { dryRun: boolean; now: Date; policy?: Partial<PlanPolicy> | undefined },
 ): Promise<{ summary?: ImportSummary; problems: Problem[] }> {
-  const policy = opts.checkinWeeks ? { policy: { checkinWeeks: opts.checkinWeeks } } : {};
+  const policy = opts.policy === undefined ? {} : { policy: opts.policy };
   try {
     const summary = await inBookingTx(
       db,
@@ -148,7 +152,7 @@ async function importFile(file: string, dryRun: boolean, io: ImportIo): Promise<
     const result = await write(opened.db, doc, {
       dryRun,
       now: io.now?.() ?? new Date(),
-      checkinWeeks: opened.checkinWeeks,
+      policy: opened.policy,
     });
     if (result.problems.length > 0) return report(io, name, result.problems);
     io.out(

@@ -106,6 +106,11 @@ function toConfig(env: Env): Config {
     lockWaitAlertMs: env.LOCK_WAIT_ALERT_MS,
     inboundSweepSeconds: env.SMS_INBOUND_SWEEP_SECONDS,
     checkinWeeks: env.CHECKIN_WEEKS,
+    planPolicy: {
+      dayBeforeAt: env.REMINDER_DAY_BEFORE_AT,
+      leadSummaryAt: env.LEAD_SUMMARY_AT,
+      checkinWeeks: [...env.CHECKIN_WEEKS],
+    },
     slackApp: {
       handoffChannel:
         env.SLACK_HANDOFF_CHANNEL ?? (env.SLACK_BOT_TOKEN ? '#linkline-handoffs' : 'C0HANDOFFS'),

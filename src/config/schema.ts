@@ -1,5 +1,7 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { WALL_TIME_PATTERN } from '../domain/schedule/local-time.js';
+import type { PlanPolicy } from '../domain/schedule/plan-policy.js';
 import { checkinWeeksSchema } from './checkin-weeks.js';
 import { type SlackAppConfig, staffedHours } from './slack-app.js';
 
@@ -32,6 +34,11 @@ function urlWithSchemes(schemes: readonly string[], error: string) {
 const httpUrl = (error: string) => urlWithSchemes(['http:', 'https:'], error);
 
 const secret = z.string().min(1, 'must not be empty');
+
+/** A local wall-clock time: the planner reads HH:MM, so 9:30 or 10am would fail later, not here. */
+const wallTime = z
+  .string()
+  .regex(WALL_TIME_PATTERN, 'must be a 24-hour time HH:MM between 00:00 and 23:59, e.g. 10:00');
 
 export const envSchema = z.object({
   PORT: z.coerce
@@ -219,6 +226,15 @@ export const envSchema = z.object({
       'Weeks after a referral at which the ONS4 wellbeing check-in is sent (with consent), e.g. 6,12.',
     )
     .meta({ helpDefault: '6,12' }),
+  REMINDER_DAY_BEFORE_AT: wallTime
+    .default('10:00')
+    .describe(
+      "Time of the day-before reminder, in the participant's zone, the day before the session " +
+        '(inside their quiet hours it moves to just before them).',
+    ),
+  LEAD_SUMMARY_AT: wallTime
+    .default('16:00')
+    .describe("Time of the lead's summary, in the activity's zone, the day before the session."),
   WORKERS: z
     .enum(['on', 'off'])
     .default('on')
@@ -273,6 +289,10 @@ export type SlackConfig = {
   readonly apiUrl: string | null;
 };
 
+export type ConfigPlanPolicy = Readonly<
+  Pick<PlanPolicy, 'dayBeforeAt' | 'leadSummaryAt' | 'checkinWeeks'>
+>;
+
 type Common = {
   readonly http: { readonly port: number; readonly host: string; readonly publicUrl: string };
   readonly db:
@@ -299,6 +319,12 @@ type Common = {
   readonly inboundSweepSeconds: number;
   /** Weeks after the referral for the ONS4 check-ins (CHECKIN_WEEKS). */
   readonly checkinWeeks: readonly number[];
+  /**
+   * The planner's knobs set by the environment (REMINDER_DAY_BEFORE_AT, LEAD_SUMMARY_AT,
+   * CHECKIN_WEEKS); the rest keep plan-policy.ts's defaults. Every booking change and replan
+   * of the service is given this one policy, so no path plans at other times.
+   */
+  readonly planPolicy: ConfigPlanPolicy;
   readonly slackApp: SlackAppConfig;
 };
 

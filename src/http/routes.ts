@@ -56,7 +56,7 @@ export function registerRoutes(app: App, service: Service, logger: Logger): void
   registerAdminRoutes(app, {
     db: service.db,
     config: service.config,
-    policy: { checkinWeeks: [...service.config.checkinWeeks] },
+    policy: service.config.planPolicy,
     afterCommit: [(changes) => sink({ ...noEffects(), ...jobEffects(changes) })],
     notices: sessionNotices(service.slack.deps, (sends) => sink({ ...noEffects(), sends })),
     startWelcome: (participantId, name) =>

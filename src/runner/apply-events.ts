@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { cancelBooking } from '../domain/booking/bookings.js';
 import { ChangeLog, jobEffects } from '../domain/booking/changes.js';
 import { type JourneyOptions, planJourney } from '../domain/booking/journey.js';
+import type { PlanPolicy } from '../domain/schedule/plan-policy.js';
 import type { EngineEvent, EventType } from '../engine/index.js';
 import type { Db } from '../store/db.js';
 import { AGE_BANDS, BEST_TIMES, DIGITAL_ACCESS, PRIMARY_REASONS } from '../store/enums.js';
@@ -41,6 +42,11 @@ export interface Applying {
    * (rules that only end a conversation leave it out: the real clock, default weeks).
    */
   journey?: JourneyOptions;
+  /**
+   * The runner's planning policy (config.planPolicy), for the session a booking change
+   * replans: without it the other bookings' reminders would move back to the defaults.
+   */
+  policy?: Partial<PlanPolicy>;
   /** The booking the conversation is about (reminders, missed session), from its context. */
   bookingId?: string;
   /**
@@ -325,12 +331,11 @@ async function cantMakeIt(a: Applying, bookingId: string, now: Date): Promise<vo
   );
   if (!rows[0]) return;
   const changes = new ChangeLog();
-  const weeks = a.journey?.checkinWeeks;
   await cancelBooking(a.tx, bookingId, {
     now,
     changes,
     actor: 'participant',
-    ...(weeks === undefined ? {} : { policy: { checkinWeeks: [...weeks] } }),
+    ...(a.policy === undefined ? {} : { policy: a.policy }),
   });
   const jobs = jobEffects(changes.items);
   a.effects.items.push(...jobs.items);

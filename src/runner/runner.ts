@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { Logger } from 'pino';
+import { journeyOpts } from '../domain/booking/journey.js';
+import type { PlanPolicy } from '../domain/schedule/plan-policy.js';
 import { isQuiet, nextAllowedAfter } from '../domain/schedule/quiet-hours.js';
 import {
   type EngineInput,
@@ -65,8 +67,12 @@ export interface RunnerDeps {
   intakeFlow?: string;
   /** Flow for a message when no conversation is going on. */
   idleFlow?: string;
-  /** Weeks after the referral for the ONS4 check-ins (CHECKIN_WEEKS); default 6 and 12. */
-  checkinWeeks?: readonly number[];
+  /**
+   * The planning policy (config.planPolicy: REMINDER_DAY_BEFORE_AT, LEAD_SUMMARY_AT,
+   * CHECKIN_WEEKS) for the journey timers and for the replans a participant's booking change
+   * makes ("2 can't make it"); unset: plan-policy.ts's defaults.
+   */
+  policy?: Partial<PlanPolicy>;
   /** Carries out a lead's item (lead_summary, attendance_nudge): see src/channels/leads. */
   leadItem?: (tx: Db, item: ScheduledItem, effects: Effects) => Promise<string | undefined>;
 }
@@ -126,10 +132,6 @@ export function createRunner(deps: RunnerDeps) {
     turn: Turn,
     bookingId?: unknown,
   ): Applying {
-    const journey = {
-      now: deps.now(),
-      ...(deps.checkinWeeks ? { checkinWeeks: deps.checkinWeeks } : {}),
-    };
     return {
       tx,
       participant: p,
@@ -137,7 +139,8 @@ export function createRunner(deps: RunnerDeps) {
       flowId,
       effects,
       logger: deps.logger,
-      journey,
+      journey: journeyOpts({ now: deps.now(), policy: deps.policy }),
+      ...(deps.policy === undefined ? {} : { policy: deps.policy }),
       ...(typeof bookingId === 'string' ? { bookingId } : {}),
       ...turn,
     };

@@ -44,6 +44,7 @@ describe('loadConfig', () => {
       lockWaitAlertMs: 5_000,
       inboundSweepSeconds: 300,
       checkinWeeks: [6, 12],
+      planPolicy: { dayBeforeAt: '10:00', leadSummaryAt: '16:00', checkinWeeks: [6, 12] },
       slackApp: {
         handoffChannel: 'C0HANDOFFS',
         referralsChannel: 'C0REFERRAL',
@@ -90,6 +91,34 @@ describe('loadConfig', () => {
     expect(loadConfig({}).smsResendAfterSeconds).toBe(120);
     expect(loadConfig({ SMS_RESEND_AFTER_SECONDS: '300' }).smsResendAfterSeconds).toBe(300);
     expect(() => loadConfig({ SMS_RESEND_AFTER_SECONDS: '5' })).toThrow(/SMS_RESEND_AFTER_SECONDS/);
+  });
+
+  it('reads the reminder times into the plan policy, with CHECKIN_WEEKS', () => {
+    const config = loadConfig({
+      REMINDER_DAY_BEFORE_AT: '18:30',
+      LEAD_SUMMARY_AT: '07:05',
+      CHECKIN_WEEKS: '4,8',
+    });
+    expect(config.planPolicy).toEqual({
+      dayBeforeAt: '18:30',
+      leadSummaryAt: '07:05',
+      checkinWeeks: [4, 8],
+    });
+    expect(
+      loadConfig({ REMINDER_DAY_BEFORE_AT: '00:00', LEAD_SUMMARY_AT: '23:59' }).planPolicy,
+    ).toMatchObject({ dayBeforeAt: '00:00', leadSummaryAt: '23:59' });
+  });
+
+  it.each([
+    ['REMINDER_DAY_BEFORE_AT', '25:00'],
+    ['REMINDER_DAY_BEFORE_AT', '10am'],
+    ['REMINDER_DAY_BEFORE_AT', '9:30'],
+    ['LEAD_SUMMARY_AT', '16:60'],
+    ['LEAD_SUMMARY_AT', '4pm'],
+  ])('refuses %s=%s with one clear line naming it', (name, value) => {
+    expect(problemsOf({ [name]: value })).toEqual([
+      `${name}: must be a 24-hour time HH:MM between 00:00 and 23:59, e.g. 10:00`,
+    ]);
   });
 
   it('derives PUBLIC_URL from PORT and drops a trailing slash', () => {
@@ -252,6 +281,8 @@ describe('configHelp', () => {
     expect(help).toContain('PUBLIC_URL  (default: http://localhost:$PORT)');
     expect(help).toContain('DATABASE_URL  (optional)');
     expect(help).toContain('embedded PGlite');
+    expect(help).toContain('REMINDER_DAY_BEFORE_AT  (default: 10:00)');
+    expect(help).toContain('LEAD_SUMMARY_AT  (default: 16:00)');
   });
 });
 

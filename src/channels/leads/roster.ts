@@ -7,7 +7,16 @@ import { linkWorkerName } from '../slack/handoff-actions.js';
 /** What the lead handlers need of the Slack side. */
 export type LeadDeps = Pick<
   SlackDeps,
-  'db' | 'sink' | 'runner' | 'logger' | 'flowIds' | 'locales' | 'defaultLang' | 'now' | 'cfg'
+  | 'db'
+  | 'sink'
+  | 'runner'
+  | 'logger'
+  | 'flowIds'
+  | 'locales'
+  | 'defaultLang'
+  | 'now'
+  | 'cfg'
+  | 'policy'
 >;
 
 /** The lead's texts come from the locales (lead.* keys), in the activity's lead_lang. */

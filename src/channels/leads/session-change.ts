@@ -28,7 +28,7 @@ export const CANCEL_REASONS: Readonly<Record<string, string>> = {
 
 export type ChangeDeps = Pick<
   SlackDeps,
-  'db' | 'sink' | 'logger' | 'locales' | 'defaultLang' | 'now' | 'outbox'
+  'db' | 'sink' | 'logger' | 'locales' | 'defaultLang' | 'now' | 'outbox' | 'policy'
 >;
 
 /** The notices' texts and where their sends go: the admin API and the modal share this. */
@@ -265,6 +265,8 @@ export async function submitSessionChange(
       {
         now,
         actor,
+        // The service's policy: the replan keeps the configured reminder times.
+        ...(deps.policy === undefined ? {} : { policy: deps.policy }),
         afterCommit: [(changes) => deps.sink({ ...noEffects(), ...jobEffects(changes) })],
         notices: sessionNotices(deps, (sends) => deps.sink({ ...noEffects(), sends })),
         onHookError: (err) =>

@@ -118,6 +118,8 @@ export async function leadSmsCancel(
     {
       now,
       actor: 'lead:sms',
+      // The service's policy: the replan keeps the configured reminder times.
+      ...(deps.policy === undefined ? {} : { policy: deps.policy }),
       afterCommit: [(changes) => deps.sink({ ...noEffects(), ...jobEffects(changes) })],
       notices: sessionNotices(deps, (sends) => deps.sink({ ...noEffects(), sends })),
       onHookError: (err) =>

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { SlackAppConfig } from '../../config/slack-app.js';
+import type { PlanPolicy } from '../../domain/schedule/plan-policy.js';
 import type { Flow, LocaleSet } from '../../engine/index.js';
 import type { EffectSink } from '../../runner/effects.js';
 import type { Runner } from '../../runner/runner.js';
@@ -34,4 +35,9 @@ export interface SlackDeps {
   flows?: () => Readonly<Record<string, Flow>>;
   /** The service's zone: dates shown to link workers are in it. */
   tz: string;
+  /**
+   * The planning policy (config.planPolicy) for bookings and session changes made from Slack
+   * or a lead's SMS, so their replans keep the configured times; unset: the defaults.
+   */
+  policy?: Partial<PlanPolicy>;
 }

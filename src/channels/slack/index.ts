@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { SlackAppConfig } from '../../config/slack-app.js';
+import type { PlanPolicy } from '../../domain/schedule/plan-policy.js';
 import type { Flow, LocaleSet } from '../../engine/index.js';
 import type { EffectSink } from '../../runner/effects.js';
 import type { GlobalRule, Runner } from '../../runner/runner.js';
@@ -45,6 +46,8 @@ export interface SlackChannelOptions {
   flowIds: () => readonly string[];
   /** The flows (the App Home reads the check-in's thresholds from checkin_ons4). */
   flows?: () => Readonly<Record<string, Flow>>;
+  /** The planning policy (config.planPolicy) for bookings and session changes made here. */
+  policy?: Partial<PlanPolicy>;
 }
 
 export interface SlackChannel {
@@ -124,6 +127,7 @@ export function createSlackChannel(o: SlackChannelOptions): SlackChannel {
     flowIds: o.flowIds,
     ...(o.flows ? { flows: o.flows } : {}),
     tz: o.tz,
+    ...(o.policy === undefined ? {} : { policy: o.policy }),
   };
 
   /**

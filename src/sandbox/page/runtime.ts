@@ -34,6 +34,7 @@ export async function startSandbox(
     now: clock.now(),
     tz: config.defaults.tz,
     afterCommit: [(changes) => sink({ ...noEffects(), ...jobEffects(changes) })],
+    policy: config.planPolicy,
   });
   logger.info(
     { activities: summary.activities, sessions: summary.sessions },

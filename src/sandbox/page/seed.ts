@@ -16,6 +16,7 @@ import {
 } from '../../cli/import/records.js';
 import { type AfterCommitHook, inBookingTx } from '../../domain/booking/changes.js';
 import { WEEKDAYS } from '../../domain/booking/series.js';
+import type { PlanPolicy } from '../../domain/schedule/plan-policy.js';
 import type { Db } from '../../store/db.js';
 import {
   getParticipantByPhone,
@@ -163,6 +164,8 @@ export interface SeedOptions {
   tz: string;
   /** Told which reminders were planned (the scheduler enqueues the soon ones). */
   afterCommit: readonly AfterCommitHook[];
+  /** config.planPolicy: the demo's reminders at the configured times; unset: the defaults. */
+  policy?: Partial<PlanPolicy>;
 }
 
 /** Seeds (or re-seeds, changing nothing) the demo service. Throws if the import refuses. */
@@ -171,7 +174,12 @@ export async function seedDemo(db: Db, options: SeedOptions): Promise<ImportSumm
   const doc = demoDoc(options.now, options.tz);
   const summary = await inBookingTx(
     db,
-    { now: options.now, actor: 'sandbox', afterCommit: options.afterCommit },
+    {
+      now: options.now,
+      actor: 'sandbox',
+      afterCommit: options.afterCommit,
+      ...(options.policy === undefined ? {} : { policy: options.policy }),
+    },
     async (tx, ctx) => {
       const { summary, problems } = await applyImport(tx, doc, ctx);
       // Thrown inside the transaction: a refused seed writes nothing.

@@ -1,10 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runImport } from '../../../src/cli/import.js';
-import type { Db } from '../../../src/store/db.js';
-import { drivers, useTestDb } from '../../store/drivers.js';
+import { type Db, openDb } from '../../../src/store/db.js';
+import { drivers, TEST_DATABASE_URL, useTestDb } from '../../store/drivers.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const NOW = new Date('2026-03-01T12:00:00Z');
@@ -222,5 +223,37 @@ describe('linkline import with the configured database', () => {
     });
     expect(bad).toBe(1);
     expect(err.join('')).toMatch(/ADMIN_TOKEN: must be at least 16 characters/);
+  });
+
+  it('plans the reminders at REMINDER_DAY_BEFORE_AT and LEAD_SUMMARY_AT', async () => {
+    // PostgreSQL on a schema of its own (PGlite's migration is slow under load).
+    const schema = `ll_test_${randomBytes(6).toString('hex')}`;
+    const db = await openDb({ databaseUrl: TEST_DATABASE_URL, schema });
+    try {
+      const err: string[] = [];
+      const code = await runImport([join(FIXTURES, 'good.yaml')], {
+        out: () => {},
+        err: (t) => err.push(t),
+        now: () => NOW,
+        env: {
+          DATABASE_URL: `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+          REMINDER_DAY_BEFORE_AT: '18:30',
+          LEAD_SUMMARY_AT: '17:15',
+        },
+      });
+      expect(err.join('')).toBe('');
+      expect(code).toBe(0);
+      const { rows } = await db.query<{ kind: string; at: string }>(
+        `SELECT DISTINCT kind, to_char(due_at AT TIME ZONE 'Europe/London', 'HH24:MI') AS at
+         FROM scheduled_items WHERE kind IN ('reminder_day_before', 'lead_summary')
+           AND state IN ('pending', 'enqueued') ORDER BY kind`,
+      );
+      expect(rows).toEqual([
+        { kind: 'lead_summary', at: '17:15' },
+        { kind: 'reminder_day_before', at: '18:30' },
+      ]);
+    } finally {
+      await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).finally(() => db.close());
+    }
   });
 });

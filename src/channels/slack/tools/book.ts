@@ -194,6 +194,8 @@ export async function submitBooking(
       {
         now: deps.now(),
         actor: `link_worker:${user}`,
+        // The service's policy: the booking's reminders at the configured times.
+        ...(deps.policy === undefined ? {} : { policy: deps.policy }),
         afterCommit: [(changes) => deps.sink({ ...noEffects(), ...jobEffects(changes) })],
         onHookError: (err) =>
           deps.logger.warn({ reason: (err as Error).message }, 'booking jobs not queued'),
