@@ -12,6 +12,10 @@
  *   plan skips is recorded as 'skipped' with the reason; a live item the plan no longer has
  *   is 'cancelled' with a reason. An item that already fired is left as history unless the
  *   session changed (its version is in the payload).
+ * - A live item that is due (its time has come, not yet fired) and whose payload the plan
+ *   still gives is left to fire, even though the plan, run after that time, now says
+ *   'time_passed': a "2 can't make it" in the middle of a 10:00 burst must not skip the rest
+ *   of that session's reminders. Its fire path checks the booking, the session and the hour.
  */
 import type { Db } from '../../store/db-port.js';
 import { planBookingItems } from '../schedule/plan.js';
@@ -97,6 +101,8 @@ async function apply(
   if ('skip' in w.outcome) {
     const same = old.state === 'skipped' && old.skipReason === w.outcome.skip;
     if (old.state === 'fired' || same) return undefined;
+    const due = isLive(old.state) && old.dueAt.getTime() <= now.getTime();
+    if (due && canonical(old.payload) === canonical(w.payload)) return undefined;
     return closeItem(tx, old, 'skipped', w.outcome.skip);
   }
   // A fired item is history: planned again only for a changed session (its version is in

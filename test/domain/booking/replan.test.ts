@@ -116,6 +116,38 @@ describe.each(drivers)('replanning on $name', (driver) => {
     });
   });
 
+  it("a cancel during the reminder burst leaves the others' due, unfired reminders to fire", async () => {
+    const { db, session, booking } = await bookedSession();
+    const other = await makeParticipant(db);
+    const [o] = await tx(db, (t, ctx) =>
+      bookParticipant(t, { sessionId: session.id }, other.id, ctx),
+    );
+    const key = `booking:${o!.booking.id}:reminder_day_before`;
+    const before = (await itemsOfSession(db, session.id)).find((i) => i.itemKey === key)!;
+    // 10:00:40 on the day before: the reminders came due 40 s ago and are still being fired
+    // when the first participant texts "2" (their booking cancelled, the session re-planned).
+    const burst = new Date('2026-03-15T10:00:40Z');
+    await tx(db, (t, ctx) => cancelBooking(t, booking.id, ctx), burst);
+    const after = (await itemsOfSession(db, session.id)).find((i) => i.itemKey === key)!;
+    expect(after).toMatchObject({ state: 'pending', version: before.version, skipReason: null });
+    expect(after.dueAt).toEqual(before.dueAt);
+    // A session moved meanwhile is another plan: then a time that has passed is skipped.
+    await tx(
+      db,
+      (t, ctx) =>
+        moveSession(
+          t,
+          session.id,
+          new Date('2026-03-16T10:30:00Z'),
+          new Date('2026-03-16T12:00:00Z'),
+          ctx,
+        ),
+      burst,
+    );
+    const moved = (await itemsOfSession(db, session.id)).find((i) => i.itemKey === key)!;
+    expect(moved).toMatchObject({ state: 'skipped', skipReason: 'time_passed' });
+  });
+
   it('cancels a cancelled booking’s items, and the lead’s when nobody is left', async () => {
     const { db, session, booking } = await bookedSession();
     await tx(db, (t, ctx) => cancelBooking(t, booking.id, ctx));
