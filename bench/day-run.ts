@@ -178,7 +178,7 @@ export async function dayRun(redisUrl: string, env: BenchEnv, o: DayOptions): Pr
     // passed): a slower machine needs a longer lead (SEED_MS_PER_PARTICIPANT).
     if (armed < o.p || Date.now() > due - 1_000) {
       throw new Error(
-        `day P=${o.p}: seeding ended ${((Date.now() - due) / 1000).toFixed(1)} s after the reminders' due time or too close to it (${armed} of ${o.p} armed); raise the lead in bench/day-clock.ts`,
+        `day P=${o.p}: seeding ended ${((due - Date.now()) / 1000).toFixed(1)} s before the reminders' due time (under 1 s, or past it) with ${armed} of ${o.p} reminders armed; raise the lead in bench/day-clock.ts`,
       );
     }
     // The samplers start a second before T, as they did a second after the seed before.
