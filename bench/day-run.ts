@@ -2,8 +2,10 @@
  * One mixed day at P participants (issue 7): a private Redis and a fresh PostgreSQL schema,
  * `linkline serve` (HTTP only) and BENCH_WORKERS `linkline worker` processes in production
  * mode against the local Twilio and Slack (through the real SDKs), P participants seeded and
- * booked, then the morning: every day-before reminder comes due at once and the driver
- * plays the replies, the hand-offs and the link workers' answers through signed webhooks.
+ * booked, then the morning: every day-before reminder comes due at once, at a minute T chosen
+ * ahead (bench/day-clock.ts; the service runs with REMINDER_DAY_BEFORE_AT = T, so its replans
+ * plan them at T too), and the driver plays the replies, the hand-offs and the link workers'
+ * answers through signed webhooks.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
@@ -20,6 +22,7 @@ import { startTwilioFake } from '../src/sandbox/twilio/index.js';
 import { closeQueues, createQueues } from '../src/scheduler/queues.js';
 import { enqueueItems, type ItemToEnqueue } from '../src/scheduler/sink.js';
 import type { Db } from '../src/store/db.js';
+import { DAY_ZONE, dayClock } from './day-clock.js';
 import type { Shares } from './day-plan.js';
 import { rssSampler, treeUse } from './day-procs.js';
 import { seedDay } from './day-seed.js';
@@ -97,12 +100,14 @@ async function schemaBytes(db: Db, schema: string): Promise<number> {
   return Number(rows[0]?.b ?? 0);
 }
 
-/** The day-before reminders, enqueued an hour ahead exactly as the sink does. */
+/**
+ * The day-before reminders (due at T, within the sink's hour), enqueued as delayed jobs
+ * exactly as the sink does; the workers' reconcilers would get there too, only later.
+ */
 async function armReminders(db: Db, queues: ReturnType<typeof createQueues>): Promise<number> {
   const { rows } = await db.query<ItemToEnqueue>(
-    `UPDATE scheduled_items SET due_at = now() + interval '1 hour'
-     WHERE kind = 'reminder_day_before' AND state IN ('pending', 'enqueued')
-     RETURNING id, version, kind, due_at AS "dueAt", job_id AS "jobId", state`,
+    `SELECT id, version, kind, due_at AS "dueAt", job_id AS "jobId", state FROM scheduled_items
+     WHERE kind = 'reminder_day_before' AND state IN ('pending', 'enqueued')`,
   );
   for (let i = 0; i < rows.length; i += 5_000)
     await enqueueItems(db, queues, rows.slice(i, i + 5_000), new Date());
@@ -130,6 +135,11 @@ export async function dayRun(redisUrl: string, env: BenchEnv, o: DayOptions): Pr
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const queues = createQueues(redis, prefix);
   const kids = children();
+  // T, the reminders' due time: chosen before the processes start, as they plan with it.
+  const clock = dayClock(new Date(), o.p);
+  log(
+    `day P=${o.p}: reminders due at ${clock.dueDate} ${clock.dayBeforeAt} ${DAY_ZONE} (in ${((clock.due.getTime() - Date.now()) / 1000).toFixed(0)} s)`,
+  );
   try {
     // Production mode: every credential set, each pointing at the local fakes.
     const serviceEnv = {
@@ -150,6 +160,7 @@ export async function dayRun(redisUrl: string, env: BenchEnv, o: DayOptions): Pr
       SLACK_REFERRALS_CHANNEL: 'C0REFERRAL',
       STAFFED_HOURS: 'Mon-Sun 00:00-23:59',
       SMS_RATE: String(o.smsRate),
+      REMINDER_DAY_BEFORE_AT: clock.dayBeforeAt,
     };
     const before = (await redisNumbers(redis)).used;
     log(`day P=${o.p}: linkline serve (HTTP only) and ${env.BENCH_WORKERS} worker processes`);
@@ -157,12 +168,23 @@ export async function dayRun(redisUrl: string, env: BenchEnv, o: DayOptions): Pr
     const workers = [];
     for (let i = 0; i < env.BENCH_WORKERS; i++) workers.push(await kids.spawnLinkline(serviceEnv));
     const t0 = Date.now();
-    const seeded = await seedDay(schema.db, o.p, o.group);
+    const seeded = await seedDay(schema.db, o.p, o.group, clock);
     const armed = await armReminders(schema.db, queues);
     const seedS = (Date.now() - t0) / 1000;
     const afterSeed = (await redisNumbers(redis)).used;
     log(`day P=${o.p}: seeded in ${seedS.toFixed(1)} s, ${armed} reminders armed`);
-    await sleep(1_000);
+    const due = clock.due.getTime();
+    // The seed planned at T only if it finished before T (after it, the plan skips them as
+    // passed): a slower machine needs a longer lead (SEED_MS_PER_PARTICIPANT).
+    if (armed < o.p || Date.now() > due - 1_000) {
+      throw new Error(
+        `day P=${o.p}: seeding ended ${((due - Date.now()) / 1000).toFixed(1)} s before the reminders' due time (under 1 s, or past it) with ${armed} of ${o.p} reminders armed; raise the lead in bench/day-clock.ts`,
+      );
+    }
+    // The samplers start a second before T, as they did a second after the seed before.
+    const wait = due - 1_000 - Date.now();
+    log(`day P=${o.p}: waiting ${(wait / 1000 + 1).toFixed(0)} s for the reminders' due time`);
+    await sleep(wait);
 
     const roots = [http.pid!, ...workers.map((w) => w.pid!)];
     const cpu0 = await treeUse(roots);
@@ -172,12 +194,6 @@ export async function dayRun(redisUrl: string, env: BenchEnv, o: DayOptions): Pr
     const lag = monitorEventLoopDelay({ resolution: 20 });
     lag.enable();
     const load = load1();
-    const due = Date.now();
-    await schema.db.query(
-      `UPDATE scheduled_items SET due_at = $1 WHERE kind = 'reminder_day_before' AND state = 'enqueued'`,
-      [new Date(due)],
-    );
-    await queues.reminders.promoteJobs({ count: 5_000 });
     const morning = await playMorning(twilio, slack, {
       p: o.p,
       shares: o.shares,

@@ -1,6 +1,7 @@
 /**
- * The mixed day's people: P participants, each booked onto one session the day after
- * tomorrow (groups of BENCH_DAY_GROUP, four sessions per activity). Participants and
+ * The mixed day's people: P participants, each booked onto one session on the day after the
+ * reminders' due time T (groups of BENCH_DAY_GROUP, four sessions per activity, at the
+ * times bench/day-clock.ts gives). Participants and
  * bookings go in with bulk SQL (the columns `addParticipant` and `bookParticipant` write,
  * minus their audit rows); the reminders, lead summaries and journey timers are then made by
  * the booking domain itself (`replanSession` per session, `planJourney` per participant), so
@@ -12,6 +13,7 @@ import { replanSession } from '../src/domain/booking/index.js';
 import { planJourney } from '../src/domain/booking/journey.js';
 import { SANDBOX_USERS } from '../src/sandbox/slack/index.js';
 import type { Db } from '../src/store/db.js';
+import type { DayClock } from './day-clock.js';
 import { log } from './lib.js';
 
 /** The participant's phone and reference, from their number 0..P-1 (the driver needs both). */
@@ -37,10 +39,19 @@ export interface Seeded {
   items: Record<string, number>;
 }
 
-export async function seedDay(db: Db, p: number, group: number): Promise<Seeded> {
+/**
+ * `clock` gives the sessions' times and the day-before time the domain plans with: the
+ * service runs with the same REMINDER_DAY_BEFORE_AT, so its replans agree with the seed.
+ */
+export async function seedDay(
+  db: Db,
+  p: number,
+  group: number,
+  clock: Pick<DayClock, 'sessions' | 'dayBeforeAt'>,
+): Promise<Seeded> {
   await seedLinkWorkers(db, SANDBOX_USERS);
   const sessionCount = Math.ceil(p / group);
-  const activities = Math.ceil(sessionCount / 4);
+  const activities = Math.ceil(sessionCount / clock.sessions.length);
   const { rows: acts } = await db.query<{ id: string }>(
     `INSERT INTO activities (name, location, description)
      SELECT 'Art Club ' || g, 'the Library', 'Painting and a cup of tea'
@@ -49,11 +60,16 @@ export async function seedDay(db: Db, p: number, group: number): Promise<Seeded>
   );
   const { rows: sessions } = await db.query<{ id: string }>(
     `INSERT INTO sessions (activity_id, starts_at, ends_at, seq)
-     SELECT a.id, date_trunc('hour', now()) + interval '2 days' + k * interval '2 hours',
-       date_trunc('hour', now()) + interval '2 days 90 minutes' + k * interval '2 hours', k + 1
-     FROM unnest($1::uuid[]) AS a(id), generate_series(0, 3) AS k
+     SELECT a.id, ($3::timestamptz[])[k + 1], ($4::timestamptz[])[k + 1], k + 1
+     FROM unnest($1::uuid[]) AS a(id), generate_series(0, $5::int - 1) AS k
      ORDER BY a.id, k LIMIT $2 RETURNING id`,
-    [acts.map((a) => a.id), sessionCount],
+    [
+      acts.map((a) => a.id),
+      sessionCount,
+      clock.sessions.map((s) => s.startsAt.toISOString()),
+      clock.sessions.map((s) => s.endsAt.toISOString()),
+      clock.sessions.length,
+    ],
   );
   await db.query(
     `INSERT INTO participants (ref, phone, consent, consent_at, quiet_start, quiet_end)
@@ -70,8 +86,9 @@ export async function seedDay(db: Db, p: number, group: number): Promise<Seeded>
   await db.exec('ANALYZE');
   log(`seed: ${p} participants and bookings in ${sessions.length} sessions`);
   const now = new Date();
+  const policy = { dayBeforeAt: clock.dayBeforeAt };
   await inBatches(sessions.length, 4, (i) =>
-    db.transaction(async (tx) => void (await replanSession(tx, sessions[i]!.id, now))),
+    db.transaction(async (tx) => void (await replanSession(tx, sessions[i]!.id, now, { policy }))),
   );
   log('seed: sessions planned by the domain');
   const { rows: people } = await db.query<{ id: string }>('SELECT id FROM participants');

@@ -134,7 +134,10 @@ export async function playMorning(
       awaitingReply.set(i, at);
       if (body !== '1' && body !== '2') awaitingThread.set(dayRef(i), at);
       const d = await twilio.sendInbound({ from: dayPhone(i), to: OUR_NUMBER, body });
-      if (d.status !== 200) r.refused += 1;
+      if (d.status !== 200) {
+        r.refused += 1;
+        if (process.env.BENCH_VERBOSE) console.error(`inbound ${body} from ${i}: ${d.status}`);
+      }
     });
   const answerThread = (i: number, ts: string) =>
     lw.push(async () => {
@@ -148,7 +151,14 @@ export async function playMorning(
       const words = `Hello ${dayRef(i)}, Amy here from Linkline; I can call you at 2pm.`;
       awaitingRelay.set(i, { text: words, at: Date.now() });
       const post = await slack.userReplies(HANDOFFS, ts, AMY, words);
-      if (post.deliveries.some((d) => d.status !== 200)) r.refused += 1;
+      const bad = post.deliveries.filter((d) => d.status !== 200);
+      if (bad.length > 0) {
+        r.refused += 1;
+        if (process.env.BENCH_VERBOSE) {
+          const why = bad.map((d) => `${d.status ?? 'none'} after ${d.durationMs} ms`).join(', ');
+          console.error(`thread reply to ${dayRef(i)}: ${why}`);
+        }
+      }
     });
 
   let seenSms = 0;

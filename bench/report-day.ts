@@ -77,14 +77,15 @@ export function daySection(bench: DayBench): string {
     `Settings: ${settings}; the section took ${f(bench.seconds / 60)} min. One run per size.`,
     '',
     `${n0(d.p)} participants in groups of ${bench.settings.BENCH_DAY_GROUP}, each booked onto one session`,
-    'two days ahead; participants and bookings are bulk SQL, their reminders, lead summaries and',
+    "the day after the reminders' due time; participants and bookings are bulk SQL, their reminders, lead summaries and",
     'journey timers are planned by the booking domain itself (`replanSession`, `planJourney`):',
     `${Object.entries(d.items)
       .map(([k, v]) => `${n0(v)} ${k}`)
       .join(', ')} (seeded in ${f(d.seedS)} s).`,
     'The service runs in production mode as deployed: `linkline serve` with WORKERS=off and',
     `${bench.settings.BENCH_WORKERS} \`linkline worker\` processes, the local Twilio and Slack fakes reached through`,
-    'the real SDKs. All day-before reminders come due at once; as each arrives the participant',
+    'the real SDKs. All day-before reminders come due at once, at a whole minute chosen ahead and set as',
+    'REMINDER_DAY_BEFORE_AT for the seed and the service (no due time is forced); as each arrives the participant',
     `answers through a signed Twilio webhook: ${n0(roles.confirm)} reply 1, ${n0(roles.cant)} reply 2,`,
     `${n0(roles.help)} reply 3 (a hand-off), ${n0(roles.talk)} text "talk to someone" (a hand-off),`,
     `${n0(roles.silent)} stay silent; a link worker answers each hand-off thread by a signed Slack event.`,
