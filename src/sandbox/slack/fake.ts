@@ -136,6 +136,9 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Sl
     echo: options.echoBotMessages ?? false,
   });
   const server = createServer(apiHandler(state));
+  // Idle connections kept a minute, as the Twilio fake's (KEEP_ALIVE_MS there), not 5 s.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -81,12 +81,20 @@ function buildContext(options: TwilioFakeOptions, store: FakeStore): ServerConte
   };
 }
 
+/** How long the fake keeps an idle connection open. */
+export const KEEP_ALIVE_MS = 65_000;
+
 /** Starts a local stand-in for Twilio's Messaging REST API and webhooks. */
 export async function startTwilioFake(options: TwilioFakeOptions): Promise<TwilioFake> {
   const store = new FakeStore(options.now ?? (() => new Date()));
   for (const o of options.optedOut ?? []) store.optOut(o.sender, o.participant);
   const ctx = buildContext(options, store);
   const server = createServer(apiHandler(ctx));
+  // A kept-alive connection stays open a minute, as behind a cloud load balancer, not Node's
+  // 5 s: with 5 s, every lull made the senders reconnect, and under load the new connections
+  // waited in a full accept queue past their 10 s timeout (the 10,000 day).
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  server.headersTimeout = KEEP_ALIVE_MS + 1_000;
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -236,3 +236,23 @@ describe('the store behind the list (indexed by To, as Twilio lists by number)',
     expect(store.filtered(null, null)).toHaveLength(5003);
   });
 });
+
+describe('connections', () => {
+  it('keeps an idle kept-alive connection open past Node’s 5 s, as a real API does', async () => {
+    const { Agent, get } = await import('node:http');
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const call = () =>
+      new Promise<boolean>((resolve, reject) => {
+        const req = get(`${fake.url}/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`, { agent });
+        req.on('response', (res) => {
+          res.resume();
+          res.on('end', () => resolve(req.reusedSocket));
+        });
+        req.on('error', reject);
+      });
+    expect(await call()).toBe(false);
+    await new Promise((r) => setTimeout(r, 5_500));
+    expect(await call()).toBe(true);
+    agent.destroy();
+  }, 15_000);
+});
