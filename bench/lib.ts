@@ -148,7 +148,6 @@ export interface Children {
 const baseEnv = (): Record<string, string> => ({
   PATH: process.env.PATH ?? '',
   HOME: process.env.HOME ?? '/tmp',
-  ...(process.env.LL_DEBUG_TIMEOUTS ? { LL_DEBUG_TIMEOUTS: '1' } : {}),
 });
 
 /** Cleanups to run if the benchmark is stopped by a signal. */
