@@ -100,9 +100,34 @@ async function afterFailure(deps: StatusDeps, cb: StatusCallback, row: Failed, l
   await deps.sink?.(effects);
 }
 
+/**
+ * Two Twilio messages for one outbox row: a send that timed out reached Twilio even after
+ * the resend window (SMS_RESEND_AFTER_SECONDS), so the person got it twice. It cannot be
+ * unsent; it is made visible, once per extra sid: an error log and an `sms_sent_twice`
+ * audit event (ids only).
+ */
+async function noticeSentTwice(db: Db, id: string, sid: string, log: Logger): Promise<void> {
+  const { rows } = await db.query<{ participant_id: string | null }>(
+    `SELECT participant_id FROM messages
+     WHERE id = $1 AND provider_sid IS NOT NULL AND provider_sid <> $2
+       AND NOT EXISTS (SELECT 1 FROM audit_events
+         WHERE kind = 'sms_sent_twice' AND detail->>'messageId' = $1::text AND detail->>'sid' = $2)`,
+    [id, sid],
+  );
+  if (!rows[0]) return;
+  log.error({ messageId: id, sid }, 'sms sent twice');
+  await appendAudit(db, {
+    participantId: rows[0].participant_id,
+    kind: 'sms_sent_twice',
+    actor: 'carrier',
+    detail: { messageId: id, sid },
+  });
+}
+
 async function applyStatus(deps: StatusDeps, cb: StatusCallback, log: Logger): Promise<void> {
   const key: MessageKey =
     cb.ourId && UUID.test(cb.ourId) ? { id: cb.ourId } : { providerSid: cb.messageSid };
+  if ('id' in key) await noticeSentTwice(deps.db, key.id, cb.messageSid, log);
   const status = OURS[cb.status];
   const moved = await markStatus(deps.db, key, {
     status,

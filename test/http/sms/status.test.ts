@@ -129,6 +129,31 @@ describe('POST /sms/status (checklist 39-41)', () => {
     expect(audit[0]?.detail).toMatchObject({ messageId: m.id, code: 30003, redeliver: true });
   });
 
+  it('a second Twilio message for one row (a late original after a resend) is reported once', async () => {
+    const m = await outbound('reminder');
+    for (const s of ['sent', 'delivered']) await callback(m, s);
+    const late = { ...m, sid: newSid() };
+    for (const s of ['queued', 'sent', 'delivered'])
+      expect((await callback(late, s)).statusCode).toBe(204);
+    // The row keeps the sid it was sent with; the extra one is on record, once.
+    expect(await getMessage(getDb(), m.id)).toMatchObject({
+      status: 'delivered',
+      providerSid: m.sid,
+    });
+    const twice = (await listAuditEvents(getDb(), m.participant.id)).filter(
+      (e) => e.kind === 'sms_sent_twice',
+    );
+    expect(twice.map((e) => e.detail)).toEqual([{ messageId: m.id, sid: late.sid }]);
+    // A row's own callbacks, repeated, are not a second message.
+    const once = await outbound();
+    for (const s of ['sent', 'sent', 'delivered']) await callback(once, s);
+    expect(
+      (await listAuditEvents(getDb(), once.participant.id)).some(
+        (e) => e.kind === 'sms_sent_twice',
+      ),
+    ).toBe(false);
+  });
+
   it('a failed conversation message is not reported as a reminder', async () => {
     const m = await outbound('conversation');
     await callback(m, 'failed', 30008);
