@@ -105,7 +105,6 @@ function toConfig(env: Env): Config {
     smsResendAfterSeconds: env.SMS_RESEND_AFTER_SECONDS,
     lockWaitAlertMs: env.LOCK_WAIT_ALERT_MS,
     inboundSweepSeconds: env.SMS_INBOUND_SWEEP_SECONDS,
-    checkinWeeks: env.CHECKIN_WEEKS,
     planPolicy: {
       dayBeforeAt: env.REMINDER_DAY_BEFORE_AT,
       leadSummaryAt: env.LEAD_SUMMARY_AT,

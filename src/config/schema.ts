@@ -1,6 +1,6 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
-import { WALL_TIME_PATTERN } from '../domain/schedule/local-time.js';
+import { wallTimeSchema } from '../domain/schedule/local-time.js';
 import type { PlanPolicy } from '../domain/schedule/plan-policy.js';
 import { checkinWeeksSchema } from './checkin-weeks.js';
 import { type SlackAppConfig, staffedHours } from './slack-app.js';
@@ -36,9 +36,7 @@ const httpUrl = (error: string) => urlWithSchemes(['http:', 'https:'], error);
 const secret = z.string().min(1, 'must not be empty');
 
 /** A local wall-clock time: the planner reads HH:MM, so 9:30 or 10am would fail later, not here. */
-const wallTime = z
-  .string()
-  .regex(WALL_TIME_PATTERN, 'must be a 24-hour time HH:MM between 00:00 and 23:59, e.g. 10:00');
+const wallTime = wallTimeSchema('must be a 24-hour time HH:MM between 00:00 and 23:59, e.g. 10:00');
 
 export const envSchema = z.object({
   PORT: z.coerce
@@ -317,8 +315,6 @@ type Common = {
   readonly lockWaitAlertMs: number;
   /** Interval of the inbound reconciliation job, in seconds; 0 = off (checklist 22). */
   readonly inboundSweepSeconds: number;
-  /** Weeks after the referral for the ONS4 check-ins (CHECKIN_WEEKS). */
-  readonly checkinWeeks: readonly number[];
   /**
    * The planner's knobs set by the environment (REMINDER_DAY_BEFORE_AT, LEAD_SUMMARY_AT,
    * CHECKIN_WEEKS); the rest keep plan-policy.ts's defaults. Every booking change and replan

@@ -43,7 +43,6 @@ describe('loadConfig', () => {
       smsResendAfterSeconds: 120,
       lockWaitAlertMs: 5_000,
       inboundSweepSeconds: 300,
-      checkinWeeks: [6, 12],
       planPolicy: { dayBeforeAt: '10:00', leadSummaryAt: '16:00', checkinWeeks: [6, 12] },
       slackApp: {
         handoffChannel: 'C0HANDOFFS',

@@ -2,14 +2,14 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { DateTime, IANAZone } from 'luxon';
 import { z } from 'zod';
-import { ISO_DATE_PATTERN, WALL_TIME_PATTERN } from '../schedule/local-time.js';
+import { ISO_DATE_PATTERN, wallTimeSchema } from '../schedule/local-time.js';
 
 export const isoDate = z
   .string()
   .regex(ISO_DATE_PATTERN, 'expected a date YYYY-MM-DD')
   .refine((s) => DateTime.fromISO(s, { zone: 'utc' }).isValid, 'not a real calendar date');
 
-export const wallTime = z.string().regex(WALL_TIME_PATTERN, 'expected a time HH:mm (00:00-23:59)');
+export const wallTime = wallTimeSchema();
 
 export const zoneName = z
   .string()

@@ -12,6 +12,7 @@
  * Luxon alone would pick the second occurrence, hence the explicit resolution here.
  */
 import { DateTime, IANAZone } from 'luxon';
+import { z } from 'zod';
 
 /** An instant: a valid luxon DateTime, or an ISO string WITH an offset or `Z`. */
 export type Instant = DateTime | string;
@@ -33,6 +34,10 @@ const HAS_OFFSET = /(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
 const DAY_MS = 86_400_000;
 
 export const WALL_TIME_PATTERN = WALL_TIME;
+
+/** The one wire format of a wall time, for every schema (config, policy, admin API, import). */
+export const wallTimeSchema = (message = 'expected a time HH:mm (00:00-23:59)') =>
+  z.string().regex(WALL_TIME_PATTERN, message);
 export const ISO_DATE_PATTERN = ISO_DATE;
 
 /** Parses `HH:mm` into minutes after midnight; throws on anything else. */

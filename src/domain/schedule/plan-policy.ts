@@ -5,10 +5,10 @@
  */
 import { z } from 'zod';
 import { regionalBankHolidayOverridesSchema } from './bank-holidays.js';
-import { WALL_TIME_PATTERN } from './local-time.js';
+import { wallTimeSchema } from './local-time.js';
 import { quietHoursSchema } from './quiet-hours.js';
 
-const wallTime = z.string().regex(WALL_TIME_PATTERN, 'expected HH:mm (00:00-23:59)');
+const wallTime = wallTimeSchema();
 const minutes = z
   .number()
   .int()

@@ -34,9 +34,9 @@ import {
   ianaZone,
   localDate,
   toInstant,
-  WALL_TIME_PATTERN,
   type WallTime,
   wallTimeMinutes,
+  wallTimeSchema,
 } from './local-time.js';
 
 export interface QuietHours {
@@ -49,7 +49,7 @@ export const DEFAULT_QUIET_HOURS: Readonly<QuietHours> = Object.freeze({
   end: '09:00',
 });
 
-const wallTime = z.string().regex(WALL_TIME_PATTERN, 'expected HH:mm (00:00-23:59)');
+const wallTime = wallTimeSchema();
 export const quietHoursSchema = z
   .object({ start: wallTime, end: wallTime })
   .describe('local quiet hours, start inclusive, end exclusive; end < start wraps midnight');

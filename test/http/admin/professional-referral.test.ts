@@ -70,12 +70,12 @@ const checkins = async (participantId: string) =>
 
 describe('a professional referral: welcome first, check-ins only with consent', () => {
   it('CHECKIN_WEEKS is read from the environment: default 6,12; a clear error otherwise', () => {
-    expect(loadConfig({}).checkinWeeks).toEqual([6, 12]);
-    expect(loadConfig({ CHECKIN_WEEKS: '4, 10' }).checkinWeeks).toEqual([4, 10]);
+    expect(loadConfig({}).planPolicy.checkinWeeks).toEqual([6, 12]);
+    expect(loadConfig({ CHECKIN_WEEKS: '4, 10' }).planPolicy.checkinWeeks).toEqual([4, 10]);
     expect(() => loadConfig({ CHECKIN_WEEKS: 'six weeks' })).toThrow(
       /CHECKIN_WEEKS: CHECKIN_WEEKS must look like 6,12/,
     );
-    expect(s.service.config.checkinWeeks).toEqual([2, 4, 8]);
+    expect(s.service.config.planPolicy.checkinWeeks).toEqual([2, 4, 8]);
   });
 
   it('added by the API: the named welcome; no check-in until "yes", then at 2, 4 and 8 weeks', async () => {
