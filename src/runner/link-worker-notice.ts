@@ -3,10 +3,10 @@ import { appendAudit, type LoggedEvent } from '../store/repos/audit.js';
 
 /**
  * The hand-off seam to the link worker's Slack thread for things the SMS channel learns
- * outside a conversation. Until the Slack app reads them, each notice is an append-only
- * `audit_events` row of kind `link_worker_notice` with a reason code and ids only (never a
- * body or a number); the Slack side picks them up in id order (`id > last seen`) and posts
- * one line per notice in the participant's thread.
+ * outside a conversation. Each notice is an append-only `audit_events` row of kind
+ * `link_worker_notice` with a reason code and ids only (never a body or a number), written
+ * in the transaction that learnt it; the Slack side's sweep posts each one once to the
+ * hand-off channel (src/channels/slack/notices.ts).
  */
 export const LINK_WORKER_NOTICE = 'link_worker_notice';
 
@@ -25,6 +25,8 @@ export const NOTICE_REASONS = [
   'reminder_expired',
   /** "Please stop texting me": reminders paused until START or a link worker resumes (26). */
   'reminders_paused',
+  /** Twilio holds two messages for one outbox row: the person may have got it twice (35). */
+  'sms_sent_twice',
 ] as const;
 export type NoticeReason = (typeof NOTICE_REASONS)[number];
 
@@ -41,28 +43,4 @@ export function noticeLinkWorker(
     actor: 'system',
     detail: { reason, ...detail },
   });
-}
-
-/** The notices recorded since `afterId`, oldest first: what the Slack side consumes. */
-export async function noticesSince(
-  db: Db,
-  afterId = 0,
-  limit = 100,
-): Promise<{ id: number; participantId: string | null; reason: NoticeReason; at: Date }[]> {
-  const { rows } = await db.query<{
-    id: string | number;
-    participant_id: string | null;
-    reason: NoticeReason;
-    at: Date;
-  }>(
-    `SELECT id, participant_id, detail->>'reason' AS reason, at FROM audit_events
-     WHERE kind = $1 AND id > $2 ORDER BY id LIMIT $3`,
-    [LINK_WORKER_NOTICE, afterId, limit],
-  );
-  return rows.map((r) => ({
-    id: Number(r.id),
-    participantId: r.participant_id,
-    reason: r.reason,
-    at: r.at,
-  }));
 }

@@ -24,6 +24,7 @@ import {
   takeInbox,
   takeStored,
 } from './inbox.js';
+import { announceNotices } from './notices.js';
 import { createOutbox, type Outbox } from './outbox.js';
 import type { AckBody, LinklineReceiver } from './receiver.js';
 import { announceReferrals } from './referrals.js';
@@ -264,6 +265,7 @@ export function createSlackChannel(o: SlackChannelOptions): SlackChannel {
       if (ids.length > 0) await announceHandoffs(deps, ids, o.tz);
       if ((await pingDue(o.db, deps)) > 0) void outbox.kick();
       await announceReferrals(deps);
+      await announceNotices(deps);
       for (const row of await retryable(o.db, now())) await retryNow(row.id);
     },
     start: () => {

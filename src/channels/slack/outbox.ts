@@ -28,10 +28,21 @@ interface Row {
 
 export const METADATA_TYPE = 'linkline_post';
 
+/**
+ * Thread keys posted at most once, each with its partial unique index: a second process's
+ * sweep queuing the same one does nothing (and returns null) instead of failing.
+ */
+const ONCE_PER_KEY = ['referral', 'notice'] as const;
+
 /** Queues a post in the caller's transaction: it goes out after commit, in order, durably. */
 export async function enqueuePost(tx: Db, post: OutboxPost): Promise<string | null> {
+  const once = ONCE_PER_KEY.find((prefix) => post.threadKey.startsWith(`${prefix}:`));
   const conflict =
-    post.op === 'post_parent' ? "ON CONFLICT (handoff_id) WHERE op = 'post_parent' DO NOTHING" : '';
+    post.op === 'post_parent'
+      ? "ON CONFLICT (handoff_id) WHERE op = 'post_parent' DO NOTHING"
+      : once
+        ? `ON CONFLICT (thread_key) WHERE thread_key LIKE '${once}:%' DO NOTHING`
+        : '';
   const { rows } = await tx.query<{ id: string }>(
     `INSERT INTO slack_outbox (thread_key, handoff_id, op, channel, payload)
      VALUES ($1, $2, $3, $4, $5) ${conflict} RETURNING id`,

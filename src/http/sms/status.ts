@@ -8,6 +8,7 @@ import {
 import type { Logger } from '../../log.js';
 import { type EffectSink, noEffects } from '../../runner/effects.js';
 import { EXPIRED_CODE, recordExpiredSend } from '../../runner/expired-sends.js';
+import { noticeLinkWorker } from '../../runner/link-worker-notice.js';
 import { lockParticipant } from '../../runner/lock.js';
 import { reminderNotDelivered } from '../../runner/redelivery.js';
 import { actOnPermanentRefusal } from '../../runner/send-failure.js';
@@ -103,8 +104,8 @@ async function afterFailure(deps: StatusDeps, cb: StatusCallback, row: Failed, l
 /**
  * Two Twilio messages for one outbox row: a send that timed out reached Twilio even after
  * the resend window (SMS_RESEND_AFTER_SECONDS), so the person got it twice. It cannot be
- * unsent; it is made visible, once per extra sid: an error log and an `sms_sent_twice`
- * audit event (ids only).
+ * unsent; it is made visible, once per extra sid: an error log, an `sms_sent_twice` audit
+ * event (ids only) and a notice to the link worker in Slack.
  */
 async function noticeSentTwice(db: Db, id: string, sid: string, log: Logger): Promise<void> {
   const { rows } = await db.query<{ participant_id: string | null }>(
@@ -116,11 +117,14 @@ async function noticeSentTwice(db: Db, id: string, sid: string, log: Logger): Pr
   );
   if (!rows[0]) return;
   log.error({ messageId: id, sid }, 'sms sent twice');
-  await appendAudit(db, {
-    participantId: rows[0].participant_id,
-    kind: 'sms_sent_twice',
-    actor: 'carrier',
-    detail: { messageId: id, sid },
+  await db.transaction(async (tx) => {
+    await appendAudit(tx, {
+      participantId: rows[0]!.participant_id,
+      kind: 'sms_sent_twice',
+      actor: 'carrier',
+      detail: { messageId: id, sid },
+    });
+    await noticeLinkWorker(tx, rows[0]!.participant_id, 'sms_sent_twice', { messageId: id });
   });
 }
 

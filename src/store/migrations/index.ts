@@ -10,6 +10,7 @@ import { leadsDropIns0012 } from './0012-leads-drop-ins.js';
 import { slackTools0013 } from './0013-slack-tools.js';
 import { slackInboxRetry0014 } from './0014-slack-inbox-retry.js';
 import { leadPhone0017 } from './0017-lead-phone.js';
+import { slackNotices0018 } from './0018-slack-notices.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -28,4 +29,5 @@ export const MIGRATIONS: readonly Migration[] = [
   slackTools0013,
   slackInboxRetry0014,
   leadPhone0017,
+  slackNotices0018,
 ];

@@ -144,6 +144,8 @@ describe('POST /sms/status (checklist 39-41)', () => {
       (e) => e.kind === 'sms_sent_twice',
     );
     expect(twice.map((e) => e.detail)).toEqual([{ messageId: m.id, sid: late.sid }]);
+    // ...and the link worker is told once, in Slack (the notice's sweep posts it).
+    expect(await notices(getDb(), m.participant.id)).toEqual(['sms_sent_twice']);
     // A row's own callbacks, repeated, are not a second message.
     const once = await outbound();
     for (const s of ['sent', 'sent', 'delivered']) await callback(once, s);
