@@ -44,7 +44,7 @@ export const NOTICE_TEXT: Readonly<Record<NoticeReason, (who: string, d: Detail)
   reminder_expired: (who) =>
     `A reminder to ${who} expired at the carrier before it could be sent (30036): it was not delivered.`,
   reminders_paused: (who) =>
-    `${who} asked Linkline to stop texting them: reminders are paused until they text START or you resume them.`,
+    `${who} asked Linkline to stop texting them: reminders are paused until they text START or you run \`/linkline resume ${who}\`.`,
   sms_sent_twice: (who) =>
     `${who} may have got the same text twice (a provider time-out). Nothing to do unless they ask about it.`,
 };

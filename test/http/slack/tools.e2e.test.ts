@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOK_ACTIVITY } from '../../../src/channels/slack/tools/book.js';
 import { HELP, REFUSAL } from '../../../src/channels/slack/tools/index.js';
+import { pauseReminders } from '../../../src/runner/reminder-pause.js';
 import { staticSelect, textInput } from '../../../src/sandbox/slack/index.js';
 import { waitFor } from '../../support/pipeline.js';
 import { AMY, HANDOFFS, type Harness, JO, RAJ, startHarness } from './harness.js';
@@ -177,6 +178,55 @@ describe('find', () => {
     expect(text).toMatch(/Bookings: Art for wellbeing .* \(booked\)/);
     expect(text).toContain('Last attended: Art for wellbeing');
     expect(text).not.toContain(p.phone);
+  });
+
+  it('resume: a paused participant shows as paused in find, and the link worker turns reminders back on', async () => {
+    const p = await person('Morwenna');
+    await pauseReminders(db(), p.id, 'participant');
+    const found = blockText(JSON.parse((await command(AMY, `find ${p.ref}`)).body).blocks);
+    expect(found).toContain(`Reminders paused (they asked Linkline to stop texting): \``);
+    expect(found).toContain(`/linkline resume ${p.ref}`);
+
+    const on = JSON.parse((await command(RAJ, `resume ${p.ref.toLowerCase()}`)).body).text;
+    expect(on).toBe(
+      `Reminders are on again for ${p.ref}. Any skipped while they were paused are not sent.`,
+    );
+    const { rows } = await db().query<{ tags: string[] }>(
+      'SELECT tags FROM participants WHERE id = $1',
+      [p.id],
+    );
+    expect(rows[0]!.tags).not.toContain('reminders_paused');
+    const audit = await db().query<{ actor: string }>(
+      "SELECT actor FROM audit_events WHERE participant_id = $1 AND kind = 'reminders_resumed'",
+      [p.id],
+    );
+    expect(audit.rows.map((r) => r.actor)).toEqual([`slack:${RAJ}`]);
+    expect(JSON.parse((await command(RAJ, `resume ${p.ref}`)).body).text).toContain(
+      'are not paused',
+    );
+    expect(blockText(JSON.parse((await command(AMY, `find ${p.ref}`)).body).blocks)).not.toContain(
+      'Reminders paused',
+    );
+  });
+
+  it('resume: never for someone opted out, an unknown reference, a missing one, or an outsider', async () => {
+    const gone = await person('Iestyn', { optedOut: true });
+    await pauseReminders(db(), gone.id, 'participant');
+    expect(JSON.parse((await command(AMY, `resume ${gone.ref}`)).body).text).toContain(
+      'only they can turn them back on, by texting START',
+    );
+    const { rows } = await db().query<{ tags: string[] }>(
+      'SELECT tags FROM participants WHERE id = $1',
+      [gone.id],
+    );
+    expect(rows[0]!.tags).toContain('reminders_paused');
+    expect(JSON.parse((await command(AMY, 'resume P-ZZZZZZ')).body).text).toBe(
+      'No participant P-ZZZZZZ.',
+    );
+    expect(JSON.parse((await command(AMY, 'resume')).body).text).toMatch(
+      /^Usage: `\/linkline resume/,
+    );
+    expect(JSON.parse((await command(JO, `resume ${gone.ref}`)).body).text).toBe(REFUSAL);
   });
 
   it('finds by consented first name only, case-insensitive and partial', async () => {

@@ -1,5 +1,6 @@
 import type { App, BlockAction, StaticSelectAction } from '@slack/bolt';
 import type { Logger } from 'pino';
+import { resumeReminders } from '../../../runner/reminder-pause.js';
 import type { SlackDeps } from '../deps.js';
 import { linkWorkerName } from '../handoff-actions.js';
 import {
@@ -15,7 +16,13 @@ import {
 } from './blocks.js';
 import { BOOK_ACTIVITY, BOOK_VIEW, bookActivityChosen, bookView, submitBooking } from './book.js';
 import { homeFor } from './home.js';
-import { findParticipants, isRef, participantSummary, summaryText } from './people.js';
+import {
+  findParticipants,
+  isRef,
+  participantByRef,
+  participantSummary,
+  summaryText,
+} from './people.js';
 import { FLOW_VIEW, flowView, submitFlow } from './start-flow.js';
 
 export const COMMAND = '/linkline';
@@ -30,6 +37,7 @@ export const HELP = [
   '• `/linkline find`: the same, in a form',
   '• `/linkline book [P-7K3Q]`: book someone onto an activity (seats and waiting lists shown)',
   '• `/linkline flow [P-7K3Q]`: start a flow for someone, e.g. a wellbeing check-in',
+  '• `/linkline resume P-7K3Q`: turn reminders back on for someone who asked Linkline to stop texting',
   'Your caseload is on the Linkline app’s Home tab.',
 ].join('\n');
 
@@ -73,6 +81,23 @@ const findModal = (): View =>
     { submit: 'Find' },
   );
 
+/**
+ * `/linkline resume P-...`: reminders paused by "please stop texting me" (checklist 26) go
+ * again, audited as the link worker's. Never for someone opted out: only their START does
+ * that. Reminders skipped while paused stay skipped.
+ */
+export async function resumeFor(deps: SlackDeps, user: string, ref?: string): Promise<string> {
+  if (!ref)
+    return 'Usage: `/linkline resume P-7K3Q`: turns reminders back on for that participant.';
+  const p = await participantByRef(deps.db, ref);
+  if (!p) return `No participant ${ref}.`;
+  if (p.optedOut)
+    return `${p.ref} has opted out of texts (STOP): only they can turn them back on, by texting START.`;
+  if (!(await resumeReminders(deps.db, p.id, `slack:${user}`)))
+    return `${p.ref}'s reminders are not paused: nothing to do.`;
+  return `Reminders are on again for ${p.ref}. Any skipped while they were paused are not sent.`;
+}
+
 /** `/linkline`, its modals, and the App Home caseload, on the Bolt app. */
 export function registerLinkWorkerTools(app: App, deps: () => SlackDeps, logger: Logger): void {
   const log = logger.child({ component: 'slack_tools' });
@@ -95,7 +120,7 @@ export function registerLinkWorkerTools(app: App, deps: () => SlackDeps, logger:
     const arg = rest.join(' ');
     const sub = verb.toLowerCase();
     log.info(
-      { sub: ['help', 'find', 'book', 'flow', ''].includes(sub) ? sub : 'other' },
+      { sub: ['help', 'find', 'book', 'flow', 'resume', ''].includes(sub) ? sub : 'other' },
       'command',
     );
     if (sub === '' || sub === 'help') {
@@ -108,6 +133,10 @@ export function registerLinkWorkerTools(app: App, deps: () => SlackDeps, logger:
       return;
     }
     const ref = isRef(arg) ? arg.trim().toUpperCase() : undefined;
+    if (sub === 'resume') {
+      await ack({ response_type: 'ephemeral', text: await resumeFor(d, command.user_id, ref) });
+      return;
+    }
     let view: (() => Promise<View> | View) | null = null;
     if (sub === 'find') view = findModal;
     else if (sub === 'book') view = () => bookView(d, ref);

@@ -11,6 +11,8 @@ export interface ToolParticipant {
   lang: string;
   consent: string;
   optedOut: boolean;
+  /** "Please stop texting me": reminders paused until START or `/linkline resume`. */
+  remindersPaused: boolean;
   linkWorker: string | null;
   linkWorkerName: string | null;
 }
@@ -20,6 +22,7 @@ const REF = /^P-[0-9A-Z]{4,8}$/;
 const SELECT = `SELECT p.id, p.ref,
     CASE WHEN p.consent = 'given' THEN p.first_name END AS "firstName",
     p.preferred_lang AS lang, p.consent, p.opted_out AS "optedOut",
+    'reminders_paused' = ANY (p.tags) AS "remindersPaused",
     p.assigned_link_worker AS "linkWorker", lw.name AS "linkWorkerName"
   FROM participants p LEFT JOIN link_workers lw ON lw.slack_user_id = p.assigned_link_worker
   WHERE p.erased_at IS NULL`;
@@ -128,6 +131,10 @@ export function summaryText(p: ToolParticipant, s: ParticipantSummary, tz: strin
   ];
   if (p.optedOut) lines.push('Opted out of texts (STOP): Linkline does not text them.');
   else if (p.consent !== 'given') lines.push('No consent to be contacted yet.');
+  else if (p.remindersPaused)
+    lines.push(
+      `Reminders paused (they asked Linkline to stop texting): \`/linkline resume ${p.ref}\` turns them back on.`,
+    );
   lines.push(
     s.upcoming.length === 0
       ? 'Bookings: none coming up'
