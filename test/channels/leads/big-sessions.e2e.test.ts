@@ -1,8 +1,8 @@
 import { DateTime } from 'luxon';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAX_MESSAGE_BLOCKS, NUDGE_PAGE_SIZE } from '../../../src/channels/leads/index.js';
 import type { FakeSlackMessage } from '../../../src/sandbox/slack/index.js';
-import { type Harness, startHarness } from '../../http/slack/harness.js';
+import { useHarness } from '../../http/slack/harness.js';
 import { waitFor } from '../../support/pipeline.js';
 
 // Sessions of any size, end to end with the local Slack (which refuses more than 50 blocks
@@ -11,13 +11,7 @@ import { waitFor } from '../../support/pipeline.js';
 // with its buttons still working; the day-before summary stays one short message.
 
 const SAM = 'U0LEADSAM3';
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-}, 60_000);
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness();
 
 const db = () => h.service.db;
 

@@ -1,22 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { DateTime } from 'luxon';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseAttendanceReply, replyWords } from '../../../src/channels/leads/index.js';
 import { textInput } from '../../../src/sandbox/slack/index.js';
-import { type Harness, startHarness } from '../../http/slack/harness.js';
+import { useHarness } from '../../http/slack/harness.js';
 import { waitFor } from '../../support/pipeline.js';
 
 // Drop-ins by name from the nudge's modal, and a Polish-speaking lead without Slack: the
 // summary and the nudge in Polish, and "WSZYSCY" (everyone) / "NIKT" (nobody) understood.
 
 const SAM = 'U0LEADSAM3';
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-}, 60_000);
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness();
 
 const db = () => h.service.db;
 

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { DateTime } from 'luxon';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { inBookingTx } from '../../../src/domain/booking/changes.js';
 import { replanSession } from '../../../src/domain/booking/replan.js';
 import { datePicker, staticSelect } from '../../../src/sandbox/slack/index.js';
-import { AMY, type Harness, JO, startHarness } from '../../http/slack/harness.js';
+import { AMY, JO, useHarness } from '../../http/slack/harness.js';
 import { waitFor } from '../../support/pipeline.js';
 
 // "Cancel or move" from the lead's day-before summary, end to end over HTTP with the local
@@ -15,13 +15,7 @@ import { waitFor } from '../../support/pipeline.js';
 const SAM = 'U0LEADSAM3';
 const ADMIN_TOKEN = 'leads-test-admin-token-0123';
 const ZONE = 'Europe/London';
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ ADMIN_TOKEN });
-}, 60_000);
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness({ ADMIN_TOKEN });
 
 const db = () => h.service.db;
 

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { DateTime } from 'luxon';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cancelCode, parseCancel } from '../../../src/channels/leads/sms-cancel.js';
-import { type Harness, startHarness } from '../../http/slack/harness.js';
+import { useHarness } from '../../http/slack/harness.js';
 import { waitFor } from '../../support/pipeline.js';
 
 // A lead with only a phone cancels their next session by SMS, end to end with the local
@@ -10,13 +10,7 @@ import { waitFor } from '../../support/pipeline.js';
 // domain and each booked participant gets the usual notice in their language, once.
 
 const ZONE = 'Europe/London';
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-}, 60_000);
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness();
 
 const db = () => h.service.db;
 

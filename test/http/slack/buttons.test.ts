@@ -1,16 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../support/pipeline.js';
-import { AMY, HANDOFFS, type Harness, JO, RAJ, startHarness } from './harness.js';
+import { AMY, HANDOFFS, JO, RAJ, useHarness } from './harness.js';
 
 // Checklist 59, 60 and the opted-out rule: buttons and replies from Slack, over HTTP.
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-}, 60_000);
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness();
 
 const openThread = () => h.openThread('talk to a human please');
 

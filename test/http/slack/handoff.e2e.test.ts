@@ -1,18 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSink } from '../../../src/scheduler/sink.js';
 import { quietLogger, waitFor } from '../../support/pipeline.js';
-import { AMY, HANDOFFS, type Harness, RAJ, startHarness } from './harness.js';
+import { AMY, HANDOFFS, RAJ, useHarness } from './harness.js';
 
 // Acceptance: "I want to talk to someone" by SMS, end to end over HTTP with the local
 // Twilio and the local Slack, through the real Bolt app and @slack/web-api.
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-}, 60_000);
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness();
 
 describe('a hand-off thread, end to end', () => {
   it('posts the thread with context, relays both ways exactly once, and closes', async () => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
 import { registerRoutes } from '../../../src/http/routes.js';
 import { createLogger } from '../../../src/log.js';
@@ -57,6 +58,26 @@ export interface Harness {
     { id: string; status: string; claimed_by: string | null; version: number } | undefined
   >;
   close(): Promise<void>;
+}
+
+/**
+ * The harness of one test file: started before its tests and closed after them. Its
+ * properties are read through on use, so `h.slack` inside a test is the started one.
+ */
+export function useHarness(env: Record<string, string> = {}): Harness {
+  let started: Harness | undefined;
+  beforeAll(async () => {
+    started = await startHarness(env);
+  }, 60_000);
+  afterAll(async () => {
+    await started?.close();
+  });
+  return new Proxy({} as Harness, {
+    get: (_target, key) => {
+      if (!started) throw new Error('the harness is used before its beforeAll started it');
+      return Reflect.get(started, key);
+    },
+  });
 }
 
 let phoneSeq = Math.floor(Math.random() * 900_000);

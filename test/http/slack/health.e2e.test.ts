@@ -1,18 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../support/pipeline.js';
-import { type Harness, startHarness } from './harness.js';
+import { useHarness } from './harness.js';
 
 // Checklist 63 end to end: responses of /slack/* are counted by status on /metrics, and
 // Slack's app_rate_limited callback is acked, recorded and posted to the ops contact.
 
 const OPS = 'C0LEADS001';
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ SLACK_FALLBACK_CONTACT: OPS });
-}, 60_000);
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness({ SLACK_FALLBACK_CONTACT: OPS });
 
 const base = () => h.service.config.http.publicUrl;
 const metrics = async () => (await fetch(`${base()}/metrics`)).text();

@@ -1,24 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { DateTime } from 'luxon';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { leadSmsReply } from '../../../src/channels/leads/index.js';
 import { textInput } from '../../../src/sandbox/slack/payloads.js';
 import { reconcile } from '../../../src/scheduler/reconciler.js';
 import { quietLogger, waitFor } from '../../support/pipeline.js';
-import { AMY, HANDOFFS, type Harness, JO, startHarness } from './harness.js';
+import { AMY, HANDOFFS, JO, useHarness } from './harness.js';
 
 // Activity leads, end to end over HTTP with the local Twilio and the local Slack: the
 // day-before summary, the attendance nudge (Slack buttons, or SMS numbers for a lead
 // without Slack), absent → the missed-session follow-up; and the crisis acceptance line.
 
 const SAM = 'U0LEADSAM3';
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-}, 60_000);
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness();
 
 const db = () => h.service.db;
 

@@ -1,20 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NOTICE_TEXT, noticeMessage } from '../../../src/channels/slack/notices.js';
 import { NOTICE_REASONS, noticeLinkWorker } from '../../../src/runner/link-worker-notice.js';
 import { createParticipant } from '../../../src/store/repos/participants.js';
 import { waitFor } from '../../support/pipeline.js';
-import { AMY, HANDOFFS, type Harness, startHarness } from './harness.js';
+import { AMY, HANDOFFS, useHarness } from './harness.js';
 
 // Link-worker notices (a landline, a number to fix, an undelivered reminder, a carrier
 // opt-out, a pause, a text sent twice) reach the hand-off channel: once each, by ref.
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-}, 60_000);
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness();
 
 const posted = (ref: string) =>
   h.slack.messages(HANDOFFS).filter((m) => m.botId && m.text.includes(ref));

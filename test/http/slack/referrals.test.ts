@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createParticipant } from '../../../src/store/repos/participants.js';
 import { waitFor } from '../../support/pipeline.js';
-import { AMY, type Harness, RAJ, REFERRALS, startHarness } from './harness.js';
+import { AMY, RAJ, REFERRALS, useHarness } from './harness.js';
 
 // Referral notices: each new referral in the referrals channel; "Assign to me" sets the link worker.
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-}, 60_000);
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness();
 
 describe('referral notices', () => {
   it('posts each new referral once; the first "Assign to me" sets the link worker', async () => {

@@ -1,16 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../support/pipeline.js';
-import { AMY, HANDOFFS, type Harness, startHarness } from './harness.js';
+import { AMY, HANDOFFS, useHarness } from './harness.js';
 
 // Checklist 48-54: what Slack sends us, over HTTP, into the real Bolt app.
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-}, 60_000);
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness();
 
 const openThread = () => h.openThread('can I talk to a person');
 

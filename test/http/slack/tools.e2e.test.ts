@@ -1,23 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BOOK_ACTIVITY } from '../../../src/channels/slack/tools/book.js';
 import { HELP, REFUSAL } from '../../../src/channels/slack/tools/index.js';
 import { pauseReminders } from '../../../src/runner/reminder-pause.js';
 import { staticSelect, textInput } from '../../../src/sandbox/slack/index.js';
 import { waitFor } from '../../support/pipeline.js';
-import { AMY, HANDOFFS, type Harness, JO, RAJ, startHarness } from './harness.js';
+import { AMY, HANDOFFS, JO, RAJ, useHarness } from './harness.js';
 
 // Link worker tools end to end over HTTP through the local Slack: `/linkline` (signed, acked,
 // deduplicated), the find, book and start-flow modals (open → submit → database → reply),
 // and the App Home caseload.
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-}, 60_000);
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness();
 
 const db = () => h.service.db;
 const DAY = 86_400_000;
