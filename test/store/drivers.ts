@@ -54,9 +54,14 @@ export function useTestDb(driver: Driver, opts: { migrated: boolean }): () => Db
 
 let counter = 0;
 
-/** A valid UK mobile number, unique within the process (each file has its own database). */
+/**
+ * A valid UK mobile number, unique within the process (each file has its own database), and
+ * one the local Twilio delivers.
+ */
 export function uniquePhone(): string {
   counter += 1;
+  // Never +447700900903 and the like (900-999): the local Twilio's failing magic numbers.
+  if (counter >= 900 && counter < 1000) counter = 1000;
   return `+4477009${String(counter).padStart(5, '0')}`;
 }
 
