@@ -14,6 +14,7 @@ Commands:
   flows validate [options]   Check flow and locale files (see: linkline flows validate --help)
   simulate <flow> [options]  Play a flow in the terminal as a participant
   import FILE [--dry-run]    Load activities, sessions, participants and bookings (YAML or CSV)
+  report --from D --to D     Figures for managers for [from, to), suppressed (--format json|csv)
   help                       Show this help
 `;
 
@@ -122,6 +123,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runFlows(rest);
       case 'import':
         return await (await import('./import.js')).runImport(rest);
+      case 'report':
+        return await (await import('./report.js')).runReport(rest);
       case 'simulate':
         return await (await import('./simulate.js')).runSimulate(rest);
       default:

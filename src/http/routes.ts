@@ -57,6 +57,7 @@ export function registerRoutes(app: App, service: Service, logger: Logger): void
     db: service.db,
     config: service.config,
     policy: service.config.planPolicy,
+    reportZone: service.config.defaults.tz,
     afterCommit: [(changes) => sink({ ...noEffects(), ...jobEffects(changes) })],
     notices: sessionNotices(service.slack.deps, (sends) => sink({ ...noEffects(), sends })),
     startWelcome: (participantId, name) =>

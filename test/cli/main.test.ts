@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -90,5 +93,37 @@ describe.concurrent('linkline CLI', () => {
     const { code, stderr } = await linkline(['config', '--nope']);
     expect(code).toBe(2);
     expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('report with a bad date names it and exits 2 before opening any database', async () => {
+    const { code, stdout, stderr } = await linkline([
+      'report',
+      '--from',
+      '2026-02-30',
+      '--to',
+      '2026-03',
+    ]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('linkline report: --from: not a real calendar date');
+    expect(stderr).toContain('linkline report: --to: expected a date YYYY-MM-DD');
+    expect(stderr).toContain('Usage: linkline report');
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('report prints CSV from the embedded database (DATA_DIR)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'linkline-report-'));
+    try {
+      const args = ['report', '--from', '2026-03-01', '--to', '2026-04-01', '--format', 'csv'];
+      const { code, stdout, stderr } = await linkline(args, { DATA_DIR: dir });
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      const lines = stdout.trim().split('\n');
+      expect(lines[0]).toBe('section,item,value');
+      expect(lines).toContain('period,zone,Europe/London');
+      expect(lines).toContain('take_up,referred,0');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

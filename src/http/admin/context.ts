@@ -17,6 +17,8 @@ export interface AdminDeps {
   /** The clock; tests pass a fixed one. */
   now?: () => Date;
   policy?: Partial<PlanPolicy>;
+  /** The zone report periods are read in (DEFAULT_TZ); unset: Europe/London. */
+  reportZone?: string;
   /** Told after each commit which scheduled items changed (the scheduler enqueues them). */
   afterCommit?: readonly AfterCommitHook[];
   /** Moving or cancelling a session texts its booked participants (texts and the send). */

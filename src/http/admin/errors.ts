@@ -5,7 +5,10 @@ import { type FieldError, fieldErrors } from '../../domain/booking/fields.js';
 
 /** A request body (or path) that failed validation: 400 with one entry per field. */
 export class InvalidBody extends Error {
-  constructor(readonly fields: FieldError[]) {
+  constructor(
+    readonly fields: FieldError[],
+    readonly error: 'invalid_body' | 'invalid_query' = 'invalid_body',
+  ) {
     super('invalid body');
     this.name = 'InvalidBody';
   }
@@ -16,6 +19,13 @@ export class NotFound extends Error {
     super(`${what} not found`);
     this.name = 'NotFound';
   }
+}
+
+/** A query string that failed validation: 400 `invalid_query` with one entry per field. */
+export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.output<S> {
+  const parsed = schema.safeParse(query ?? {});
+  if (!parsed.success) throw new InvalidBody(fieldErrors(parsed.error), 'invalid_query');
+  return parsed.data;
 }
 
 /** Parses with the schema or throws InvalidBody; a missing body counts as `{}`. */
@@ -50,7 +60,7 @@ export function adminErrorHandler(
   reply: FastifyReply,
 ): FastifyReply {
   if (err instanceof InvalidBody) {
-    return reply.code(400).send({ error: 'invalid_body', fields: err.fields });
+    return reply.code(400).send({ error: err.error, fields: err.fields });
   }
   if (err instanceof NotFound)
     return reply.code(404).send({ error: 'not_found', message: err.message });

@@ -9,6 +9,7 @@ import { checkBearer } from './auth.js';
 import { registerBookingRoutes } from './booking-routes.js';
 import { type AdminDeps, adminContext } from './context.js';
 import { adminErrorHandler } from './errors.js';
+import { registerReportRoutes } from './report-routes.js';
 import { registerSessionRoutes } from './session-routes.js';
 
 export type { AdminDeps } from './context.js';
@@ -35,6 +36,7 @@ export function registerAdminRoutes(app: App, deps: AdminDeps): void {
       registerActivityRoutes(scope, c);
       registerSessionRoutes(scope, c);
       registerBookingRoutes(scope, c);
+      registerReportRoutes(scope, c, deps.reportZone ?? 'Europe/London');
     },
     { prefix: '/admin' },
   );
