@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, configHelp, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { createLogger } from '../log.js';
+import { StoreError } from '../store/errors.js';
 
 const USAGE = `Usage: linkline <command> [options]
 
@@ -131,6 +132,11 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command: ${command}`);
     }
   } catch (error) {
+    // `import` or `report` on the embedded database while a `serve` has it open.
+    if (error instanceof StoreError && error.code === 'in_use') {
+      err(`linkline: ${error.message}`);
+      return 1;
+    }
     if (!(error instanceof UsageError)) throw error;
     err(`linkline: ${error.message}\n`);
     err(USAGE);

@@ -1,4 +1,5 @@
 import { PGlite, type Results, type Transaction } from '@electric-sql/pglite';
+import { lockDataDir } from './data-dir-lock.js';
 import type { Db, QueryResult, RawRunner } from './db-port.js';
 import { assertNotInOwnTransaction, createTxHandle, runInScope } from './db-tx.js';
 import { StoreError } from './errors.js';
@@ -33,10 +34,17 @@ function runnerOf(target: PGlite | Transaction): RawRunner {
  * transaction is open waits for it to finish (and then sees its committed writes).
  */
 export async function openPgliteDb(opts: PgliteDbOptions): Promise<Db> {
-  const pglite = await PGlite.create({
-    ...(opts.dataDir === undefined ? {} : { dataDir: opts.dataDir }),
-    parsers: PARSERS,
-  });
+  const release = opts.dataDir === undefined ? () => {} : lockDataDir(opts.dataDir);
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create({
+      ...(opts.dataDir === undefined ? {} : { dataDir: opts.dataDir }),
+      parsers: PARSERS,
+    });
+  } catch (err) {
+    release();
+    throw err;
+  }
   if (opts.schema !== undefined) {
     await pglite.exec(
       `CREATE SCHEMA IF NOT EXISTS ${opts.schema}; SET search_path TO ${opts.schema};`,
@@ -77,7 +85,11 @@ export async function openPgliteDb(opts: PgliteDbOptions): Promise<Db> {
       if (closed) return;
       closed = true;
       await queue.drain();
-      await pglite.close();
+      try {
+        await pglite.close();
+      } finally {
+        release();
+      }
     },
   };
 }

@@ -9,7 +9,8 @@ export type StoreErrorCode =
   | 'tx_reentry' // the root Db was used inside one of its own transactions
   | 'unknown_migration' // the database holds a migration id this code does not know
   | 'bad_migrations' // the migration list itself is malformed (programming error)
-  | 'ref_exhausted'; // could not find a free participant reference
+  | 'ref_exhausted' // could not find a free participant reference
+  | 'in_use'; // the embedded database's folder is open in another live process
 
 export class StoreError extends Error {
   readonly code: StoreErrorCode;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,6 +109,23 @@ describe.concurrent('linkline CLI', () => {
     expect(stderr).toContain('linkline report: --to: expected a date YYYY-MM-DD');
     expect(stderr).toContain('Usage: linkline report');
     expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('report on an embedded database another process holds says so and exits 1', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'linkline-report-'));
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    try {
+      await writeFile(join(dir, 'linkline.lock'), String(other.pid));
+      const args = ['report', '--from', '2026-03-01', '--to', '2026-04-01'];
+      const { code, stdout, stderr } = await linkline(args, { DATA_DIR: dir });
+      expect(code).toBe(1);
+      expect(stdout).toBe('');
+      expect(stderr).toContain(`the embedded database in ${dir} is in use by process ${other.pid}`);
+      expect(stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      other.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('report prints CSV from the embedded database (DATA_DIR)', async () => {
