@@ -13,16 +13,13 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { createTwilioClient } from '../src/channels/sms/twilio-client.js';
 import { SANDBOX_TWILIO } from '../src/main.js';
-import {
-  SANDBOX_BOT_TOKEN,
-  SANDBOX_SIGNING_SECRET,
-  startSlackFake,
-} from '../src/sandbox/slack/index.js';
+import { SANDBOX_BOT_TOKEN, SANDBOX_SIGNING_SECRET } from '../src/sandbox/slack/index.js';
 import { startTwilioFake } from '../src/sandbox/twilio/index.js';
 import { closeQueues, createQueues } from '../src/scheduler/queues.js';
 import { enqueueItems, type ItemToEnqueue } from '../src/scheduler/sink.js';
 import type { Db } from '../src/store/db.js';
 import { DAY_ZONE, dayClock } from './day-clock.js';
+import { startDayFakes } from './day-fakes.js';
 import type { Shares } from './day-plan.js';
 import { rssSampler, treeUse } from './day-procs.js';
 import { seedDay } from './day-seed.js';
@@ -67,10 +64,17 @@ export interface DayResult {
   cpu: { http: number; workers: number };
   pgCpu: number;
   /**
-   * This process over the morning: it plays the local Twilio and Slack and the traffic, so a
-   * busy event loop here slows every send and post the service makes (ms).
+   * This process over the morning: its main thread plays the traffic, a second thread the local
+   * Twilio and Slack (CPU counts both). A busy event loop in the fakes' thread slows every send
+   * and post the service makes (ms).
    */
-  driver: { cpuMs: number; lagP99Ms: number; lagMaxMs: number };
+  driver: {
+    cpuMs: number;
+    lagP99Ms: number;
+    lagMaxMs: number;
+    fakesLagP99Ms: number;
+    fakesLagMaxMs: number;
+  };
   redis: { before: number; afterSeed: number; after: number };
   pgBytes: number;
   load: number;
@@ -119,17 +123,20 @@ export async function dayRun(redisUrl: string, env: BenchEnv, o: DayOptions): Pr
   const prefix = `day-${randomBytes(3).toString('hex')}`;
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
-  const twilio = await startTwilioFake({
-    accountSid: SANDBOX_TWILIO.accountSid,
-    authToken: SANDBOX_TWILIO.authToken,
-    webhookUrl: `${publicUrl}/sms/inbound`,
-    statusCallbacks: o.callbacks,
-  });
-  const slack = await startSlackFake({
-    requestUrls: {
-      events: `${publicUrl}/slack/events`,
-      interactivity: `${publicUrl}/slack/actions`,
-      commands: `${publicUrl}/slack/commands`,
+  // The local Twilio and Slack run in a thread of their own (bench/day-fakes.ts).
+  const fakes = await startDayFakes({
+    twilio: {
+      accountSid: SANDBOX_TWILIO.accountSid,
+      authToken: SANDBOX_TWILIO.authToken,
+      webhookUrl: `${publicUrl}/sms/inbound`,
+      statusCallbacks: o.callbacks,
+    },
+    slack: {
+      requestUrls: {
+        events: `${publicUrl}/slack/events`,
+        interactivity: `${publicUrl}/slack/actions`,
+        commands: `${publicUrl}/slack/commands`,
+      },
     },
   });
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
@@ -152,10 +159,10 @@ export async function dayRun(redisUrl: string, env: BenchEnv, o: DayOptions): Pr
       TWILIO_ACCOUNT_SID: SANDBOX_TWILIO.accountSid,
       TWILIO_AUTH_TOKEN: SANDBOX_TWILIO.authToken,
       TWILIO_FROM: SANDBOX_TWILIO.from ?? '+447700900000',
-      TWILIO_API_URL: twilio.url,
+      TWILIO_API_URL: fakes.twilioUrl,
       SLACK_BOT_TOKEN: SANDBOX_BOT_TOKEN,
       SLACK_SIGNING_SECRET: SANDBOX_SIGNING_SECRET,
-      SLACK_API_URL: slack.apiUrl,
+      SLACK_API_URL: fakes.slackApiUrl,
       SLACK_HANDOFF_CHANNEL: HANDOFFS,
       SLACK_REFERRALS_CHANNEL: 'C0REFERRAL',
       STAFFED_HOURS: 'Mon-Sun 00:00-23:59',
@@ -193,8 +200,9 @@ export async function dayRun(redisUrl: string, env: BenchEnv, o: DayOptions): Pr
     const driverCpu = process.cpuUsage();
     const lag = monitorEventLoopDelay({ resolution: 20 });
     lag.enable();
+    await fakes.lag(true);
     const load = load1();
-    const morning = await playMorning(twilio, slack, {
+    const morning = await playMorning(fakes, {
       p: o.p,
       shares: o.shares,
       width: 32,
@@ -206,11 +214,14 @@ export async function dayRun(redisUrl: string, env: BenchEnv, o: DayOptions): Pr
     });
     const pgCpu = await pg.stop();
     lag.disable();
+    const fakesLag = await fakes.lag(false);
     const used = process.cpuUsage(driverCpu);
     const driver = {
       cpuMs: (used.user + used.system) / 1000,
       lagP99Ms: lag.percentile(99) / 1e6,
       lagMaxMs: lag.max / 1e6,
+      fakesLagP99Ms: fakesLag.p99Ms,
+      fakesLagMaxMs: fakesLag.maxMs,
     };
     // Where each day-before reminder ended up (fired, skipped with its reason, still due) and
     // what became of the SMS it wrote: a reminder the driver never saw is accounted for here.
@@ -248,8 +259,7 @@ export async function dayRun(redisUrl: string, env: BenchEnv, o: DayOptions): Pr
     await queues.reminders.obliterate({ force: true }).catch(() => undefined);
     await closeQueues(queues);
     redis.disconnect();
-    await twilio.stop();
-    await slack.stop();
+    await fakes.stop();
     // BENCH_KEEP_SCHEMA=1 leaves the day's tables for a look afterwards (drop it by hand).
     if (process.env.BENCH_KEEP_SCHEMA) {
       log(`day P=${o.p}: schema ${schema.schema} kept`);

@@ -37,7 +37,13 @@ function day(p: number, over: Partial<DayResult['morning']> = {}): DayResult {
     rss: { http: 200 * MiB, workers: [250 * MiB, 300 * MiB] },
     cpu: { http: p * 5, workers: p * 20 },
     pgCpu: -0.4,
-    driver: { cpuMs: 61_000, lagP99Ms: 240, lagMaxMs: 10_200 },
+    driver: {
+      cpuMs: 61_000,
+      lagP99Ms: 240,
+      lagMaxMs: 10_200,
+      fakesLagP99Ms: 35,
+      fakesLagMaxMs: 1_250,
+    },
     redis: { before: 2 * MiB, afterSeed: 3 * MiB, after: 2 * MiB + p * 1_000 },
     pgBytes: p * 10_000,
     load: 1.5,
@@ -70,7 +76,7 @@ describe('the mixed-day section', () => {
     expect(line('| Duplicates')).toContain('| 0 | - | 0 | met |');
     expect(line('| Worker RSS')).toContain('(max of 2) | 300 |');
     expect(line('| PostgreSQL CPU')).toContain('| 0 |');
-    expect(line('| The driver')).toContain('| 61.0; 240 / 10,200 |');
+    expect(line('| The driver')).toContain('| 61.0; 240 / 10,200; 35 / 1,250 |');
   });
 
   it('says not met for errors and duplicates, and lists the growth by size', () => {

@@ -41,6 +41,11 @@ export interface TwilioFake {
   stop(): Promise<void>;
   /** Every message created through the REST API (direction outbound-api), oldest first. */
   messages(): readonly FakeMessage[];
+  /**
+   * The REST API's messages created since a previous call, oldest first, without copying the
+   * rest: pass 0 first, then the `next` it returned (a watcher's cost stays per new message).
+   */
+  messagesSince(offset: number): { messages: readonly FakeMessage[]; next: number };
   /** Everything Twilio holds: inbound, outbound-api and TwiML replies, oldest first. */
   allMessages(): readonly FakeMessage[];
   /** The REST calls received, oldest first (to count attempts). */
@@ -132,6 +137,13 @@ function facade(
     authToken: options.authToken,
     stop,
     messages: () => oldestFirst().filter((m) => m.direction === 'outbound-api'),
+    messagesSince: (offset) => {
+      const { messages, next } = store.since(offset);
+      return {
+        messages: messages.filter((m) => m.direction === 'outbound-api').map(snapshot),
+        next,
+      };
+    },
     allMessages: oldestFirst,
     requests: () => [...ctx.requests],
     callbacks: () => lifecycle.records(),

@@ -115,6 +115,11 @@ export class FakeStore {
     return this.#bySid.get(sid);
   }
 
+  /** Every message from the `from`-th one created (0-based), oldest first, and how many exist. */
+  since(from: number): { messages: FakeMessage[]; next: number } {
+    return { messages: this.#messages.slice(Math.max(0, from)), next: this.#messages.length };
+  }
+
   /** Newest first, as Twilio lists them. */
   all(): FakeMessage[] {
     return [...this.#messages].reverse();

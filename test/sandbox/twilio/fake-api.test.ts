@@ -237,6 +237,29 @@ describe('the store behind the list (indexed by To, as Twilio lists by number)',
   });
 });
 
+describe('messagesSince (a watcher reads only what is new)', () => {
+  it('returns the REST API messages after the offset, oldest first, and where to go on from', async () => {
+    const first = fake.messagesSince(0);
+    expect(first).toEqual({ messages: [], next: 0 });
+    expect((await create({ To: TO, From: FROM, Body: 'one' })).status).toBe(201);
+    // An inbound text counts towards the offset but is not a REST API message.
+    // (Nobody listens on port 9: the webhook fails, the inbound message is still held.)
+    await fake.sendInbound({ from: TO, to: FROM, body: 'Yes', signUrl: 'http://127.0.0.1:9/sms' });
+    expect((await create({ To: TO, From: FROM, Body: 'two' })).status).toBe(201);
+    const all = fake.messagesSince(first.next);
+    expect(all.messages.map((m) => m.body)).toEqual(['one', 'two']);
+    expect(all.next).toBe(3);
+    expect((await create({ To: TO, From: FROM, Body: 'three' })).status).toBe(201);
+    const more = fake.messagesSince(all.next);
+    expect(more.messages.map((m) => m.body)).toEqual(['three']);
+    expect(more.next).toBe(4);
+    expect(fake.messagesSince(more.next)).toEqual({ messages: [], next: 4 });
+    // Snapshots, as messages() gives: the caller cannot move the fake's own record.
+    (more.messages[0] as { status: string }).status = 'failed';
+    expect(fake.messages().at(-1)?.status).toBe('queued');
+  });
+});
+
 describe('connections', () => {
   it('keeps an idle kept-alive connection open past Node’s 5 s, as a real API does', async () => {
     const { Agent, get } = await import('node:http');
