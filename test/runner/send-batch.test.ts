@@ -15,23 +15,8 @@ import {
 } from '../../src/store/repos/messages.js';
 import { createParticipant, setConsent, setOptOut } from '../../src/store/repos/participants.js';
 import { drivers, uniquePhone, useTestDb } from '../store/drivers.js';
+import { counting } from '../support/counting-db.js';
 import { quietLogger } from '../support/pipeline.js';
-
-/** Counts the statements a database runs (a round trip each), passing them through. */
-function counting<T extends { query: (...a: never[]) => unknown }>(db: T) {
-  let n = 0;
-  const wrapped = new Proxy(db, {
-    get(target, prop, receiver) {
-      if (prop === 'query')
-        return (...args: Parameters<T['query']>) => {
-          n += 1;
-          return target.query(...args);
-        };
-      return Reflect.get(target, prop, receiver);
-    },
-  });
-  return { db: wrapped, count: () => n };
-}
 
 for (const driver of drivers) {
   describe(`sends claimed and marked together (${driver.name})`, () => {

@@ -12,10 +12,18 @@ import { noticeLinkWorker } from '../../runner/link-worker-notice.js';
 import { lockParticipant } from '../../runner/lock.js';
 import { reminderNotDelivered } from '../../runner/redelivery.js';
 import { actOnPermanentRefusal } from '../../runner/send-failure.js';
+import { createBatcher } from '../../scheduler/batcher.js';
 import { withTimeout } from '../../scheduler/sink.js';
 import type { Db } from '../../store/db.js';
 import { appendAudit } from '../../store/repos/audit.js';
-import { type MessageKey, markStatus, type OutboundStatus } from '../../store/repos/messages.js';
+import {
+  type MessageKey,
+  markStatus,
+  markStatusMany,
+  type OutboundStatus,
+  type StatusCallbackResult,
+  type StatusCallbackUpdate,
+} from '../../store/repos/messages.js';
 import { getParticipantById } from '../../store/repos/participants.js';
 import { plain, WEBHOOK_DB_WAIT_MS } from './form.js';
 import { pathAndQuery, type VerifyDeps, verified } from './verify-request.js';
@@ -42,6 +50,9 @@ const OURS: Record<TwilioStatus, Exclude<OutboundStatus, 'queued' | 'sending' | 
   failed: 'failed',
   canceled: 'failed',
 };
+
+/** PostgreSQL's deadlock_detected. */
+const DEADLOCK = '40P01';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -128,18 +139,64 @@ async function noticeSentTwice(db: Db, id: string, sid: string, log: Logger): Pr
   });
 }
 
-async function applyStatus(deps: StatusDeps, cb: StatusCallback, log: Logger): Promise<void> {
-  const key: MessageKey =
-    cb.ourId && UUID.test(cb.ourId) ? { id: cb.ourId } : { providerSid: cb.messageSid };
-  if ('id' in key) await noticeSentTwice(deps.db, key.id, cb.messageSid, log);
+type Mark = (cb: StatusCallback, id: string) => Promise<StatusCallbackResult>;
+
+/**
+ * Status callbacks come three per message (queued or sent, then delivered) and, in a burst,
+ * hundreds a second: those carrying our id are group-committed (markStatusMany), one
+ * statement per batch instead of two round trips each. A deadlock with another writer of
+ * the same rows (the send path marking them sent) is retried once.
+ */
+function statusMarker(db: Db): Mark {
+  const batch = createBatcher(
+    async (items: StatusCallbackUpdate[]) => {
+      try {
+        return await markStatusMany(db, items);
+      } catch (err) {
+        if ((err as { code?: string }).code !== DEADLOCK) throw err;
+        return markStatusMany(db, items);
+      }
+    },
+    { max: 200, parallel: 2, first: 8 },
+  );
+  return (cb, id) =>
+    batch.add({
+      id,
+      providerSid: cb.messageSid,
+      status: OURS[cb.status],
+      errorCode: cb.errorCode === null ? null : String(cb.errorCode),
+    });
+}
+
+async function applyStatus(
+  deps: StatusDeps,
+  cb: StatusCallback,
+  mark: Mark,
+  log: Logger,
+): Promise<void> {
   const status = OURS[cb.status];
-  const moved = await markStatus(deps.db, key, {
-    status,
-    providerSid: cb.messageSid,
-    ...(cb.errorCode !== null ? { errorCode: String(cb.errorCode) } : {}),
-  });
+  let moved: boolean;
+  if (cb.ourId && UUID.test(cb.ourId)) {
+    const r = await mark(cb, cb.ourId);
+    if (r.priorSid !== null && r.priorSid !== cb.messageSid)
+      await noticeSentTwice(deps.db, cb.ourId, cb.messageSid, log);
+    moved = r.moved;
+  } else {
+    // No id of ours in the URL (an old callback URL): by Twilio's sid, one at a time.
+    moved = await markStatus(
+      deps.db,
+      { providerSid: cb.messageSid },
+      {
+        status,
+        providerSid: cb.messageSid,
+        ...(cb.errorCode !== null ? { errorCode: String(cb.errorCode) } : {}),
+      },
+    );
+  }
   log.debug({ messageId: cb.ourId, status: cb.status, code: cb.errorCode, moved }, 'sms status');
   if (!moved || (status !== 'undelivered' && status !== 'failed')) return;
+  const key: MessageKey =
+    cb.ourId && UUID.test(cb.ourId) ? { id: cb.ourId } : { providerSid: cb.messageSid };
   const column = 'id' in key ? 'id' : 'provider_sid';
   const { rows } = await deps.db.query<Failed>(
     `SELECT id, participant_id, kind, conversation_session_id, dedupe_key FROM messages WHERE ${column} = $1`,
@@ -153,6 +210,7 @@ async function applyStatus(deps: StatusDeps, cb: StatusCallback, log: Logger): P
  * query. The status only moves forward, so duplicates and late arrivals change nothing.
  */
 export function statusHandler(deps: StatusDeps, log: Logger) {
+  const mark = statusMarker(deps.db);
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const params = verified(request, reply, deps, log);
     if (!params) return reply;
@@ -160,7 +218,7 @@ export function statusHandler(deps: StatusDeps, log: Logger) {
     if (!parsed.ok) return reply.code(400).send({ errors: parsed.errors });
     try {
       await withTimeout(
-        applyStatus(deps, parsed.value, log),
+        applyStatus(deps, parsed.value, mark, log),
         deps.dbTimeoutMs ?? WEBHOOK_DB_WAIT_MS,
       );
     } catch (err) {

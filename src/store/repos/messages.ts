@@ -252,6 +252,82 @@ export async function markStatus(db: Db, key: MessageKey, update: StatusUpdate):
   return rowCount > 0;
 }
 
+/** One status callback for our message id (see markStatusMany). */
+export interface StatusCallbackUpdate {
+  id: string;
+  providerSid: string;
+  status: Exclude<OutboundStatus, 'queued' | 'sending' | 'skipped'>;
+  errorCode: string | null;
+}
+
+export interface StatusCallbackResult {
+  /** The row exists (an outbound message). */
+  found: boolean;
+  /** This callback's status is the one the row now has, newly (the callback moved it). */
+  moved: boolean;
+  /** The Twilio sid the row held before (null: none yet, or not found). */
+  priorSid: string | null;
+}
+
+/**
+ * markStatus for many status callbacks in one statement (group commit for the webhook). Per
+ * row, the most advanced status of the batch applies, over a strictly lower one; the rows
+ * are locked in id order first, so two batches never wait on each other crosswise. One
+ * result per item, in order; `moved` is true for the item(s) carrying the applied status.
+ */
+export async function markStatusMany(
+  db: Db,
+  items: readonly StatusCallbackUpdate[],
+): Promise<StatusCallbackResult[]> {
+  if (items.length === 0) return [];
+  const { rows } = await db.query<{
+    id: string;
+    prior_sid: string | null;
+    applied: string | null;
+  }>(
+    `WITH v AS (
+       SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::text[], $5::int[], $6::text[])
+         AS v(ord, id, sid, status, rank, code)
+     ), best AS (
+       SELECT DISTINCT ON (id) id, sid, status, rank, code FROM v ORDER BY id, rank DESC, ord
+     ), old AS (
+       SELECT m.id, m.provider_sid, m.status FROM messages m JOIN best b ON b.id = m.id
+       WHERE m.direction <> 'in' ORDER BY m.id FOR UPDATE OF m
+     ), upd AS (
+       UPDATE messages m SET status = b.status, status_at = now(),
+         error_code = coalesce(b.code, m.error_code),
+         provider_sid = coalesce(m.provider_sid, b.sid),
+         skip_reason = NULL,
+         sent_at = CASE WHEN b.status IN ('sent', 'delivered', 'undelivered')
+                   THEN coalesce(m.sent_at, now()) ELSE m.sent_at END
+       FROM best b, old o
+       WHERE m.id = b.id AND o.id = b.id
+         AND CASE o.status WHEN 'sent' THEN 2 WHEN 'sending' THEN 1 WHEN 'queued' THEN 0 ELSE 3 END < b.rank
+       RETURNING m.id, b.status
+     )
+     SELECT o.id, o.provider_sid AS prior_sid, u.status AS applied
+     FROM old o LEFT JOIN upd u ON u.id = o.id`,
+    [
+      items.map((_, i) => i),
+      items.map((i) => i.id),
+      items.map((i) => i.providerSid),
+      items.map((i) => i.status),
+      items.map((i) => RANK[i.status]),
+      items.map((i) => i.errorCode),
+    ],
+  );
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const claimed = new Set<string>();
+  return items.map((i) => {
+    const r = byId.get(i.id);
+    if (!r) return { found: false, moved: false, priorSid: null };
+    // One callback per row is reported as the mover (a repeated callback in the batch is not).
+    const moved = r.applied === i.status && !claimed.has(i.id);
+    if (moved) claimed.add(i.id);
+    return { found: true, moved, priorSid: r.prior_sid };
+  });
+}
+
 export async function getMessage(db: Db, id: string): Promise<Message | null> {
   const { rows } = await db.query<Message>(`SELECT ${MESSAGE_SELECT} FROM messages WHERE id = $1`, [
     id,

@@ -5,6 +5,7 @@ import { getMessage, insertOutbound } from '../../../src/store/repos/messages.js
 import { createParticipant, getParticipantById } from '../../../src/store/repos/participants.js';
 import { upsertScheduledItem } from '../../../src/store/repos/scheduled-items.js';
 import { drivers, uniquePhone, useTestDb } from '../../store/drivers.js';
+import { counting } from '../../support/counting-db.js';
 import { notices } from '../../support/guarded.js';
 import { capturedLogger } from '../../support/log-capture.js';
 import { ACCOUNT_SID, newSid, OUR_NUMBER, PUBLIC_URL, smsApp } from './support.js';
@@ -78,6 +79,59 @@ describe('POST /sms/status (checklist 39-41)', () => {
     );
     expect(all.every((r) => r.statusCode === 204)).toBe(true);
     expect(await getMessage(getDb(), m.id)).toMatchObject({ status: 'delivered' });
+  });
+
+  it('40: a burst of callbacks is group-committed: each message ends at its last status, a failure acted on once', async () => {
+    const counted = counting(getDb());
+    const burst = smsApp(counted.db, logger, { sink: async (e) => void sunk.push(e) });
+    try {
+      const ms = await Promise.all(Array.from({ length: 40 }, () => outbound()));
+      const failing = await outbound('reminder');
+      type M = Awaited<ReturnType<typeof outbound>>;
+      const calls: [M, string, number?][] = [
+        ...ms.flatMap((m): [M, string][] => [
+          [m, 'queued'],
+          [m, 'delivered'],
+          [m, 'sent'],
+          [m, 'delivered'],
+        ]),
+        [failing, 'sent'],
+        [failing, 'undelivered', 30005],
+        [failing, 'undelivered', 30005],
+      ];
+      const before = counted.count();
+      const answers = await Promise.all(
+        calls.map(([m, s, code]) =>
+          burst.post(`/sms/status?m=${m.id}`, {
+            MessageSid: m.sid,
+            MessageStatus: s,
+            AccountSid: ACCOUNT_SID,
+            To: m.phone,
+            From: OUR_NUMBER,
+            ...(code ? { ErrorCode: String(code) } : {}),
+          }),
+        ),
+      );
+      expect(answers.every((a) => a.statusCode === 204)).toBe(true);
+      // Two round trips each before (163 callbacks: 326); batches of up to 200 now, plus the
+      // one failure's own work.
+      expect(counted.count() - before).toBeLessThan(40);
+      for (const m of ms)
+        expect(await getMessage(getDb(), m.id)).toMatchObject({
+          status: 'delivered',
+          providerSid: m.sid,
+        });
+      expect(await getMessage(getDb(), failing.id)).toMatchObject({
+        status: 'undelivered',
+        errorCode: '30005',
+      });
+      const reported = (await listAuditEvents(getDb(), failing.participant.id)).filter(
+        (e) => e.kind === 'reminder_undelivered',
+      );
+      expect(reported).toHaveLength(1);
+    } finally {
+      await burst.app.close();
+    }
   });
 
   it('40: without our id the callback is linked by MessageSid', async () => {

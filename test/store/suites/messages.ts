@@ -6,6 +6,7 @@ import {
   insertOutbound,
   listOutbox,
   markStatus,
+  markStatusMany,
 } from '../../../src/store/repos/messages.js';
 import { uniquePhone } from '../drivers.js';
 
@@ -69,6 +70,46 @@ export function messagesSuite(getDb: () => Db): void {
       const stored = await getMessage(db, message.id);
       expect(stored).toMatchObject({ status: 'delivered', providerSid: sid });
       expect(stored?.sentAt).toBeInstanceOf(Date);
+    });
+
+    it('markStatusMany: per row the most advanced status of the batch, forward only, with the sid it held', async () => {
+      const db = getDb();
+      const a = (await insertOutbound(db, { channel: 'sms', kind: 'conversation' })).message;
+      const b = (await insertOutbound(db, { channel: 'sms', kind: 'reminder' })).message;
+      const done = (await insertOutbound(db, { channel: 'sms', kind: 'conversation' })).message;
+      const [sa, sb, sd, late] = [newSid(), newSid(), newSid(), newSid()];
+      await markStatus(db, { id: b.id }, { status: 'sent', providerSid: sb });
+      await markStatus(db, { id: done.id }, { status: 'delivered', providerSid: sd });
+      const results = await markStatusMany(db, [
+        { id: a.id, providerSid: sa, status: 'sent', errorCode: null },
+        { id: a.id, providerSid: sa, status: 'delivered', errorCode: null },
+        { id: a.id, providerSid: sa, status: 'delivered', errorCode: null },
+        { id: b.id, providerSid: late, status: 'undelivered', errorCode: '30003' },
+        { id: done.id, providerSid: sd, status: 'sent', errorCode: null },
+        {
+          id: '00000000-0000-4000-8000-000000000000',
+          providerSid: sa,
+          status: 'sent',
+          errorCode: null,
+        },
+      ]);
+      expect(results).toEqual([
+        { found: true, moved: false, priorSid: null },
+        { found: true, moved: true, priorSid: null },
+        { found: true, moved: false, priorSid: null },
+        { found: true, moved: true, priorSid: sb },
+        { found: true, moved: false, priorSid: sd },
+        { found: false, moved: false, priorSid: null },
+      ]);
+      expect(await getMessage(db, a.id)).toMatchObject({ status: 'delivered', providerSid: sa });
+      // The row keeps the sid it was sent with.
+      expect(await getMessage(db, b.id)).toMatchObject({
+        status: 'undelivered',
+        errorCode: '30003',
+        providerSid: sb,
+      });
+      expect(await getMessage(db, done.id)).toMatchObject({ status: 'delivered' });
+      expect((await getMessage(db, a.id))?.sentAt).toBeInstanceOf(Date);
     });
 
     it('treats failed and undelivered as terminal, whatever arrives late', async () => {
