@@ -16,6 +16,7 @@ import {
   type Queues,
 } from './queues.js';
 import { LEAD_TEXT_JOB, reconcile } from './reconciler.js';
+import { createTurnGate, type TurnGate } from './turn-gate.js';
 
 export interface WorkerDeps {
   db: Db;
@@ -36,6 +37,8 @@ export interface WorkerDeps {
   reminderBatch?: number;
   /** Inbound texts handled together in one transaction: at most this many (1: one at a time). */
   inboundBatch?: number;
+  /** Conversation turns first (turn-gate.ts); injectable for tests. */
+  turnGate?: TurnGate;
   /** Handles a stored text from an activity lead's number, once (src/channels/leads). */
   leadText?: (messageId: string) => Promise<unknown>;
 }
@@ -55,6 +58,8 @@ const INBOUND_BATCHES_AT_ONCE = 4;
  * reminder is committed and queued for sending without waiting for 31 others.
  */
 const REMINDER_FIRST_BATCH = 1;
+/** How long a reminder batch waits, at most, for this process's conversation turns. */
+export const TURN_GATE_MS = 250;
 
 function parse<T>(
   schema: { safeParse: (v: unknown) => { success: true; data: T } | { success: false } },
@@ -80,12 +85,16 @@ export function processors(deps: WorkerDeps): Record<QueueName, Processor> {
   };
   // Reminders come in bursts (a whole session's bookings due at the same minute): they are
   // fired in batches, one transaction each; anything the batch cannot do runs on its own.
+  // A batch gives way to the conversation turns running in this process (turn-gate.ts).
+  const gate = deps.turnGate ?? createTurnGate();
   const batch = createBatcher<{ itemId: string; version: number }, BatchOutcome>(
-    (refs) =>
-      deps.runner.handleItemBatch(refs, (i) => {
+    async (refs) => {
+      await gate.clear(TURN_GATE_MS);
+      return deps.runner.handleItemBatch(refs, (i) => {
         const early = i.dueAt.getTime() - now().getTime();
         return early > EARLY_TOLERANCE_MS ? early : 0;
-      }),
+      });
+    },
     {
       max: deps.reminderBatch ?? REMINDER_BATCH,
       parallel: REMINDER_BATCHES_AT_ONCE,
@@ -115,8 +124,11 @@ export function processors(deps: WorkerDeps): Record<QueueName, Processor> {
         if (!deps.leadText) throw new Error('no handler for a lead text');
         return deps.leadText(messageId);
       }
-      if ((deps.inboundBatch ?? INBOUND_BATCH) <= 1) return deps.runner.handleInbound(messageId);
-      if ((await inbound.add(messageId)) === 'alone') await deps.runner.handleInbound(messageId);
+      await gate.turn(async () => {
+        if ((deps.inboundBatch ?? INBOUND_BATCH) <= 1)
+          return void (await deps.runner.handleInbound(messageId));
+        if ((await inbound.add(messageId)) === 'alone') await deps.runner.handleInbound(messageId);
+      });
     },
     outbound: async (job, token) => {
       try {
