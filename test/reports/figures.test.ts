@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { computeReport } from '../../src/reports/figures.js';
 import { periodOf } from '../../src/reports/period.js';
 import { exportReport } from '../../src/reports/suppress.js';
+import { REFERRAL_ROUTES } from '../../src/store/enums.js';
 import { eraseParticipant } from '../../src/store/repos/erasure.js';
 import { drivers, useTestDb } from '../store/drivers.js';
 import { FROM, NOW, NOW_BEFORE_S6, PEOPLE, seedWorld, TO, ZONE } from './world.js';
@@ -9,18 +10,6 @@ import { FROM, NOW, NOW_BEFORE_S6, PEOPLE, seedWorld, TO, ZONE } from './world.j
 // Every expected figure is worked out by hand from the table in world.ts.
 
 const zeros = (keys: readonly string[]) => Object.fromEntries(keys.map((k) => [k, 0]));
-const ROUTES = [
-  'gp_primary_care',
-  'link_worker',
-  'self',
-  'family_friend',
-  'voluntary_group',
-  'social_care',
-  'housing',
-  'school',
-  'police',
-  'other',
-];
 
 describe.each(drivers)('report figures on $name', (driver) => {
   const getDb = useTestDb(driver, { migrated: true });
@@ -35,7 +24,13 @@ describe.each(drivers)('report figures on $name', (driver) => {
     const r = await march();
     expect(r.referrals).toEqual({
       total: 10,
-      byRoute: { ...zeros(ROUTES), gp_primary_care: 6, self: 2, link_worker: 1, family_friend: 1 },
+      byRoute: {
+        ...zeros(REFERRAL_ROUTES),
+        gp_primary_care: 6,
+        self: 2,
+        link_worker: 1,
+        family_friend: 1,
+      },
     });
   });
 
