@@ -10,13 +10,13 @@ import { ISO_DATE_PATTERN } from '../domain/schedule/local-time.js';
 export const REPORT_FORMATS = ['json', 'csv'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
-/** What a caller asks for (CLI flags, HTTP query): checked once, at the boundary. */
 /** One problem per bad day: the calendar check runs only on the right shape. */
 const day = z
   .string({ error: 'required: a date YYYY-MM-DD' })
   .regex(ISO_DATE_PATTERN, { error: 'expected a date YYYY-MM-DD', abort: true })
   .refine((s) => DateTime.fromISO(s, { zone: 'utc' }).isValid, 'not a real calendar date');
 
+/** What a caller asks for (CLI flags, HTTP query): checked once, at the boundary. */
 export const reportRequestSchema = z
   .strictObject({
     from: day,

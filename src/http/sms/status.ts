@@ -17,7 +17,6 @@ import { withTimeout } from '../../scheduler/sink.js';
 import type { Db } from '../../store/db.js';
 import { appendAudit } from '../../store/repos/audit.js';
 import {
-  type MessageKey,
   markStatus,
   markStatusMany,
   type OutboundStatus,
@@ -175,11 +174,12 @@ async function applyStatus(
   log: Logger,
 ): Promise<void> {
   const status = OURS[cb.status];
+  const ourId = cb.ourId && UUID.test(cb.ourId) ? cb.ourId : null;
   let moved: boolean;
-  if (cb.ourId && UUID.test(cb.ourId)) {
-    const r = await mark(cb, cb.ourId);
+  if (ourId) {
+    const r = await mark(cb, ourId);
     if (r.priorSid !== null && r.priorSid !== cb.messageSid)
-      await noticeSentTwice(deps.db, cb.ourId, cb.messageSid, log);
+      await noticeSentTwice(deps.db, ourId, cb.messageSid, log);
     moved = r.moved;
   } else {
     // No id of ours in the URL (an old callback URL): by Twilio's sid, one at a time.
@@ -195,12 +195,10 @@ async function applyStatus(
   }
   log.debug({ messageId: cb.ourId, status: cb.status, code: cb.errorCode, moved }, 'sms status');
   if (!moved || (status !== 'undelivered' && status !== 'failed')) return;
-  const key: MessageKey =
-    cb.ourId && UUID.test(cb.ourId) ? { id: cb.ourId } : { providerSid: cb.messageSid };
-  const column = 'id' in key ? 'id' : 'provider_sid';
   const { rows } = await deps.db.query<Failed>(
-    `SELECT id, participant_id, kind, conversation_session_id, dedupe_key FROM messages WHERE ${column} = $1`,
-    ['id' in key ? key.id : key.providerSid],
+    `SELECT id, participant_id, kind, conversation_session_id, dedupe_key FROM messages
+     WHERE ${ourId ? 'id' : 'provider_sid'} = $1`,
+    [ourId ?? cb.messageSid],
   );
   if (rows[0]) await afterFailure(deps, cb, rows[0], log);
 }
