@@ -36,7 +36,7 @@ import { closeQueues, createQueues, type Queues } from './scheduler/queues.js';
 import { inboundJob, inboundLeadJob, reconcile } from './scheduler/reconciler.js';
 import { createSink } from './scheduler/sink.js';
 import { outboundConcurrency, startWorkers } from './scheduler/workers.js';
-import { type Db, openDb } from './store/db.js';
+import { type Db, dbOptionsOf, openDb } from './store/db.js';
 import { migrate } from './store/migrate.js';
 import { getMessage } from './store/repos/messages.js';
 
@@ -157,9 +157,7 @@ export async function buildService(
       `flows or locales have problems:\n${catalog.problems.map(formatProblem).join('\n')}`,
     );
   }
-  const db = await openDb(
-    config.db.kind === 'postgres' ? { databaseUrl: config.db.url } : { dataDir: config.db.dir },
-  );
+  const db = await openDb(dbOptionsOf(config.db));
   await migrate(db);
   const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
   redis.on('error', (err: NodeJS.ErrnoException) =>

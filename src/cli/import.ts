@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { inBookingTx } from '../domain/booking/changes.js';
 import type { PlanPolicy } from '../domain/schedule/plan-policy.js';
-import { openDb } from '../store/db.js';
+import { dbOptionsOf, openDb } from '../store/db.js';
 import type { Db } from '../store/db-port.js';
 import { migrate } from '../store/migrate.js';
 import { applyImport, type ImportSummary } from './import/apply.js';
@@ -88,9 +88,7 @@ interface Opened {
 async function openConfiguredDb(io: ImportIo): Promise<Opened> {
   if (io.db) return { db: io.db, close: async () => {} };
   const config = loadConfig(io.env);
-  const db = await openDb(
-    config.db.kind === 'postgres' ? { databaseUrl: config.db.url } : { dataDir: config.db.dir },
-  );
+  const db = await openDb(dbOptionsOf(config.db));
   await migrate(db);
   return { db, close: () => db.close(), policy: config.planPolicy };
 }

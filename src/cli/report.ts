@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { fieldErrors } from '../domain/booking/fields.js';
 import { renderReport, reportRequestSchema } from '../reports/index.js';
-import { openDb } from '../store/db.js';
+import { dbOptionsOf, openDb } from '../store/db.js';
 import type { Db } from '../store/db-port.js';
 import { migrate } from '../store/migrate.js';
 
@@ -50,9 +50,7 @@ function parseReportArgs(argv: string[]) {
 async function open(io: ReportIo): Promise<{ db: Db; zone: string; close: () => Promise<void> }> {
   if (io.db) return { db: io.db, zone: io.zone ?? 'Europe/London', close: async () => {} };
   const config = loadConfig(io.env);
-  const db = await openDb(
-    config.db.kind === 'postgres' ? { databaseUrl: config.db.url } : { dataDir: config.db.dir },
-  );
+  const db = await openDb(dbOptionsOf(config.db));
   await migrate(db);
   return { db, zone: config.defaults.tz, close: () => db.close() };
 }

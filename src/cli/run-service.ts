@@ -62,11 +62,9 @@ export async function runWorker(config: Config, logger: Logger): Promise<number>
 
 /** `linkline db migrate`: apply the migrations and exit. */
 export async function runMigrate(config: Config, logger: Logger): Promise<number> {
-  const { openDb } = await import('../store/db.js');
+  const { dbOptionsOf, openDb } = await import('../store/db.js');
   const { migrate } = await import('../store/migrate.js');
-  const db = await openDb(
-    config.db.kind === 'postgres' ? { databaseUrl: config.db.url } : { dataDir: config.db.dir },
-  );
+  const db = await openDb(dbOptionsOf(config.db));
   try {
     const { applied } = await migrate(db);
     logger.info({ applied }, 'migrations applied');

@@ -1,3 +1,4 @@
+import type { Config } from '../config/schema.js';
 import { openPgDb } from './db-pg.js';
 import { openPgliteDb } from './db-pglite.js';
 import type { Db } from './db-port.js';
@@ -17,6 +18,11 @@ export interface OpenDbOptions {
   /** pg pool size. */
   max?: number;
   onError?: (err: Error) => void;
+}
+
+/** openDb's options for the configured store: PostgreSQL by URL, or PGlite in a folder. */
+export function dbOptionsOf(db: Config['db']): OpenDbOptions {
+  return db.kind === 'postgres' ? { databaseUrl: db.url } : { dataDir: db.dir };
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { postSignedForm, type WebhookReply } from './post-form.js';
 import type { FakeMessage, FakeStatus, FakeStore } from './store.js';
@@ -30,7 +31,10 @@ export class Lifecycle {
   readonly #running = new Set<Promise<void>>();
   readonly #abort = new AbortController();
 
-  constructor(private readonly options: LifecycleOptions) {}
+  constructor(private readonly options: LifecycleOptions) {
+    // Every message in progress waits on this one signal: no listener limit applies.
+    setMaxListeners(0, this.#abort.signal);
+  }
 
   records(): readonly CallbackRecord[] {
     return [...this.#records];

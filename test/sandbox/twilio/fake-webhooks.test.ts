@@ -21,7 +21,7 @@ let receiver: Awaited<ReturnType<typeof startReceiver>>;
 let fake: TwilioFake;
 let sender: SmsSender;
 
-async function start(options: { statusCallbacks?: boolean } = {}) {
+async function start(options: { statusCallbacks?: boolean; callbackDelayMs?: number } = {}) {
   fake = await startTwilioFake({
     accountSid: ACCOUNT_SID,
     authToken: AUTH_TOKEN,
@@ -109,6 +109,23 @@ describe('status callbacks', () => {
     expect(receiver.received.map((r) => r.params.MessageStatus)).toEqual(statuses);
     expect(receiver.received.at(-1)?.params.ErrorCode).toBe(code);
     expect(fake.messages()[0]?.errorCode).toBe(Number(code));
+  });
+
+  it('many messages progressing at once raise no listener-leak warning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      await start({ callbackDelayMs: 50 });
+      await Promise.all(Array.from({ length: 30 }, (_, i) => send(TO, `out-${i}`)));
+      await fake.settled();
+      // Node emits process warnings on a later tick.
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(receiver.received).toHaveLength(60);
+    expect(warnings).not.toContain('MaxListenersExceededWarning');
   });
 
   it('can be turned off, and driven by hand out of order', async () => {
