@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { type LocaleSet, render, smsCost, start } from '../../engine/index.js';
 import { containsPhrase } from '../../engine/reply.js';
-import { normalize, tokens } from '../../engine/text.js';
+import { normalize, phraseTokens, tokens } from '../../engine/text.js';
 import { appendAudit } from '../../store/repos/audit.js';
 import { startSession } from '../../store/repos/conversation-sessions.js';
 import { insertOutbound } from '../../store/repos/messages.js';
@@ -36,10 +36,25 @@ export function crisisLookalikes(locales: LocaleSet): ReadonlySet<string> {
 }
 
 /**
- * True when the message contains a crisis phrase anywhere, on normalised text (case, accents,
- * punctuation, spacing), with one typo allowed in words of five letters or more, except for the
- * lookalike words (matched only exactly). Deliberately over-inclusive: a false alarm costs a
- * link worker a look, a miss can cost a life.
+ * Where a sentence ends, for the phrases that count only there: sentence punctuation (Latin,
+ * Arabic, Urdu, CJK), a new line, or an emoji.
+ */
+const SENTENCE_END = /[.!?,;:\n\u2026\u061f\u06d4\u3002]|\p{Extended_Pictographic}/u;
+
+/**
+ * A phrase ending in "." counts only where a sentence ends (SENTENCE_END, or the end of the
+ * message): "I can't go on." and "can't go on, I'm so tired", not "I can't go on Tuesday".
+ */
+export function endsSentence(phrase: string): boolean {
+  return phrase.trimEnd().endsWith('.');
+}
+
+/**
+ * True when the message contains a crisis phrase anywhere (a phrase ending in "." only where
+ * a sentence ends: endsSentence), on normalised text (case, accents, punctuation, spacing),
+ * with one typo allowed in words of five letters or more, except for the lookalike words
+ * (matched only exactly). Deliberately over-inclusive: a false alarm costs a link worker a
+ * look, a miss can cost a life.
  */
 export function isCrisis(
   text: string,
@@ -48,7 +63,15 @@ export function isCrisis(
 ): boolean {
   const said = tokens(normalize(text));
   if (said.length === 0) return false;
-  return list.some((phrase) => containsPhrase(said, phrase, lookalikes));
+  let sentences: string[][] | undefined;
+  return list.some((phrase) => {
+    if (!endsSentence(phrase)) return containsPhrase(said, phrase, lookalikes);
+    sentences ??= text.split(new RegExp(SENTENCE_END, 'gu')).map((s) => tokens(normalize(s)));
+    const k = phraseTokens(phrase).length;
+    return sentences.some(
+      (words) => words.length >= k && containsPhrase(words.slice(-k), phrase, lookalikes),
+    );
+  });
 }
 
 async function recentSafetyMessage(ctx: RuleContext, deps: RuleDeps): Promise<boolean> {

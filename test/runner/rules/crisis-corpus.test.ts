@@ -67,6 +67,25 @@ describe('crisis phrases: corpora', () => {
     }
   });
 
+  it('"can\'t go on" where a sentence ends is a crisis; "can\'t go on Tuesday" is not', () => {
+    for (const text of [
+      "can't go on",
+      'I CANT GO ON!',
+      "i can't go on, everything hurts",
+      'cant go on\nsorry',
+      "can't go on 😞",
+    ]) {
+      expect(isCrisis(text, list), text).toBe(true);
+    }
+    for (const text of [
+      "I can't go on Tuesday",
+      "can't go on the bus. It's too far",
+      'we cant go on thursday',
+    ]) {
+      expect(isCrisis(text, list), text).toBe(false);
+    }
+  });
+
   it('matches on normalised text: case, accents, punctuation, one typo in a long word', () => {
     expect(isCrisis('SUICIDAL!!!', list)).toBe(true);
     expect(isCrisis('i feel suicdal', list)).toBe(true);
