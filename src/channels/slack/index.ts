@@ -77,7 +77,8 @@ export interface SlackChannel {
   deps: SlackDeps;
 }
 
-const ACK_WAIT_MS = 2500;
+/** The route answers 200 itself when Bolt has not acked within this long (Slack allows 3 s). */
+export const ACK_WAIT_MS = 2500;
 
 export function createSlackChannel(o: SlackChannelOptions): SlackChannel {
   const now = o.now ?? (() => new Date());

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../support/pipeline.js';
 import { AMY, HANDOFFS, JO, RAJ, useHarness } from './harness.js';
@@ -12,6 +13,12 @@ const updatesOf = (ts: string) =>
   h.slack.calls('chat.update').filter((c) => c.params.ts === ts && c.ok);
 const ephemeralsFor = (user: string, pattern: RegExp) =>
   h.slack.ephemerals().filter((e) => e.user === user && pattern.test(e.text));
+/** Ephemerals sent through the response_url of a click on this message, by this user. */
+const toldOn = (ts: string, user: string) =>
+  h.slack
+    .responses()
+    .filter((r) => r.target?.messageTs === ts && r.target.user === user && r.effect === 'ephemeral')
+    .map((r) => String(r.body?.text ?? ''));
 
 describe('hand-off buttons', () => {
   it('59: two link workers click Claim at once: one owner, the other told who, one update', async () => {
@@ -51,6 +58,88 @@ describe('hand-off buttons', () => {
       [p.id],
     );
     expect(audit.rowCount).toBe(1);
+  });
+
+  it('59: a double-click on Claim: both acked, claimed by the clicker, one card update, told once', async () => {
+    const { p, parent } = await openThread();
+    const clicks = await Promise.all(
+      [1, 2].map(() =>
+        h.slack.clickButton({
+          user: AMY,
+          channel: HANDOFFS,
+          ts: parent.ts,
+          actionId: 'handoff_claim',
+        }),
+      ),
+    );
+    for (const c of clicks) expect(c).toMatchObject({ status: 200, acked: true });
+    // Both clicks fully handled (their inbox rows processed) before counting what they said.
+    const keys = clicks.map((c) => {
+      const a = (c.payload.actions as { action_id: string; action_ts: string }[])[0]!;
+      return `action:${AMY}:${a.action_id}:${a.action_ts}`;
+    });
+    expect(new Set(keys).size).toBe(2);
+    await waitFor(
+      async () =>
+        (
+          await h.service.db.query(
+            'SELECT 1 FROM slack_inbox WHERE id = ANY($1::text[]) AND processed_at IS NOT NULL',
+            [keys],
+          )
+        ).rowCount === 2,
+    );
+    expect(await h.handoff(p.id)).toMatchObject({ status: 'claimed', claimed_by: AMY });
+    await waitFor(() => toldOn(parent.ts, AMY).length === 1);
+    await waitFor(() => updatesOf(parent.ts).length === 1);
+    await h.service.slack.outbox.drain();
+    await h.slack.settled();
+    expect(updatesOf(parent.ts)).toHaveLength(1);
+    // The winning click says nothing; the other is told, exactly once.
+    expect(toldOn(parent.ts, AMY)).toEqual(['You have already claimed this hand-off.']);
+  });
+
+  it('60: a well-formed value naming a hand-off that does not exist is refused with an ephemeral; nothing changes', async () => {
+    const { phone, p, parent } = await openThread();
+    await waitFor(() => h.texts(phone).some((t) => /link worker will text you back/.test(t)));
+    const before = (await h.handoff(p.id))!;
+    const textsBefore = h.texts(phone).length;
+    // Valid uuids and the current version: only the database can tell they name nothing.
+    const kinds = ['handoff_claim', 'handoff_back', 'handoff_close'];
+    const ghosts = kinds.map(() => randomUUID());
+    const bySlack = async () =>
+      (
+        await h.service.db.query(
+          `SELECT 1 FROM audit_events WHERE actor LIKE 'slack:%' AND (participant_id = $1 OR detail->>'handoff' = ANY($2::text[]))`,
+          [p.id, ghosts],
+        )
+      ).rowCount;
+    for (const [i, actionId] of kinds.entries()) {
+      const sent = await h.slack.sendAction({
+        user: AMY,
+        channel: HANDOFFS,
+        messageTs: parent.ts,
+        actions: [
+          {
+            action_id: actionId,
+            type: 'button',
+            value: JSON.stringify({ h: ghosts[i], v: before.version }),
+          },
+        ],
+      });
+      expect(sent).toMatchObject({ status: 200, acked: true });
+    }
+    await waitFor(() => toldOn(parent.ts, AMY).length === kinds.length);
+    expect(toldOn(parent.ts, AMY)).toEqual(kinds.map(() => 'That hand-off does not exist.'));
+    await h.service.slack.outbox.drain();
+    expect(await h.handoff(p.id)).toEqual(before);
+    expect(updatesOf(parent.ts)).toHaveLength(0);
+    expect(await bySlack()).toBe(0);
+    const ghostRows = await h.service.db.query(
+      'SELECT 1 FROM handoffs WHERE id = ANY($1::uuid[])',
+      [ghosts],
+    );
+    expect(ghostRows.rowCount).toBe(0);
+    expect(h.texts(phone)).toHaveLength(textsBefore);
   });
 
   it('60: a stale button, an outsider, and a forged value are refused with an ephemeral; nothing changes', async () => {

@@ -90,6 +90,120 @@ describe('a hand-off thread, end to end', () => {
     expect(h.texts(phone)).not.toContain('One more thing');
   });
 
+  it("55: a reply naming another participant (ref and number) goes only to the thread's participant", async () => {
+    const holding = (phone: string) => () =>
+      h.texts(phone).some((t) => /link worker will text you back/.test(t));
+    const a = await h.openThread('I want to talk to someone');
+    const b = await h.openThread('can I speak to a person');
+    expect(b.p.id).not.toBe(a.p.id);
+    expect(b.parent.ts).not.toBe(a.parent.ts);
+    await waitFor(holding(a.phone));
+    await waitFor(holding(b.phone));
+    expect((await h.handoff(b.p.id))?.status).toBe('open');
+    const bTexts = h.texts(b.phone).length;
+    const national = `0${b.phone.slice(3)}`;
+    const text = `Please pass this on to ${b.p.ref}: ring ${b.phone} (${national}) today.`;
+    const reply = await h.slack.userReplies(HANDOFFS, a.parent.ts, AMY, text);
+    expect(reply.deliveries[0]).toMatchObject({ status: 200, acked: true });
+    await waitFor(() => h.texts(a.phone).includes(text));
+    await waitFor(
+      async () =>
+        (
+          await h.service.db.query(
+            'SELECT 1 FROM slack_inbox WHERE id = $1 AND processed_at IS NOT NULL',
+            [`event:${reply.deliveries[0]!.eventId}`],
+          )
+        ).rowCount === 1,
+    );
+    const stored = await h.service.db.query<{ participant_id: string; address: string }>(
+      `SELECT participant_id, address FROM messages WHERE direction = 'out' AND body = $1`,
+      [text],
+    );
+    expect(stored.rows).toEqual([{ participant_id: a.p.id, address: a.phone }]);
+    const sent = h.twilio.messages().filter((m) => m.body === text);
+    expect(sent.map((m) => m.to)).toEqual([a.phone]);
+    expect(h.texts(b.phone)).toHaveLength(bTexts);
+  });
+
+  it('61: Slack answering 503: the holding text goes at once; after recovery one parent, then the thread in order, once each', async () => {
+    const postsFailed = () =>
+      h.slack
+        .calls('chat.postMessage')
+        .filter((c) => c.params.channel === HANDOFFS && c.outcome === 503).length;
+    const parents = (ref: string) =>
+      h.slack
+        .messages(HANDOFFS)
+        .filter(
+          (m) =>
+            m.botId &&
+            m.text.includes(`Hand-off ${ref}`) &&
+            (m.threadTs === null || m.threadTs === m.ts),
+        );
+    const holding = /link worker will text you back/;
+    const later = ['first text during the outage', 'second text during the outage'];
+    const failedBefore = postsFailed();
+    const phone = h.phone();
+    let p: { id: string; ref: string };
+    h.slack.inject({ kind: '503', method: 'chat.postMessage', channel: HANDOFFS, times: 10_000 });
+    try {
+      await h.sms(phone, 'I want to talk to someone');
+      p = await h.participant(phone);
+      // The holding text does not wait for Slack: it comes while every post is refused.
+      await waitFor(() => h.texts(phone).some((t) => holding.test(t)));
+      await waitFor(() => postsFailed() > failedBefore);
+      for (const t of later) await h.sms(phone, t);
+      const open = (await h.handoff(p.id))!;
+      await waitFor(
+        async () =>
+          (
+            await h.service.db.query(
+              `SELECT 1 FROM slack_outbox WHERE handoff_id = $1 AND op = 'post_reply' AND status = 'queued'`,
+              [open.id],
+            )
+          ).rowCount === later.length,
+      );
+      // Retried, not given up.
+      await waitFor(() => postsFailed() >= failedBefore + 2);
+      const { rows } = await h.service.db.query<{ status: string }>(
+        `SELECT status FROM slack_outbox WHERE handoff_id = $1 AND op = 'post_parent'`,
+        [open.id],
+      );
+      expect(rows).toHaveLength(1);
+      expect(['queued', 'sending']).toContain(rows[0]!.status);
+      expect(parents(p.ref)).toHaveLength(0);
+    } finally {
+      h.slack.clearFaults();
+    }
+    // Slack is back: the parent once, then the thread in order. The outbox's backoff after
+    // several failures can be 8-16 s, longer than h.parent's own wait.
+    await waitFor(() => parents(p.ref).length > 0, 60_000);
+    const parent = await h.parent(p.ref);
+    const relayed = () =>
+      h
+        .replies(parent)
+        .filter((m) => m.botId && m.text.includes(`*${p.ref}:*`))
+        .map((m) => m.text.slice(m.text.indexOf(':* ') + 3));
+    await waitFor(() => relayed().length === later.length, 30_000);
+    await h.sms(phone, 'third text after recovery');
+    await waitFor(() => relayed().length === later.length + 1);
+    await h.service.slack.outbox.drain();
+    await h.slack.settled();
+    expect(parents(p.ref)).toHaveLength(1);
+    expect(relayed()).toEqual([...later, 'third text after recovery']);
+    for (const m of h.replies(parent).filter((r) => r.text.includes(`*${p.ref}:*`)))
+      expect(m).toMatchObject({ threadTs: parent.ts, replyBroadcast: false });
+    const statuses = await h.service.db.query<{ op: string; status: string }>(
+      `SELECT o.op, o.status FROM slack_outbox o JOIN handoffs x ON x.id = o.handoff_id
+       WHERE x.participant_id = $1 ORDER BY o.seq`,
+      [p.id],
+    );
+    expect(statuses.rows).toEqual([
+      { op: 'post_parent', status: 'sent' },
+      ...[...later, 'third text after recovery'].map(() => ({ op: 'post_reply', status: 'sent' })),
+    ]);
+    expect(h.texts(phone).filter((t) => holding.test(t))).toHaveLength(1);
+  }, 90_000);
+
   it('Back to the bot resumes the flow at its resume point', async () => {
     const phone = h.phone();
     await h.sms(phone, 'hello');
