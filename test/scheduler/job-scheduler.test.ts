@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorkers } from '../../src/scheduler/workers.js';
+import { RETENTION_AT, RETENTION_JOB, startWorkers } from '../../src/scheduler/workers.js';
 import { drivers, useTestDb } from '../store/drivers.js';
-import { type Pipeline, quietLogger, startPipeline } from '../support/pipeline.js';
+import { type Pipeline, quietLogger, startPipeline, waitFor } from '../support/pipeline.js';
 
 const pg = drivers.find((d) => d.name === 'pg')!;
 
@@ -43,5 +43,32 @@ describe('the reconcile Job Scheduler', () => {
     const delayed = await p.queues.maintenance.getDelayed();
     const waiting = await p.queues.maintenance.getWaiting();
     expect(delayed.length + waiting.length).toBeLessThanOrEqual(1);
+  });
+
+  it('89: the retention job is one nightly scheduler in the service zone, run on the maintenance queue', async () => {
+    let runs = 0;
+    const deps = {
+      db: getDb(),
+      redis: p.redis,
+      queues: p.queues,
+      prefix: p.prefix,
+      runner: p.runner,
+      gateway: p.gateway,
+      logger: quietLogger,
+      retention: { run: async () => void runs++, tz: 'Europe/London' },
+    };
+    // Two processes start: still one scheduler.
+    extra.push(await startWorkers(deps), await startWorkers(deps));
+    const scheduler = await p.queues.maintenance.getJobScheduler(RETENTION_JOB);
+    expect(scheduler).toMatchObject({ pattern: RETENTION_AT, tz: 'Europe/London' });
+    expect(
+      (await p.queues.maintenance.getJobSchedulers()).filter((j) => j.key === RETENTION_JOB),
+    ).toHaveLength(1);
+    await p.queues.maintenance.add(RETENTION_JOB, {}, { jobId: 'retention-now' });
+    await waitFor(() => runs === 1);
+    // A process started without it (an older deploy's settings) removes the scheduler.
+    const { retention: _, ...without } = deps;
+    extra.push(await startWorkers(without));
+    expect(await p.queues.maintenance.getJobScheduler(RETENTION_JOB)).toBeUndefined();
   });
 });
