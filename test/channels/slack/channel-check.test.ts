@@ -97,7 +97,7 @@ describe.each(drivers)('the private channel check ($name)', (driver) => {
     const [alert, ...more] = alerts(captured.output(), 'slack_channel_not_private');
     expect(more).toEqual([]);
     expect(alert).toMatchObject({
-      level: 50,
+      level: 'error',
       setting: 'SLACK_HANDOFF_CHANNEL',
       channel: PUBLIC,
       state: 'not_private',
