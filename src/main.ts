@@ -39,6 +39,7 @@ import { outboundConcurrency, startWorkers } from './scheduler/workers.js';
 import { type Db, dbOptionsOf, openDb } from './store/db.js';
 import { migrate } from './store/migrate.js';
 import { getMessage } from './store/repos/messages.js';
+import { applyRetention, type RetentionCounts } from './store/repos/retention.js';
 
 /** The sandbox's pretend Twilio account: no real credentials exist in sandbox mode. */
 export const SANDBOX_TWILIO: TwilioConfig = {
@@ -74,6 +75,8 @@ export interface Service {
   slackFake: SlackFake | null;
   /** One run of the inbound reconciliation job (checklist 22); the workers run it on a timer. */
   sweepInbound(): Promise<SweepResult>;
+  /** One run of the retention job (checklist 89); the workers run it nightly. */
+  applyRetention(): Promise<RetentionCounts>;
   /** The Socket Mode connection (SLACK_SOCKET_MODE=on), in the processes that open one. */
   slackSocket: SlackSocket | null;
   close(): Promise<void>;
@@ -220,7 +223,11 @@ export async function buildService(
     flowIds: () => Object.keys(catalog.flows),
     flows: () => catalog.flows,
     policy: config.planPolicy,
+    checkChannels: config.mode === 'production',
   });
+  // Checklist 92: the hand-off and referrals channels must be private (in the background:
+  // Slack being unreachable does not stop start-up; posts wait for the first answer).
+  slack.channelGuard.start();
   // Replies also go at once from the process that wrote them (the job stays the durable path).
   // Tracked so that shutting down waits for them, as it waits for the workers' active jobs.
   const directSends = new Set<Promise<unknown>>();
@@ -283,6 +290,13 @@ export async function buildService(
         ),
       logger: sweepLog,
     });
+  // Conversation content past RETENTION_MONTHS after a participant's last activity.
+  const retentionLog = logger.child({ component: 'retention' });
+  const retention = async () => {
+    const counts = await applyRetention(db, { now: now(), months: config.retentionMonths });
+    retentionLog.info({ ...counts, months: config.retentionMonths }, 'retention applied');
+    return counts;
+  };
   let slackSocket: SlackSocket | null = null;
   if (config.slackApp.socketMode && options.slackSocket !== false && slackSetup.appToken)
     slackSocket = startSocketMode(slack, {
@@ -303,6 +317,7 @@ export async function buildService(
         now,
         concurrency: { outbound: outboundConcurrency(config.smsRate) },
         inboundSweep: { run: sweep, everyMs: config.inboundSweepSeconds * 1000 },
+        retention: { run: retention, tz: config.defaults.tz },
         leadText: (messageId) => leadSmsReply(slack.deps, messageId, logger),
       })
     : null;
@@ -323,6 +338,7 @@ export async function buildService(
     slackSigningSecret: slackSetup.secret,
     slackFake: slackSetup.fake,
     sweepInbound: sweep,
+    applyRetention: retention,
     slackSocket,
     close: async () => {
       await slackSocket?.stop();

@@ -105,6 +105,7 @@ function toConfig(env: Env): Config {
     smsResendAfterSeconds: env.SMS_RESEND_AFTER_SECONDS,
     lockWaitAlertMs: env.LOCK_WAIT_ALERT_MS,
     inboundSweepSeconds: env.SMS_INBOUND_SWEEP_SECONDS,
+    retentionMonths: env.RETENTION_MONTHS,
     planPolicy: {
       dayBeforeAt: env.REMINDER_DAY_BEFORE_AT,
       leadSummaryAt: env.LEAD_SUMMARY_AT,

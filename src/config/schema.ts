@@ -216,6 +216,16 @@ export const envSchema = z.object({
     .describe(
       'How often inbound SMS are listed at Twilio and any the webhook missed ingested; 0 turns it off.',
     ),
+  RETENTION_MONTHS: z.coerce
+    .number({ error: 'must be a whole number of months between 1 and 120' })
+    .int('must be a whole number of months between 1 and 120')
+    .min(1, 'must be a whole number of months between 1 and 120')
+    .max(120, 'must be a whole number of months between 1 and 120')
+    .default(12)
+    .describe(
+      "Months conversation content is kept after a participant's last activity (texts, answers' " +
+        'free text, conversation state, Slack post text); a nightly job removes it after that. Counts and scores stay.',
+    ),
   CHECKIN_WEEKS: z
     .string()
     .default('6,12')
@@ -315,6 +325,8 @@ type Common = {
   readonly lockWaitAlertMs: number;
   /** Interval of the inbound reconciliation job, in seconds; 0 = off (checklist 22). */
   readonly inboundSweepSeconds: number;
+  /** Months conversation content is kept after a participant's last activity (checklist 89). */
+  readonly retentionMonths: number;
   /**
    * The planner's knobs set by the environment (REMINDER_DAY_BEFORE_AT, LEAD_SUMMARY_AT,
    * CHECKIN_WEEKS); the rest keep plan-policy.ts's defaults. Every booking change and replan

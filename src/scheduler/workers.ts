@@ -33,6 +33,11 @@ export interface WorkerDeps {
    * queue as job `inbound-sweep`; absent or 0: its scheduler is removed.
    */
   inboundSweep?: { run: () => Promise<unknown>; everyMs: number };
+  /**
+   * The retention job (checklist 89), run nightly on the maintenance queue as job
+   * `retention` at `RETENTION_AT` in zone `tz`; absent: its scheduler is removed.
+   */
+  retention?: { run: () => Promise<unknown>; tz: string };
   /** Reminders fired together in one transaction: at most this many (1: one at a time). */
   reminderBatch?: number;
   /** Inbound texts handled together in one transaction: at most this many (1: one at a time). */
@@ -46,6 +51,9 @@ export interface WorkerDeps {
 /** The maintenance queue's job names (one repeatable job scheduler each). */
 export const RECONCILE_JOB = 'reconcile';
 export const INBOUND_SWEEP_JOB = 'inbound-sweep';
+export const RETENTION_JOB = 'retention';
+/** When the retention job runs: 03:30 every night (cron, in the service's zone), a quiet hour. */
+export const RETENTION_AT = '30 3 * * *';
 
 /** Reminder jobs a batch takes at most, and batches running at once per process. */
 export const REMINDER_BATCH = 32;
@@ -164,6 +172,7 @@ export function processors(deps: WorkerDeps): Record<QueueName, Processor> {
     nudges: item,
     maintenance: async (job) => {
       if (job.name === INBOUND_SWEEP_JOB) return deps.inboundSweep?.run();
+      if (job.name === RETENTION_JOB) return deps.retention?.run();
       return reconcile(deps.db, deps.redis, deps.queues, deps.prefix, now(), deps.logger);
     },
   };
@@ -176,7 +185,7 @@ const DEFAULT_CONCURRENCY: Record<QueueName, number> = {
   // Enough jobs in hand to fill the next batch while four others run.
   reminders: 5 * REMINDER_BATCH,
   nudges: 4,
-  // The reconciler and the inbound sweep may run side by side.
+  // The reconciler, the inbound sweep and the retention job may run side by side.
   maintenance: 2,
 };
 
@@ -196,7 +205,10 @@ export function outboundConcurrency(smsRate: number): number {
   return smsRate > 0 ? Math.min(64, Math.max(4, Math.ceil(smsRate / 8))) : 32;
 }
 
-/** Starts one worker per queue, plus the every-minute reconciler and the inbound sweep. */
+/**
+ * Starts one worker per queue, plus the every-minute reconciler, the inbound sweep and the
+ * nightly retention job.
+ */
 export async function startWorkers(deps: WorkerDeps): Promise<{ close: () => Promise<void> }> {
   const procs = processors(deps);
   const workers = (Object.keys(procs) as QueueName[]).map(
@@ -225,6 +237,13 @@ export async function startWorkers(deps: WorkerDeps): Promise<{ close: () => Pro
       { name: INBOUND_SWEEP_JOB },
     );
   else await deps.queues.maintenance.removeJobScheduler(INBOUND_SWEEP_JOB);
+  if (deps.retention)
+    await deps.queues.maintenance.upsertJobScheduler(
+      RETENTION_JOB,
+      { pattern: RETENTION_AT, tz: deps.retention.tz },
+      { name: RETENTION_JOB },
+    );
+  else await deps.queues.maintenance.removeJobScheduler(RETENTION_JOB);
   return {
     // Waits for active jobs to finish (graceful SIGTERM drain).
     close: async () => {

@@ -43,6 +43,7 @@ describe('loadConfig', () => {
       smsResendAfterSeconds: 120,
       lockWaitAlertMs: 5_000,
       inboundSweepSeconds: 300,
+      retentionMonths: 12,
       planPolicy: { dayBeforeAt: '10:00', leadSummaryAt: '16:00', checkinWeeks: [6, 12] },
       slackApp: {
         handoffChannel: 'C0HANDOFFS',
@@ -84,6 +85,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SMS_INBOUND_SWEEP_SECONDS: '-5' })).toThrow(
       /SMS_INBOUND_SWEEP_SECONDS/,
     );
+  });
+
+  it('reads the retention period in months: 12 unless set, 1 to 120, named when wrong', () => {
+    expect(loadConfig({}).retentionMonths).toBe(12);
+    expect(loadConfig({ RETENTION_MONTHS: '84' }).retentionMonths).toBe(84);
+    for (const bad of ['0', '121', '6.5', 'a year'])
+      expect(problemsOf({ RETENTION_MONTHS: bad })).toEqual([
+        'RETENTION_MONTHS: must be a whole number of months between 1 and 120',
+      ]);
   });
 
   it('reads when an ambiguous send may be sent again: 120 s unless set, never under 15 s', () => {

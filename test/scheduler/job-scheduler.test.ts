@@ -1,5 +1,11 @@
+import type { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorkers } from '../../src/scheduler/workers.js';
+import {
+  processors,
+  RETENTION_AT,
+  RETENTION_JOB,
+  startWorkers,
+} from '../../src/scheduler/workers.js';
 import { drivers, useTestDb } from '../store/drivers.js';
 import { type Pipeline, quietLogger, startPipeline } from '../support/pipeline.js';
 
@@ -43,5 +49,33 @@ describe('the reconcile Job Scheduler', () => {
     const delayed = await p.queues.maintenance.getDelayed();
     const waiting = await p.queues.maintenance.getWaiting();
     expect(delayed.length + waiting.length).toBeLessThanOrEqual(1);
+  });
+
+  it('89: the retention job is one nightly scheduler in the service zone, run on the maintenance queue', async () => {
+    let runs = 0;
+    const deps = {
+      db: getDb(),
+      redis: p.redis,
+      queues: p.queues,
+      prefix: p.prefix,
+      runner: p.runner,
+      gateway: p.gateway,
+      logger: quietLogger,
+      retention: { run: async () => void runs++, tz: 'Europe/London' },
+    };
+    // Two processes start: still one scheduler.
+    extra.push(await startWorkers(deps), await startWorkers(deps));
+    const scheduler = await p.queues.maintenance.getJobScheduler(RETENTION_JOB);
+    expect(scheduler).toMatchObject({ pattern: RETENTION_AT, tz: 'Europe/London' });
+    expect(
+      (await p.queues.maintenance.getJobSchedulers()).filter((j) => j.key === RETENTION_JOB),
+    ).toHaveLength(1);
+    // A run of it on the maintenance queue is the retention job's.
+    await processors(deps).maintenance({ name: RETENTION_JOB, data: {} } as Job);
+    expect(runs).toBe(1);
+    // A process started without it (an older deploy's settings) removes the scheduler.
+    const { retention: _, ...without } = deps;
+    extra.push(await startWorkers(without));
+    expect(await p.queues.maintenance.getJobScheduler(RETENTION_JOB)).toBeUndefined();
   });
 });

@@ -7,6 +7,7 @@ import type { EffectSink } from '../../runner/effects.js';
 import type { GlobalRule, Runner } from '../../runner/runner.js';
 import type { Db } from '../../store/db.js';
 import { createBoltApp } from './bolt-app.js';
+import { type ChannelGuard, createChannelGuard } from './channel-check.js';
 import { outboxClient } from './client.js';
 import type { SlackDeps } from './deps.js';
 import { heldFor } from './handoff-actions.js';
@@ -49,6 +50,11 @@ export interface SlackChannelOptions {
   flows?: () => Readonly<Record<string, Flow>>;
   /** The planning policy (config.planPolicy) for bookings and session changes made here. */
   policy?: Partial<PlanPolicy>;
+  /**
+   * Check that the hand-off and referrals channels are private and hold posts to them until
+   * they are (channel-check.ts; production mode). Checks begin at `channelGuard.start()`.
+   */
+  checkChannels?: boolean;
 }
 
 export interface SlackChannel {
@@ -70,6 +76,8 @@ export interface SlackChannel {
   ): Promise<{ status: number; body?: AckBody }>;
   /** Responses to Slack by status, the 1%-over-10-minutes alert and app_rate_limited (63). */
   health: EventsHealth;
+  /** Whether the hand-off and referrals channels are private; posts wait until they are. */
+  channelGuard: ChannelGuard;
   /** Heals and escalates: missing parents, re-pings, referral notices, failed requests. */
   sweep(): Promise<void>;
   start(): void;
@@ -83,17 +91,22 @@ export const ACK_WAIT_MS = 2500;
 export function createSlackChannel(o: SlackChannelOptions): SlackChannel {
   const now = o.now ?? (() => new Date());
   const log = o.logger.child({ component: 'slack' });
-  const outbox = createOutbox({
-    db: o.db,
-    client: outboxClient({
-      token: o.token,
-      apiUrl: o.apiUrl,
-      timeoutMs: o.cfg.timeoutMs,
-      logger: o.logger,
-    }),
+  const client = outboxClient({
+    token: o.token,
+    apiUrl: o.apiUrl,
+    timeoutMs: o.cfg.timeoutMs,
     logger: o.logger,
-    now,
   });
+  const channelGuard = createChannelGuard({
+    client,
+    channels: [
+      { setting: 'SLACK_HANDOFF_CHANNEL', ref: o.cfg.handoffChannel },
+      { setting: 'SLACK_REFERRALS_CHANNEL', ref: o.cfg.referralsChannel },
+    ],
+    logger: o.logger,
+    enabled: o.checkChannels === true,
+  });
+  const outbox = createOutbox({ db: o.db, client, logger: o.logger, now, held: channelGuard.held });
   let runner: Runner | null = null;
   let sink: EffectSink = async () => undefined;
   const { app, receiver } = createBoltApp(
@@ -247,6 +260,7 @@ export function createSlackChannel(o: SlackChannelOptions): SlackChannel {
       runner = r;
     },
     health,
+    channelGuard,
     receive: async (body, retry = {}) => {
       // Not an event_callback (Bolt would not route it): Slack says it is dropping our events.
       if (body.type === 'app_rate_limited') {
@@ -279,6 +293,7 @@ export function createSlackChannel(o: SlackChannelOptions): SlackChannel {
       }, 15_000);
     },
     stop: async () => {
+      channelGuard.stop();
       if (timer) clearInterval(timer);
       timer = null;
       closed = true;

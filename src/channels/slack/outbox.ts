@@ -54,6 +54,8 @@ export async function enqueuePost(tx: Db, post: OutboxPost): Promise<string | nu
 const LEASE_MS = 60_000;
 const MAX_BACKOFF_MS = 60_000;
 const ALERT_AFTER_MS = 5 * 60_000;
+/** How soon a post held back from its channel (not private, not checked yet) is looked at again. */
+const HELD_RETRY_MS = 5_000;
 
 export interface OutboxDeps {
   db: Db;
@@ -62,6 +64,8 @@ export interface OutboxDeps {
   now: () => Date;
   /** Re-drive interval; the drain also runs whenever kick() is called. */
   pollMs?: number;
+  /** A channel posts must not go to for now (channel-check.ts): they wait in the outbox. */
+  held?: (channel: string) => boolean;
 }
 
 /** Sends queued Slack posts: one in flight per thread, Retry-After per method, no duplicates. */
@@ -153,7 +157,9 @@ export function createOutbox(deps: OutboxDeps) {
     return { channel: res.channel ?? where.channel, ts: res.ts ?? '' };
   }
 
-  async function perform(row: Row): Promise<string | 'wait'> {
+  async function perform(row: Row): Promise<string | 'wait' | 'held'> {
+    const held = (channel: string) => deps.held?.(channel) === true;
+    if (row.op !== 'post_reply' && row.op !== 'update_parent' && held(row.channel)) return 'held';
     if (row.op === 'post_parent') {
       // A channel name resolves to an id in the response; history needs the id.
       const where = { channel: row.channel };
@@ -175,6 +181,7 @@ export function createOutbox(deps: OutboxDeps) {
     }
     const t = await thread(row);
     if (!t) return 'wait';
+    if (held(t.channel)) return 'held';
     if (row.op === 'post_reply') return (await post(row, t)).ts;
     const update = {
       channel: t.channel,
@@ -213,6 +220,7 @@ export function createOutbox(deps: OutboxDeps) {
     try {
       const ts = await perform(row);
       if (ts === 'wait') return requeue(row, 1000, { countAttempt: false });
+      if (ts === 'held') return requeue(row, HELD_RETRY_MS, { countAttempt: false });
       await deps.db.query(
         `UPDATE slack_outbox SET status = 'sent', slack_ts = $2, sent_at = now(), lease_until = NULL, uncertain = false WHERE id = $1`,
         [row.id, ts],

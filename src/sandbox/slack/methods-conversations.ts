@@ -74,6 +74,42 @@ export function conversationInfo(state: SlackState, params: Params): ApiReply {
   return missing ?? ok({ channel: channelJson(state, channel) });
 }
 
+const LIST_TYPES = {
+  public_channel: 'channel',
+  private_channel: 'group',
+  mpim: 'mpim',
+  im: 'im',
+} as const;
+
+/**
+ * The conversations the bot can see, of the `types` asked (default `public_channel`): every
+ * public channel, the private ones and DMs it is a member of (botCanSee); each type needs its read scope.
+ */
+export function listConversations(state: SlackState, params: Params): ApiReply {
+  const types = list(str(params, 'types') || 'public_channel');
+  const kinds: string[] = [];
+  for (const type of types) {
+    const kind = LIST_TYPES[type as keyof typeof LIST_TYPES];
+    if (!kind) return fail('invalid_types');
+    const missing = needScope(state, readScope(kind, 'read'));
+    if (missing) return missing;
+    kinds.push(kind);
+  }
+  const archived = bool(params, 'exclude_archived') !== true;
+  const all = state.workspace
+    .channels()
+    .filter((c) => kinds.includes(c.kind) && state.workspace.botCanSee(c))
+    .filter((c) => archived || !c.isArchived);
+  const offset = decodeCursor(str(params, 'cursor'));
+  if (offset === null) return fail('invalid_cursor');
+  const limit = Math.min(Math.max(int(params, 'limit') ?? 100, 1), 1000);
+  const next = offset + limit < all.length ? encodeCursor(offset + limit) : '';
+  return ok({
+    channels: all.slice(offset, offset + limit).map((c) => channelJson(state, c)),
+    response_metadata: { next_cursor: next },
+  });
+}
+
 /** `oldest` / `latest` / `inclusive`, as history and replies apply them. */
 function inWindow(params: Params): (m: FakeSlackMessage) => boolean {
   const oldest = str(params, 'oldest') || '0';

@@ -1,6 +1,12 @@
 import type { SlackState } from './context.js';
 import { deleteMessage, postEphemeral, postMessage, updateMessage } from './methods-chat.js';
-import { conversationInfo, history, openConversation, replies } from './methods-conversations.js';
+import {
+  conversationInfo,
+  history,
+  listConversations,
+  openConversation,
+  replies,
+} from './methods-conversations.js';
 import { addReaction, authTest, usersInfo } from './methods-misc.js';
 import { openView, publishView, pushView, updateView } from './methods-views.js';
 import type { ApiReply, Params } from './wire.js';
@@ -32,6 +38,7 @@ export const METHODS: Readonly<Record<string, MethodSpec>> = {
   'conversations.replies': { scope: null, accepted: HISTORY, run: replies },
   'conversations.history': { scope: null, accepted: HISTORY, run: history },
   'conversations.info': { scope: null, accepted: READ, run: conversationInfo },
+  'conversations.list': { scope: null, accepted: READ, run: listConversations },
   'users.info': { scope: 'users:read', accepted: 'users:read', run: usersInfo },
   'reactions.add': { scope: 'reactions:write', accepted: 'reactions:write', run: addReaction },
   'views.open': { scope: null, accepted: '', run: openView },

@@ -17,7 +17,11 @@ export interface SlackChannelSpec {
   readonly id: string;
   /** Without the `#`. */
   readonly name: string;
-  readonly isPrivate: boolean;
+  /**
+   * Private (the default, as a hand-off channel must be: checklist 92); false makes a public
+   * channel, which Linkline refuses to post participant details to.
+   */
+  readonly isPrivate?: boolean;
   /** User ids; include the bot user for the app to be able to post or read. */
   readonly members: readonly string[];
   readonly topic?: string;
@@ -121,11 +125,12 @@ export class Workspace {
   }
 
   addChannel(spec: SlackChannelSpec): Channel {
+    const isPrivate = spec.isPrivate ?? true;
     const channel: Channel = {
       id: spec.id,
       name: spec.name,
-      kind: spec.isPrivate ? 'group' : 'channel',
-      isPrivate: spec.isPrivate,
+      kind: isPrivate ? 'group' : 'channel',
+      isPrivate,
       members: new Set(spec.members),
       created: Math.floor(this.options.now().getTime() / 1000) - 86_400,
       creator: spec.members[0] ?? this.bot.userId,

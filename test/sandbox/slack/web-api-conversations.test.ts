@@ -44,6 +44,52 @@ describe('conversations and users', () => {
     expect(dm.channel).toMatchObject({ is_im: true, user: AMY });
   });
 
+  it('channels it is given are private unless made public; conversations.list shows what the bot can see', async () => {
+    fake.addChannel({ id: 'C0NEWPRIV1', name: 'new-private', members: [AMY, fake.bot.userId] });
+    fake.addChannel({ id: 'C0NOTMINE1', name: 'not-mine', members: [AMY] });
+    fake.addChannel({ id: 'C0NEWPUB01', name: 'new-public', isPrivate: false, members: [AMY] });
+    expect((await client.conversations.info({ channel: 'C0NEWPRIV1' })).channel).toMatchObject({
+      is_private: true,
+    });
+    const names = async (types: string) => {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const res = await client.conversations.list({
+          types,
+          limit: 2,
+          ...(cursor ? { cursor } : {}),
+        });
+        seen.push(...(res.channels ?? []).map((c) => `${c.name}:${c.is_private}`));
+        cursor = res.response_metadata?.next_cursor || undefined;
+      } while (cursor);
+      return seen.sort();
+    };
+    expect(await names('public_channel,private_channel')).toEqual([
+      'activity-leads:false',
+      'general:false',
+      'linkline-handoffs:true',
+      'linkline-referrals:true',
+      'new-private:true',
+      'new-public:false',
+    ]);
+    expect(await names('public_channel')).toHaveLength(3);
+  });
+
+  it('conversations.list needs the read scope of each type asked for', async () => {
+    const narrow = await startSlackFake({ scopes: ['chat:write', 'channels:read'] });
+    try {
+      const c = clientFor(narrow);
+      expect((await c.conversations.list({ types: 'public_channel' })).ok).toBe(true);
+      const error = await failure(
+        c.conversations.list({ types: 'public_channel,private_channel' }),
+      );
+      expect(error.data).toMatchObject({ error: 'missing_scope', needed: 'groups:read' });
+    } finally {
+      await narrow.stop();
+    }
+  });
+
   it('returns users with names and time zones', async () => {
     const { user } = await client.users.info({ user: AMY });
     expect(user).toMatchObject({
