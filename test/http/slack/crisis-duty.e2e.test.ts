@@ -114,8 +114,10 @@ describe('crisis in staffed hours (DUTY_PHONE set)', () => {
     const before = h.texts(phone).length;
     await h.sms(phone, 'kms');
     // The open hand-off becomes urgent: its card is updated and @here pinged at once.
-    await waitFor(() => postsAbout(h, p.ref).some((m) => m.text.includes(NOT_SENT)));
-    const ping = postsAbout(h, p.ref).find((m) => m.text.includes(NOT_SENT))!;
+    const isPing = (m: { text: string }) =>
+      m.text.includes('still unclaimed') && m.text.includes(NOT_SENT);
+    await waitFor(() => postsAbout(h, p.ref).some(isPing));
+    const ping = postsAbout(h, p.ref).find(isPing)!;
     expect(ping.text).toContain('<!here> :rotating_light: URGENT');
     expect(ping.text).toContain(`:warning: ${NOT_SENT}`);
     expect(ping.text).not.toContain(phone);
