@@ -120,6 +120,9 @@ function toConfig(env: Env): Config {
       urgentRepingMinutes: 10,
       fallbackContact: env.SLACK_FALLBACK_CONTACT ?? null,
       staffed: parseStaffed(env.STAFFED_HOURS)!,
+      ...(env.DUTY_PHONE
+        ? { duty: { phone: env.DUTY_PHONE, alertMinutes: env.DUTY_ALERT_MINUTES } }
+        : {}),
       socketMode: env.SLACK_SOCKET_MODE === 'on',
       timeoutMs: 10_000,
       sandboxApiUrl: env.SLACK_BOT_TOKEN ? null : (env.SLACK_API_URL ?? null),

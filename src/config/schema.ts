@@ -1,5 +1,6 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { classifyNumber } from '../channels/sms/number-type.js';
 import { wallTimeSchema } from '../domain/schedule/local-time.js';
 import type { PlanPolicy } from '../domain/schedule/plan-policy.js';
 import { checkinWeeksSchema } from './checkin-weeks.js';
@@ -162,6 +163,27 @@ export const envSchema = z.object({
     .optional()
     .describe('Slack user or channel alerted when a hand-off opens outside staffed hours.'),
   STAFFED_HOURS: staffedHours,
+  DUTY_PHONE: z
+    .string()
+    .regex(E164, { error: 'must be an E.164 mobile number such as +447700900123', abort: true })
+    .refine((v) => {
+      const kind = classifyNumber(v);
+      return kind !== 'landline' && kind !== 'special' && kind !== 'invalid';
+    }, 'must be a mobile number that can take texts (not a landline or special-rate number)')
+    .optional()
+    .describe(
+      'Duty phone texted once per urgent (crisis) hand-off, by reference only: at once outside STAFFED_HOURS, ' +
+        'or when the urgent Slack post is not out after DUTY_ALERT_MINUTES. Unset: no duty texts.',
+    ),
+  DUTY_ALERT_MINUTES: z.coerce
+    .number({ error: 'must be a number of minutes' })
+    .int('must be a whole number of minutes')
+    .min(1, 'must be at least 1')
+    .max(60, 'must be at most 60')
+    .default(5)
+    .describe(
+      'With DUTY_PHONE: text the duty phone when an urgent hand-off is still not posted to Slack after this many minutes.',
+    ),
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })
     .default('info')

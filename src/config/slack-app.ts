@@ -12,6 +12,11 @@ export type SlackAppConfig = {
   readonly urgentRepingMinutes: number;
   /** Slack user or channel alerted about hand-offs opened outside staffed hours. */
   readonly fallbackContact: string | null;
+  /**
+   * DUTY_PHONE: texted once per urgent hand-off outside staffed hours, or when its Slack post
+   * is not out after `alertMinutes`; absent when unset.
+   */
+  readonly duty?: { readonly phone: string; readonly alertMinutes: number };
   /** ISO weekdays (1 = Monday) and local hours when link workers are at work. */
   readonly staffed: {
     readonly days: readonly number[];

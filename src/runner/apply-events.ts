@@ -237,9 +237,11 @@ async function handoffRequested(
   e: Extract<EngineEvent, { type: 'handoff_requested' }>,
 ): Promise<void> {
   const { rows } = await a.tx.query<{ id: string }>(
-    `INSERT INTO handoffs (participant_id, conversation_session_id, reason, urgency)
-     VALUES ($1, $2, $3, $4) ON CONFLICT (participant_id) WHERE status IN ('open', 'claimed')
-     DO UPDATE SET urgency = CASE WHEN excluded.urgency = 'urgent' THEN 'urgent' ELSE handoffs.urgency END
+    `INSERT INTO handoffs (participant_id, conversation_session_id, reason, urgency, urgent_at)
+     VALUES ($1, $2, $3, $4, CASE WHEN $4 = 'urgent' THEN now() END)
+     ON CONFLICT (participant_id) WHERE status IN ('open', 'claimed')
+     DO UPDATE SET urgency = CASE WHEN excluded.urgency = 'urgent' THEN 'urgent' ELSE handoffs.urgency END,
+       urgent_at = CASE WHEN excluded.urgency = 'urgent' THEN now() ELSE handoffs.urgent_at END
      RETURNING id`,
     [a.participant.id, a.conversationId, e.reason.replace(/[^a-z0-9_]/g, '_'), e.urgency],
   );

@@ -31,6 +31,13 @@ export const LEAD_KINDS: ReadonlySet<string> = new Set([
   'lead_ack',
 ]);
 
+/**
+ * Texts to staff about a participant's safety (no participant: the duty phone,
+ * channels/slack/duty.ts): never held by any participant's opt-out, consent or the
+ * suppression list, which are about participants' own numbers.
+ */
+export const STAFF_ALERT_KINDS: ReadonlySet<string> = new Set(['duty_alert']);
+
 /** Why a message must not go out now, or null if it may. Reasons are skip_reason codes. */
 export type SendBlock =
   | 'opted_out'
@@ -60,6 +67,7 @@ const GUARD_BATCH = 64;
 function blockOf(r: Row | undefined, classes: TemplateClasses): SendBlock | null {
   if (!r?.address) return 'no_number';
   if (r.kind === 'opt_out_confirmation') return null;
+  if (r.staff && STAFF_ALERT_KINDS.has(r.kind)) return null;
   if (r.opted_out) return 'opted_out';
   if (r.suppressed) return 'suppressed';
   if (r.staff && LEAD_KINDS.has(r.kind)) return null;

@@ -33,6 +33,68 @@ export interface CardContext {
   recent: { direction: 'in' | 'out'; body: string }[];
   /** Set when the card shows who closed or handed back. */
   endedBy?: string;
+  /** A crisis hand-off whose safety text did not (or may not) reach them: the line to show. */
+  safetyWarning?: string | null;
+}
+
+/** Why a safety text was not sent, in words (codes from the crisis rule and the outbox). */
+const NOT_SENT_BECAUSE: Readonly<Record<string, string>> = {
+  opted_out: 'they have opted out of texts',
+  no_number: 'we have no phone number for them',
+  suppressed: 'their number is on the do-not-text list',
+  landline: 'their number is a landline or not a mobile',
+  invalid_number: 'their number is not valid',
+};
+
+/** A number recorded as unable to take texts (send-failure.ts). */
+const NUMBER_PROBLEM: Readonly<Record<string, string>> = {
+  landline: 'their number is recorded as a landline or not a mobile',
+  invalid: 'their number is recorded as not valid',
+  unreachable: 'their number is recorded as unreachable',
+};
+
+const CONTACT_OTHERWISE = 'Contact them another way.';
+
+/**
+ * For a crisis hand-off, the plain line telling link workers the safety text did not reach
+ * the person (checklist 85), or null. Read from the crisis rule's audit (`smsNotSentBecause`,
+ * ignoring a repeat within 15 minutes, which sends nothing new), then the safety text's own
+ * outbox row (refused or undelivered at the provider), then the number's recorded state.
+ * Reasons in words only: never the number or any message text.
+ */
+export async function safetyWarning(
+  db: Db,
+  handoff: Pick<HandoffRow, 'reason'>,
+  participant: Pick<Participant, 'id' | 'numberStatus'>,
+): Promise<string | null> {
+  if (handoff.reason !== 'crisis') return null;
+  const audit = await db.query<{ sms: string | null; because: string | null }>(
+    `SELECT detail->>'sms' AS sms, detail->>'smsNotSentBecause' AS because FROM audit_events
+     WHERE participant_id = $1 AND kind = 'crisis_detected' AND detail->>'sms' <> 'not_repeated'
+     ORDER BY id DESC LIMIT 1`,
+    [participant.id],
+  );
+  const crisis = audit.rows[0];
+  if (crisis?.sms === 'not_sent') {
+    const why = NOT_SENT_BECAUSE[crisis.because ?? ''] ?? 'Linkline could not text them';
+    return `:warning: The safety text was not sent (${why}). ${CONTACT_OTHERWISE}`;
+  }
+  const sent = await db.query<{ status: string; skip_reason: string | null }>(
+    `SELECT status, skip_reason FROM messages WHERE participant_id = $1 AND direction = 'out'
+       AND kind = 'crisis' ORDER BY seq DESC LIMIT 1`,
+    [participant.id],
+  );
+  const last = sent.rows[0];
+  if (last?.status === 'skipped') {
+    const why = NOT_SENT_BECAUSE[last.skip_reason ?? ''] ?? 'Linkline could not text them';
+    return `:warning: The safety text was not sent (${why}). ${CONTACT_OTHERWISE}`;
+  }
+  if (last?.status === 'failed' || last?.status === 'undelivered')
+    return `:warning: The safety text could not be delivered. ${CONTACT_OTHERWISE}`;
+  const number = NUMBER_PROBLEM[participant.numberStatus];
+  if (number)
+    return `:warning: The safety text may not have reached them (${number}). ${CONTACT_OTHERWISE}`;
+  return null;
 }
 
 /** Slack mrkdwn: &, < and > are control characters; anything a participant typed is escaped. */
@@ -68,6 +130,7 @@ export async function cardContext(db: Db, handoff: HandoffRow): Promise<CardCont
   return {
     handoff,
     participant,
+    safetyWarning: await safetyWarning(db, handoff, participant),
     answers: answers.rows,
     bookings: {
       upcoming: upcoming.rows,
@@ -148,8 +211,10 @@ export function handoffCard(c: CardContext): { text: string; blocks: unknown[] }
     button(ACTIONS.back, 'Back to the bot', value),
     button(ACTIONS.close, 'Close', value, 'danger'),
   ];
+  const warning = c.safetyWarning ?? null;
   const blocks: unknown[] = [
     { type: 'section', text: { type: 'mrkdwn', text: headline(c) } },
+    ...(warning ? [{ type: 'section', text: { type: 'mrkdwn', text: warning } }] : []),
     {
       type: 'section',
       fields: [
@@ -177,7 +242,7 @@ export function handoffCard(c: CardContext): { text: string; blocks: unknown[] }
   ];
   const lead = h.urgency === 'urgent' ? '<!here> URGENT ' : '';
   return {
-    text: `${lead}Hand-off ${p.ref}: ${h.reason.replaceAll('_', ' ')} (${statusLine(c)})`,
+    text: `${lead}Hand-off ${p.ref}: ${h.reason.replaceAll('_', ' ')} (${statusLine(c)})${warning ? ` ${warning}` : ''}`,
     blocks,
   };
 }

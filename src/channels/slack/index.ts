@@ -10,8 +10,15 @@ import { createBoltApp } from './bolt-app.js';
 import { type ChannelGuard, createChannelGuard } from './channel-check.js';
 import { outboxClient } from './client.js';
 import type { SlackDeps } from './deps.js';
+import { dutyDue } from './duty.js';
 import { heldFor } from './handoff-actions.js';
-import { announceHandoffs, missingParents, pingDue, relayRule } from './handoff-open.js';
+import {
+  announceHandoffs,
+  missingParents,
+  pingDue,
+  relayRule,
+  unannouncedRaises,
+} from './handoff-open.js';
 import { EventsHealth } from './health.js';
 import {
   HELD_RETRY_MS,
@@ -276,7 +283,11 @@ export function createSlackChannel(o: SlackChannelOptions): SlackChannel {
       return process(key?.id ?? null, body, retry);
     },
     sweep: async () => {
-      const ids = await missingParents(o.db);
+      // First, and whatever else fails: the duty phone for urgent hand-offs Slack has not shown.
+      await dutyDue(deps).catch((err: Error) =>
+        log.warn({ reason: err.message }, 'duty phone check failed'),
+      );
+      const ids = [...(await missingParents(o.db)), ...(await unannouncedRaises(o.db))];
       if (ids.length > 0) await announceHandoffs(deps, ids, o.tz);
       if ((await pingDue(o.db, deps)) > 0) void outbox.kick();
       await announceReferrals(deps);

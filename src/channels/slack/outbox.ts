@@ -32,7 +32,7 @@ export const METADATA_TYPE = 'linkline_post';
  * Thread keys posted at most once, each with its partial unique index: a second process's
  * sweep queuing the same one does nothing (and returns null) instead of failing.
  */
-const ONCE_PER_KEY = ['referral', 'notice'] as const;
+const ONCE_PER_KEY = ['referral', 'notice', 'urgent-alert'] as const;
 
 /** Queues a post in the caller's transaction: it goes out after commit, in order, durably. */
 export async function enqueuePost(tx: Db, post: OutboxPost): Promise<string | null> {

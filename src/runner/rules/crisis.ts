@@ -176,10 +176,13 @@ export function crisisRule(deps: RuleDeps): GlobalRule {
       if (!repeat) await sendDirect(ctx, deps, safety);
     }
     // Whatever was open (a person already talking, an opt-out notice) becomes urgent and crisis.
+    // last_pinged_at = NULL: Slack is told with @here at once (not at the next 10-minute
+    // re-ping); urgent_at starts the clock of the duty phone's alert (channels/slack/duty.ts).
     const handoffId = await openHandoff(ctx.tx, ctx.effects, p.id, 'crisis', conversationId);
     await ctx.tx.query(
-      `UPDATE handoffs SET urgency = 'urgent', reason = 'crisis',
-         conversation_session_id = COALESCE($2, conversation_session_id) WHERE id = $1`,
+      `UPDATE handoffs SET urgency = 'urgent', reason = 'crisis', last_pinged_at = NULL,
+         urgent_at = now(), conversation_session_id = COALESCE($2, conversation_session_id)
+       WHERE id = $1`,
       [handoffId, conversationId],
     );
     const unsent = p.optedOut ? 'opted_out' : p.phone === null ? 'no_number' : null;
