@@ -1,3 +1,4 @@
+import { lockParticipant } from '../../runner/lock.js';
 import type { Db } from '../db-port.js';
 import { appendAudit } from './audit.js';
 import { pseudonymiseLeadCopies } from './erasure-leads.js';
@@ -30,6 +31,8 @@ const NOTHING: ErasureResult = {
  */
 export function eraseParticipant(db: Db, id: string, actor: string): Promise<ErasureResult> {
   return db.transaction(async (tx) => {
+    // After any turn of theirs in flight (it could write their words after ours), before the next.
+    await lockParticipant(tx, id);
     const found = await tx.query<{ phone: string | null; optedOut: boolean; ref: string }>(
       `SELECT phone, opted_out AS "optedOut", ref FROM participants
        WHERE id = $1 AND erased_at IS NULL FOR UPDATE`,
