@@ -16,6 +16,8 @@ Commands:
   simulate <flow> [options]  Play a flow in the terminal as a participant
   import FILE [--dry-run]    Load activities, sessions, participants and bookings (YAML or CSV)
   report --from D --to D     Figures for managers for [from, to), suppressed (--format json|csv)
+  erase P-XXXX [--actor N]   Erase a participant (UK GDPR art. 17); audited
+  export P-XXXX [--actor N]  Print everything stored about a participant as JSON (art. 15); audited
   help                       Show this help
 `;
 
@@ -126,13 +128,16 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./import.js')).runImport(rest);
       case 'report':
         return await (await import('./report.js')).runReport(rest);
+      case 'erase':
+      case 'export':
+        return await (await import('./privacy.js')).runPrivacy(command, rest);
       case 'simulate':
         return await (await import('./simulate.js')).runSimulate(rest);
       default:
         throw new UsageError(`unknown command: ${command}`);
     }
   } catch (error) {
-    // `import` or `report` on the embedded database while a `serve` has it open.
+    // `import`, `report`, `erase` or `export` on the embedded database while a `serve` has it open.
     if (error instanceof StoreError && error.code === 'in_use') {
       err(`linkline: ${error.message}`);
       return 1;

@@ -58,6 +58,7 @@ export function registerRoutes(app: App, service: Service, logger: Logger): void
     config: service.config,
     policy: service.config.planPolicy,
     reportZone: service.config.defaults.tz,
+    privacy: { queues: service.queues, kickSlack: () => void service.slack.outbox.kick() },
     afterCommit: [(changes) => sink({ ...noEffects(), ...jobEffects(changes) })],
     notices: sessionNotices(service.slack.deps, (sends) => sink({ ...noEffects(), sends })),
     startWelcome: (participantId, name) =>

@@ -40,6 +40,7 @@ export const STAFF_ALERT_KINDS: ReadonlySet<string> = new Set(['duty_alert']);
 
 /** Why a message must not go out now, or null if it may. Reasons are skip_reason codes. */
 export type SendBlock =
+  | 'erased'
   | 'opted_out'
   | 'suppressed'
   | 'no_consent'
@@ -52,6 +53,7 @@ interface Row {
   staff: boolean;
   template_key: string | null;
   address: string | null;
+  erased: boolean | null;
   opted_out: boolean | null;
   consent: string | null;
   tags: string[] | null;
@@ -65,6 +67,7 @@ export type SendGuard = (messageId: string) => Promise<SendBlock | null>;
 const GUARD_BATCH = 64;
 
 function blockOf(r: Row | undefined, classes: TemplateClasses): SendBlock | null {
+  if (r?.erased) return 'erased';
   if (!r?.address) return 'no_number';
   if (r.kind === 'opt_out_confirmation') return null;
   if (r.staff && STAFF_ALERT_KINDS.has(r.kind)) return null;
@@ -84,7 +87,8 @@ function blockOf(r: Row | undefined, classes: TemplateClasses): SendBlock | null
  */
 async function readGuards(db: Db, ids: readonly string[]): Promise<Map<string, Row>> {
   const { rows } = await db.query<Row & { id: string }>(
-    `SELECT m.id, m.kind, m.participant_id IS NULL AS staff, m.template_key, m.address, p.opted_out, p.consent, p.tags,
+    `SELECT m.id, m.kind, m.participant_id IS NULL AS staff, m.template_key, m.address,
+       p.erased_at IS NOT NULL AS erased, p.opted_out, p.consent, p.tags,
        EXISTS (SELECT 1 FROM suppressions s WHERE s.phone = m.address) AS suppressed,
        coalesce((SELECT (c.detail->>'marketing')::boolean FROM consent_events c
          WHERE c.participant_id = p.id AND c.kind IN ('consent_given', 'consent_withdrawn')
@@ -96,7 +100,8 @@ async function readGuards(db: Db, ids: readonly string[]): Promise<Map<string, R
 }
 
 /**
- * Reads the database's truth about one outbox message's recipient, as it is now: opt-out
+ * Reads the database's truth about one outbox message's recipient, as it is now: erased
+ * (checklist 88: a text queued or in flight when they were erased never goes), opt-out
  * (our list, not the carrier's per-number block: checklist 30), the suppression list,
  * consent for non-essential kinds (32), PECR consent for promotional templates (33) and a
  * pause on reminders after "please stop texting me" (26).

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../../store/db.js';
 import { classify } from './client.js';
 
-export type OutboxOp = 'post_parent' | 'post_reply' | 'update_parent' | 'post';
+export type OutboxOp = 'post_parent' | 'post_reply' | 'update_parent' | 'post' | 'delete';
 
 export interface OutboxPost {
   /** Posts with one key go out one at a time, in the order they were queued. */
@@ -11,7 +11,13 @@ export interface OutboxPost {
   handoffId?: string | null;
   op: OutboxOp;
   channel: string;
-  payload: { text: string; blocks?: unknown[]; reply_broadcast?: boolean };
+  payload: {
+    text: string;
+    blocks?: unknown[];
+    reply_broadcast?: boolean;
+    /** op `delete`: the outbox row whose post chat.delete removes. */
+    target?: string;
+  };
 }
 
 interface Row {
@@ -24,6 +30,12 @@ interface Row {
   attempts: number;
   uncertain: boolean;
   created_at: Date;
+}
+
+/** Where a post landed: the channel id and its ts (null: a delete that had nothing to do). */
+interface Landed {
+  channel: string;
+  ts: string | null;
 }
 
 export const METADATA_TYPE = 'linkline_post';
@@ -157,7 +169,34 @@ export function createOutbox(deps: OutboxDeps) {
     return { channel: res.channel ?? where.channel, ts: res.ts ?? '' };
   }
 
-  async function perform(row: Row): Promise<string | 'wait' | 'held'> {
+  /**
+   * Deletes the post of another row (erasure). Waits while that row may still be posting;
+   * nothing to do if it never posted; a post already gone counts as deleted.
+   */
+  async function remove(row: Row): Promise<Landed | 'wait'> {
+    const { rows } = await deps.db.query<{
+      status: string;
+      slack_ts: string | null;
+      slack_channel: string | null;
+    }>('SELECT status, slack_ts, slack_channel FROM slack_outbox WHERE id = $1', [
+      row.payload.target,
+    ]);
+    const target = rows[0];
+    if (target?.status === 'queued' || target?.status === 'sending') return 'wait';
+    if (!target?.slack_ts) return { channel: row.channel, ts: null };
+    const where = { channel: target.slack_channel ?? row.channel, ts: target.slack_ts };
+    try {
+      await deps.client.chat.delete(where);
+    } catch (err) {
+      const f = classify(err);
+      if (f.kind !== 'permanent' || f.code !== 'message_not_found') throw err;
+    }
+    return where;
+  }
+
+  async function perform(row: Row): Promise<Landed | 'wait' | 'held'> {
+    // Removing a post (erasure) is never held: it takes nothing to the channel.
+    if (row.op === 'delete') return remove(row);
     const held = (channel: string) => deps.held?.(channel) === true;
     if (row.op !== 'post_reply' && row.op !== 'update_parent' && held(row.channel)) return 'held';
     if (row.op === 'post_parent') {
@@ -169,7 +208,7 @@ export function createOutbox(deps: OutboxDeps) {
          WHERE id = $1 AND slack_thread_ts IS NULL`,
         [row.handoff_id, done.channel, done.ts],
       );
-      return done.ts;
+      return done;
     }
     if (row.op === 'post') {
       // A user id: the bot's DM with that user (an activity lead's summary and nudge).
@@ -177,12 +216,12 @@ export function createOutbox(deps: OutboxDeps) {
         ? ((await deps.client.conversations.open({ users: row.channel })).channel?.id ??
           row.channel)
         : row.channel;
-      return (await post(row, { channel })).ts;
+      return post(row, { channel });
     }
     const t = await thread(row);
     if (!t) return 'wait';
     if (held(t.channel)) return 'held';
-    if (row.op === 'post_reply') return (await post(row, t)).ts;
+    if (row.op === 'post_reply') return post(row, t);
     const update = {
       channel: t.channel,
       ts: t.ts,
@@ -190,10 +229,14 @@ export function createOutbox(deps: OutboxDeps) {
       blocks: row.payload.blocks ?? [],
     };
     await deps.client.chat.update(update as Parameters<WebClient['chat']['update']>[0]);
-    return t.ts;
+    return t;
   }
 
-  const methodOf = (row: Row) => (row.op === 'update_parent' ? 'chat.update' : 'chat.postMessage');
+  const METHODS: Partial<Record<OutboxOp, string>> = {
+    update_parent: 'chat.update',
+    delete: 'chat.delete',
+  };
+  const methodOf = (row: Row) => METHODS[row.op] ?? 'chat.postMessage';
 
   async function requeue(
     row: Row,
@@ -218,12 +261,13 @@ export function createOutbox(deps: OutboxDeps) {
     const wait = (notBefore.get(method) ?? 0) - deps.now().getTime();
     if (wait > 0) return requeue(row, wait, { countAttempt: false });
     try {
-      const ts = await perform(row);
-      if (ts === 'wait') return requeue(row, 1000, { countAttempt: false });
-      if (ts === 'held') return requeue(row, HELD_RETRY_MS, { countAttempt: false });
+      const done = await perform(row);
+      if (done === 'wait') return requeue(row, 1000, { countAttempt: false });
+      if (done === 'held') return requeue(row, HELD_RETRY_MS, { countAttempt: false });
       await deps.db.query(
-        `UPDATE slack_outbox SET status = 'sent', slack_ts = $2, sent_at = now(), lease_until = NULL, uncertain = false WHERE id = $1`,
-        [row.id, ts],
+        `UPDATE slack_outbox SET status = 'sent', slack_ts = $2, slack_channel = $3, sent_at = now(),
+           lease_until = NULL, uncertain = false WHERE id = $1`,
+        [row.id, done.ts, done.channel],
       );
     } catch (err) {
       const f = classify(err);

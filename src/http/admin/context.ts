@@ -10,6 +10,7 @@ import {
 import type { PlanPolicy } from '../../domain/schedule/plan-policy.js';
 import type { Db } from '../../store/db-port.js';
 import { NotFound } from './errors.js';
+import type { PrivacyDeps } from './privacy-routes.js';
 
 export interface AdminDeps {
   db: Db;
@@ -19,6 +20,8 @@ export interface AdminDeps {
   policy?: Partial<PlanPolicy>;
   /** The zone report periods are read in (DEFAULT_TZ); unset: Europe/London. */
   reportZone?: string;
+  /** Erasure's reach beyond the database: the BullMQ queues and the Slack outbox. */
+  privacy?: PrivacyDeps;
   /** Told after each commit which scheduled items changed (the scheduler enqueues them). */
   afterCommit?: readonly AfterCommitHook[];
   /** Moving or cancelling a session texts its booked participants (texts and the send). */

@@ -9,10 +9,14 @@ import { checkBearer } from './auth.js';
 import { registerBookingRoutes } from './booking-routes.js';
 import { type AdminDeps, adminContext } from './context.js';
 import { adminErrorHandler } from './errors.js';
+import { type PrivacyDeps, registerPrivacyRoutes } from './privacy-routes.js';
 import { registerReportRoutes } from './report-routes.js';
 import { registerSessionRoutes } from './session-routes.js';
 
 export type { AdminDeps } from './context.js';
+
+/** Without queues (tests of the admin API alone) erasure leaves jobs to their own checks. */
+const NO_QUEUES: PrivacyDeps = { queues: null };
 
 export function registerAdminRoutes(app: App, deps: AdminDeps): void {
   const c = adminContext(deps);
@@ -37,6 +41,7 @@ export function registerAdminRoutes(app: App, deps: AdminDeps): void {
       registerSessionRoutes(scope, c);
       registerBookingRoutes(scope, c);
       registerReportRoutes(scope, c, deps.reportZone ?? 'Europe/London');
+      registerPrivacyRoutes(scope, c, deps.privacy ?? NO_QUEUES);
     },
     { prefix: '/admin' },
   );

@@ -11,6 +11,7 @@ import { slackTools0013 } from './0013-slack-tools.js';
 import { slackInboxRetry0014 } from './0014-slack-inbox-retry.js';
 import { leadPhone0017 } from './0017-lead-phone.js';
 import { slackNotices0018 } from './0018-slack-notices.js';
+import { slackDelete0019 } from './0019-slack-delete.js';
 import { crisisDuty0021 } from './0021-crisis-duty.js';
 import type { Migration } from './migration.js';
 
@@ -31,5 +32,6 @@ export const MIGRATIONS: readonly Migration[] = [
   slackInboxRetry0014,
   leadPhone0017,
   slackNotices0018,
+  slackDelete0019,
   crisisDuty0021,
 ];

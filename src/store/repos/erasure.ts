@@ -1,5 +1,8 @@
+import { lockParticipant } from '../../runner/lock.js';
 import type { Db } from '../db-port.js';
 import { appendAudit } from './audit.js';
+import { pseudonymiseLeadCopies } from './erasure-leads.js';
+import { eraseSlack } from './erasure-slack.js';
 import { cancelPendingForParticipant } from './scheduled-items.js';
 
 export interface ErasureResult {
@@ -8,26 +11,39 @@ export interface ErasureResult {
   slackThreads: { channel: string; threadTs: string }[];
   /** BullMQ jobs to remove. */
   cancelledJobIds: string[];
+  /** Slack posts queued for deletion (chat.delete through the Slack outbox). */
+  slackDeletes: number;
 }
 
-const NOTHING: ErasureResult = { erased: false, slackThreads: [], cancelledJobIds: [] };
+const NOTHING: ErasureResult = {
+  erased: false,
+  slackThreads: [],
+  cancelledJobIds: [],
+  slackDeletes: 0,
+};
 
 /**
  * Turns a participant into a pseudonymous tombstone (see the erasure design comment in
  * migration 0001): identifiers and free text go, reporting categories and foreign keys
- * stay. One transaction. An opted-out phone is kept in suppressions. Idempotent.
+ * stay. One transaction. An opted-out phone is kept in suppressions. Our Slack posts about
+ * them are queued for deletion and their stored text emptied (erasure-slack.ts); leads'
+ * copies name them by reference only (erasure-leads.ts). Idempotent.
  */
 export function eraseParticipant(db: Db, id: string, actor: string): Promise<ErasureResult> {
   return db.transaction(async (tx) => {
-    const found = await tx.query<{ phone: string | null; optedOut: boolean }>(
-      `SELECT phone, opted_out AS "optedOut" FROM participants
+    // After any turn of theirs in flight (it could write their words after ours), before the next.
+    await lockParticipant(tx, id);
+    const found = await tx.query<{ phone: string | null; optedOut: boolean; ref: string }>(
+      `SELECT phone, opted_out AS "optedOut", ref FROM participants
        WHERE id = $1 AND erased_at IS NULL FOR UPDATE`,
       [id],
     );
     const person = found.rows[0];
     if (!person) return NOTHING;
     if (person.phone !== null) await forgetPhone(tx, person.phone, person.optedOut);
+    await pseudonymiseLeadCopies(tx, id, person.ref);
     await scrubContent(tx, id);
+    const slackDeletes = await eraseSlack(tx, id);
     const cancelled = await cancelPendingForParticipant(tx, id, 'erased');
     const threads = await tx.query<{ channel: string; threadTs: string }>(
       `SELECT DISTINCT slack_channel AS channel, slack_thread_ts AS "threadTs" FROM handoffs
@@ -46,6 +62,7 @@ export function eraseParticipant(db: Db, id: string, actor: string): Promise<Era
       erased: true,
       slackThreads: threads.rows,
       cancelledJobIds: cancelled.map((item) => item.jobId),
+      slackDeletes,
     };
   });
 }
@@ -62,6 +79,12 @@ async function forgetPhone(tx: Db, phone: string, optedOut: boolean): Promise<vo
 }
 
 async function scrubContent(tx: Db, id: string): Promise<void> {
+  // A text not sent yet never will be (a send already claimed meets the send guard's check).
+  await tx.query(
+    `UPDATE messages SET status = 'skipped', skip_reason = 'erased', status_at = now()
+     WHERE participant_id = $1 AND direction = 'out' AND status = 'queued'`,
+    [id],
+  );
   await tx.query('UPDATE messages SET body = NULL, address = NULL WHERE participant_id = $1', [id]);
   await tx.query('UPDATE answers SET value = NULL WHERE participant_id = $1', [id]);
   // A drop-in's name is as personal as the participant's own first name.
