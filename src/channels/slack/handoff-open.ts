@@ -103,15 +103,22 @@ async function announceRaise(tx: Db, deps: SlackDeps, ctx: CardContext): Promise
   if (h.status !== 'claimed') return;
   const who = h.claimed_by ? `<@${h.claimed_by}> ` : '';
   const warning = ctx.safetyWarning ? `\n${ctx.safetyWarning}` : '';
+  await broadcastInThread(
+    tx,
+    deps,
+    h.id,
+    `${who}:rotating_light: URGENT: hand-off ${ctx.participant.ref} is now urgent (${h.reason.replaceAll('_', ' ')}).${warning}`,
+  );
+}
+
+/** A reply in the hand-off's thread, also shown in the channel (reply_broadcast). */
+async function broadcastInThread(tx: Db, deps: SlackDeps, handoffId: string, text: string) {
   await enqueuePost(tx, {
-    threadKey: threadKey(h.id),
-    handoffId: h.id,
+    threadKey: threadKey(handoffId),
+    handoffId,
     op: 'post_reply',
     channel: deps.cfg.handoffChannel,
-    payload: {
-      text: `${who}:rotating_light: URGENT: hand-off ${ctx.participant.ref} is now urgent (${h.reason.replaceAll('_', ' ')}).${warning}`,
-      reply_broadcast: true,
-    },
+    payload: { text, reply_broadcast: true },
   });
 }
 
@@ -176,16 +183,12 @@ async function ping(tx: Db, deps: SlackDeps, h: PingRow) {
     h.urgency === 'urgent'
       ? await safetyWarning(tx, h, { id: h.participant_id, numberStatus: h.number_status })
       : null;
-  await enqueuePost(tx, {
-    threadKey: threadKey(h.id),
-    handoffId: h.id,
-    op: 'post_reply',
-    channel: deps.cfg.handoffChannel,
-    payload: {
-      text: `${who} Hand-off ${h.ref} is still unclaimed (opened ${minutes} min ago). Please claim it.${warning ? `\n${warning}` : ''}`,
-      reply_broadcast: true,
-    },
-  });
+  await broadcastInThread(
+    tx,
+    deps,
+    h.id,
+    `${who} Hand-off ${h.ref} is still unclaimed (opened ${minutes} min ago). Please claim it.${warning ? `\n${warning}` : ''}`,
+  );
 }
 
 type PingRow = Pick<HandoffRow, 'id' | 'urgency' | 'reason' | 'participant_id'> & {
