@@ -350,7 +350,7 @@ describe('checklist 75: the outbound queue retry policy, against the local Twili
     }
   });
 
-  it('75: a 503 twice is retried by the queue with growing, jittered waits (0.5-1 s, then 1-2 s), then sent once', async () => {
+  it('75: a 503 twice is retried by the queue after growing waits (at least 0.5 s, then at least 1 s), then sent once', async () => {
     const phone = uniquePhone();
     fake.inject({ kind: '503', times: 2, match: { to: phone } });
     const id = await queued(phone);
@@ -361,10 +361,10 @@ describe('checklist 75: the outbound queue retry policy, against the local Twili
     expect(at).toHaveLength(3);
     expect(fake.messages().filter((m) => m.to === phone)).toHaveLength(1);
     const [gap1, gap2] = [at[1]! - at[0]!, at[2]! - at[1]!];
+    // Lower bounds only: how soon a worker picks a due retry up depends on the machine's load
+    // (the exact waits are the stored policy's, checked in the test above).
     expect(gap1).toBeGreaterThanOrEqual(500);
-    expect(gap1).toBeLessThan(1_000 + 500);
     expect(gap2).toBeGreaterThanOrEqual(1_000);
-    expect(gap2).toBeLessThan(2_000 + 500);
   }, 20_000);
 
   it('75: a permanent Twilio refusal (21211) is not retried: one call to Twilio, the job done, the message failed with the code', async () => {
