@@ -30,6 +30,7 @@ import {
 } from './sandbox/slack/index.js';
 import { startTwilioFake, type TwilioFake } from './sandbox/twilio/index.js';
 import { checkClockSkew } from './scheduler/clock-skew.js';
+import { type EventLoopMonitor, startEventLoopMonitor } from './scheduler/event-loop.js';
 import { createLockAlert } from './scheduler/lock-alert.js';
 import { createPacer } from './scheduler/pacing.js';
 import { closeQueues, createQueues, type Queues } from './scheduler/queues.js';
@@ -79,6 +80,8 @@ export interface Service {
   applyRetention(): Promise<RetentionCounts>;
   /** The Socket Mode connection (SLACK_SOCKET_MODE=on), in the processes that open one. */
   slackSocket: SlackSocket | null;
+  /** This process's event-loop delay: `/metrics` and a warning when blocked (checklist 74). */
+  eventLoop: EventLoopMonitor;
   close(): Promise<void>;
 }
 
@@ -176,6 +179,8 @@ export async function buildService(
     throw err;
   }
   const queues = createQueues(redis, config.queuePrefix);
+  // A processor that blocks the loop stalls its jobs (queues.ts, JOB_LOCK_MS): measured here.
+  const eventLoop = startEventLoopMonitor({ logger });
   // Long participant-lock waits: a warn log with the reference and /metrics (checklist 19).
   const lockWatch = createLockAlert({
     db,
@@ -340,6 +345,7 @@ export async function buildService(
     sweepInbound: sweep,
     applyRetention: retention,
     slackSocket,
+    eventLoop,
     close: async () => {
       await slackSocket?.stop();
       await slack.stop();
@@ -355,6 +361,7 @@ export async function buildService(
       await fake?.stop();
       await slackSetup.fake?.stop();
       await db.close();
+      eventLoop.stop();
     },
   };
 }

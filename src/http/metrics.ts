@@ -1,3 +1,4 @@
+import { type EventLoopFigures, eventLoopMetricLines } from '../scheduler/event-loop.js';
 import type { LockWaitFigures } from '../scheduler/lock-alert.js';
 import type { App } from './server.js';
 
@@ -10,6 +11,11 @@ export interface MetricsDeps {
   lockWaits?: () => Promise<LockWaitFigures>;
   /** Sends the carrier dropped with 30036 (validity period expired), by message kind (42). */
   expiredSends?: () => Promise<Record<string, number>>;
+  /**
+   * This process's event-loop delay since the previous scrape (checklist 74): per process,
+   * so each `serve` process shows its own; `linkline worker` processes only log the warning.
+   */
+  eventLoop?: () => EventLoopFigures;
   /** More lines (the Slack events endpoint's health). */
   extra?: () => string[];
 }
@@ -46,6 +52,8 @@ export function registerMetrics(app: App, deps: MetricsDeps): void {
         '# TYPE linkline_lock_wait_longest_seconds gauge',
         `linkline_lock_wait_longest_seconds ${locks.longestSeconds.toFixed(3)}`,
       );
+    const loop = deps.eventLoop?.();
+    if (loop) lines.push(...eventLoopMetricLines(loop));
     if (expired)
       lines.push(
         '# HELP linkline_sms_expired_total Sends dropped by the carrier with 30036 (validity period expired), by kind.',

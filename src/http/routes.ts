@@ -52,6 +52,7 @@ export function registerRoutes(app: App, service: Service, logger: Logger): void
     },
     lockWaits: () => lockWaitFigures(service.redis, service.config.queuePrefix),
     expiredSends: () => expiredSendCounts(service.db),
+    eventLoop: () => service.eventLoop.scrape(),
   });
   registerAdminRoutes(app, {
     db: service.db,

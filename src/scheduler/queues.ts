@@ -23,6 +23,20 @@ export const itemJob = z.object({ itemId: z.uuid(), version: z.number().int().mi
  * How long a worker holds a job's lock before it counts as stalled (BullMQ renews it every
  * half of this while the job runs). Every provider call must time out well inside it
  * (TWILIO_HTTP_TIMEOUT_MS; checklist 47).
+ *
+ * Policy (checklist 74): the lock is renewed from the event loop, so
+ * - no processor does long synchronous work (CPU-heavy parsing, sync I/O, big loops): it
+ *   awaits I/O, and anything heavy goes to another process or a sandboxed processor;
+ * - this duration covers the longest expected job (a provider call with its timeout and a
+ *   pacing wait, a reminder batch), so a healthy job never loses its lock;
+ * - a job whose lock lapsed anyway (a loop blocked past it, a frozen or killed process) is
+ *   marked stalled and run again by another worker, and stays exactly-once because every
+ *   processor goes through an idempotent path: a send claims its message with a lease
+ *   (SEND_LEASE_MS, runner/outbound.ts) and reconciles with the provider, a timer fires
+ *   only its current version once.
+ * Each process measures its event-loop delay (event-loop.ts): `/metrics` shows it and a
+ * warning is logged above EVENT_LOOP_WARN_MS; test/scheduler/event-loop-stall.test.ts shows a
+ * blocked worker's job re-run elsewhere with one SMS sent.
  */
 export const JOB_LOCK_MS = 30_000;
 
