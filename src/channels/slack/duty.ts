@@ -79,12 +79,16 @@ export async function queueDutySms(
 /**
  * The sweep's part (every 15 s, in every process): urgent hand-offs still open or claimed,
  * raised at least DUTY_ALERT_MINUTES ago, with no Slack post (parent or thread reply) about
- * them sent since, and no duty text yet. Each gets its duty text; returns how many.
+ * them sent since, and no duty text yet. Each gets its duty text; returns how many. A post in
+ * flight (claimed, its lease running) counts as sent until its lease runs out: Slack may
+ * have taken it already, and a sweep 15 s later decides, so a working Slack that answered a
+ * moment late does not wake the duty phone.
  */
 export async function dutyDue(deps: SlackDeps): Promise<number> {
   const duty = deps.cfg.duty;
   if (!duty) return 0;
-  const cutoff = new Date(deps.now().getTime() - duty.alertMinutes * 60_000);
+  const now = deps.now();
+  const cutoff = new Date(now.getTime() - duty.alertMinutes * 60_000);
   const effects = noEffects();
   let queued = 0;
   await deps.db.transaction(async (tx) => {
@@ -94,10 +98,10 @@ export async function dutyDue(deps: SlackDeps): Promise<number> {
        WHERE h.status IN ('open', 'claimed') AND h.urgency = 'urgent' AND h.urgent_at <= $1
          AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.dedupe_key = 'duty-' || h.id::text)
          AND NOT EXISTS (SELECT 1 FROM slack_outbox o WHERE o.handoff_id = h.id
-           AND o.op IN ('post_parent', 'post_reply') AND o.status = 'sent'
-           AND o.created_at >= h.urgent_at)
+           AND o.op IN ('post_parent', 'post_reply') AND o.created_at >= h.urgent_at
+           AND (o.status = 'sent' OR (o.status = 'sending' AND o.lease_until > $2)))
        ORDER BY h.urgent_at LIMIT 50`,
-      [cutoff],
+      [cutoff, now],
     );
     for (const r of rows)
       if (

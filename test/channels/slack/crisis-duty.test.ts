@@ -131,6 +131,25 @@ describe('urgent hand-offs: duty phone and safety-text warning (Slack side)', ()
     ]);
   });
 
+  it('a post still in flight when the delay runs out holds the duty text until its lease ends', async () => {
+    const { slack, sink } = channel();
+    fake.inject({ kind: '503', times: 100_000 });
+    const { id } = await urgent(slack, sink);
+    advanceMinutes(6);
+    // Another process has claimed the parent post and is calling Slack now: its lease runs.
+    const claimed = await db().query(
+      `UPDATE slack_outbox SET status = 'sending', lease_until = $2 WHERE handoff_id = $1 AND op = 'post_parent'`,
+      [id, new Date(clock.getTime() + 60_000)],
+    );
+    expect(claimed.rowCount).toBe(1);
+    await slack.sweep();
+    expect(await dutyRows(id)).toEqual([]);
+    // The lease ran out with no answer from Slack: the duty phone is texted.
+    advanceMinutes(2);
+    await slack.sweep();
+    expect(await dutyRows(id)).toHaveLength(1);
+  });
+
   it('without DUTY_PHONE nothing is texted, however long Slack is down', async () => {
     const { slack, sink } = channel(null);
     fake.inject({ kind: '503', times: 100_000 });
