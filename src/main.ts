@@ -16,7 +16,6 @@ import type { Config, TwilioConfig } from './config/schema.js';
 import { ingest } from './http/sms/inbound.js';
 import type { Logger } from './log.js';
 import { checkRedisSettings } from './redis.js';
-import { unwatchLockWaits, watchLockWaits } from './runner/lock.js';
 import { type SmsGateway, sendOutbound } from './runner/outbound.js';
 import { defaultRules } from './runner/rules/index.js';
 import { createRunner, type Runner } from './runner/runner.js';
@@ -39,6 +38,7 @@ import { createSink } from './scheduler/sink.js';
 import { outboundConcurrency, startWorkers } from './scheduler/workers.js';
 import { type Db, dbOptionsOf, openDb } from './store/db.js';
 import { migrate } from './store/migrate.js';
+import { unwatchLockWaits, watchLockWaits } from './store/participant-lock.js';
 import { getMessage } from './store/repos/messages.js';
 import { applyRetention, type RetentionCounts } from './store/repos/retention.js';
 

@@ -14,6 +14,11 @@ import {
   start,
 } from '../engine/index.js';
 import type { Db } from '../store/db.js';
+import {
+  lockItemParticipant,
+  lockMessageParticipant,
+  tryLockMessageParticipants,
+} from '../store/participant-lock.js';
 import { appendAudit } from '../store/repos/audit.js';
 import {
   type ConversationSession,
@@ -48,7 +53,6 @@ import {
 } from './context.js';
 import { type EffectSink, type Effects, noEffects } from './effects.js';
 import { fireJourney, journeyFlowOf } from './journey-fire.js';
-import { lockItemParticipant, lockMessageParticipant, tryLockMessageParticipants } from './lock.js';
 import { redeliver } from './redelivery.js';
 import { reminderBlocked } from './reminder-pause.js';
 

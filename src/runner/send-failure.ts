@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import type { Db } from '../store/db.js';
+import { lockParticipant } from '../store/participant-lock.js';
 import { appendAudit } from '../store/repos/audit.js';
 import { markStatus } from '../store/repos/messages.js';
 import { getParticipantById } from '../store/repos/participants.js';
 import { type Effects, noEffects } from './effects.js';
 import { noticeLinkWorker } from './link-worker-notice.js';
-import { lockParticipant } from './lock.js';
 import { optOutParticipant } from './rules/opt-out.js';
 
 /** The few reasons a send is refused for good that change something about the person. */

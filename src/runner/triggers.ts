@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import type { Session } from '../engine/index.js';
 import type { Db } from '../store/db.js';
+import { lockParticipant } from '../store/participant-lock.js';
 import { loadActiveSession } from '../store/repos/conversation-sessions.js';
 import { getParticipantById } from '../store/repos/participants.js';
 import { bookingContext } from './context.js';
 import { type EffectSink, noEffects } from './effects.js';
-import { lockParticipant } from './lock.js';
 import type { Runner } from './runner.js';
 
 export interface TriggerDeps {

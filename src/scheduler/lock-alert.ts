@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { LockWaiter, LockWatch, LongWait } from '../runner/lock.js';
 import type { Db } from '../store/db.js';
+import type { LockWaiter, LockWatch, LongWait } from '../store/participant-lock.js';
 import { withTimeout } from './sink.js';
 
 /**

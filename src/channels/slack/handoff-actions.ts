@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { Session } from '../../engine/index.js';
 import { type Effects, noEffects } from '../../runner/effects.js';
-import { lockParticipant } from '../../runner/lock.js';
 import type { Db } from '../../store/db.js';
+import { lockParticipant } from '../../store/participant-lock.js';
 import { appendAudit } from '../../store/repos/audit.js';
 import { loadActiveSession } from '../../store/repos/conversation-sessions.js';
 import { getParticipantById } from '../../store/repos/participants.js';

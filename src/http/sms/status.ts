@@ -9,12 +9,12 @@ import type { Logger } from '../../log.js';
 import { type EffectSink, noEffects } from '../../runner/effects.js';
 import { EXPIRED_CODE, recordExpiredSend } from '../../runner/expired-sends.js';
 import { noticeLinkWorker } from '../../runner/link-worker-notice.js';
-import { lockParticipant } from '../../runner/lock.js';
 import { reminderNotDelivered } from '../../runner/redelivery.js';
 import { actOnPermanentRefusal } from '../../runner/send-failure.js';
 import { createBatcher } from '../../scheduler/batcher.js';
 import { withTimeout } from '../../scheduler/sink.js';
 import type { Db } from '../../store/db.js';
+import { lockParticipant } from '../../store/participant-lock.js';
 import { appendAudit } from '../../store/repos/audit.js';
 import {
   markStatus,

@@ -1,5 +1,5 @@
-import { lockParticipant } from '../../runner/lock.js';
 import type { Db } from '../db-port.js';
+import { lockParticipant } from '../participant-lock.js';
 import { appendAudit } from './audit.js';
 import { pseudonymiseLeadCopies } from './erasure-leads.js';
 import { eraseSlack } from './erasure-slack.js';

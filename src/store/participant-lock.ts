@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Db } from '../store/db.js';
+import type { Db } from './db.js';
 
 /** Waiting longer than this for a participant's lock fails the job (it is retried). */
 const LOCK_TIMEOUT = '15s';
