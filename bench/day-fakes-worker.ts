@@ -1,19 +1,20 @@
 /**
- * The fakes' thread of the mixed day (bench/day-fakes.ts starts it): the local Twilio and
- * Slack, answering the driver's requests one message each.
+ * The fakes' process of the mixed day (bench/day-fakes.ts forks it): the local Twilio and
+ * Slack, answering the driver's requests one IPC message each.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { parentPort, workerData } from 'node:worker_threads';
 import { startSlackFake } from '../src/sandbox/slack/index.js';
 import { startTwilioFake } from '../src/sandbox/twilio/index.js';
 import type { DayFakesOptions, FakesOp, FakesReply, SlackSeen, SmsSeen } from './day-fakes.js';
 
-const port = parentPort!;
-const options = workerData as DayFakesOptions;
+const options = JSON.parse(process.env.DAY_FAKES_OPTIONS ?? '') as DayFakesOptions;
+/** Each fake's accept queue: the kernel's somaxconn caps it (4,096 here). */
+const BACKLOG = 4096;
+const send = (m: unknown) => process.send!(m);
 const lag = monitorEventLoopDelay({ resolution: 20 });
 lag.enable();
-const twilio = await startTwilioFake(options.twilio);
-const slack = await startSlackFake({ requestUrls: options.slack.requestUrls });
+const twilio = await startTwilioFake({ ...options.twilio, backlog: BACKLOG });
+const slack = await startSlackFake({ requestUrls: options.slack.requestUrls, backlog: BACKLOG });
 
 async function perform(r: FakesOp): Promise<unknown> {
   switch (r.op) {
@@ -54,22 +55,23 @@ async function perform(r: FakesOp): Promise<unknown> {
       lag.disable();
       await twilio.stop();
       await slack.stop();
-      // After this reply has been posted: the thread then has nothing left and ends.
-      setImmediate(() => port.close());
+      // After this reply has been sent: the process then has nothing left and ends.
+      setImmediate(() => process.disconnect());
       return null;
     }
   }
 }
 
-port.on('message', (m: { id: number } & FakesOp) => {
+process.on('message', (message) => {
+  const m = message as { id: number } & FakesOp;
   perform(m).then(
-    (value) => port.postMessage({ id: m.id, ok: true, value } satisfies FakesReply),
+    (value) => send({ id: m.id, ok: true, value } satisfies FakesReply),
     (err: unknown) =>
-      port.postMessage({
+      send({
         id: m.id,
         ok: false,
         error: err instanceof Error ? err.message : String(err),
       } satisfies FakesReply),
   );
 });
-port.postMessage({ twilioUrl: twilio.url, slackApiUrl: slack.apiUrl });
+send({ twilioUrl: twilio.url, slackApiUrl: slack.apiUrl });

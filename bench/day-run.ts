@@ -64,12 +64,13 @@ export interface DayResult {
   cpu: { http: number; workers: number };
   pgCpu: number;
   /**
-   * This process over the morning: its main thread plays the traffic, a second thread the local
-   * Twilio and Slack (CPU counts both). A busy event loop in the fakes' thread slows every send
-   * and post the service makes (ms).
+   * This process over the morning plays the traffic; a child process of its own plays the local
+   * Twilio and Slack (fakesCpuMs). A busy event loop in the fakes slows every send and post the
+   * service makes (ms).
    */
   driver: {
     cpuMs: number;
+    fakesCpuMs: number;
     lagP99Ms: number;
     lagMaxMs: number;
     fakesLagP99Ms: number;
@@ -123,7 +124,7 @@ export async function dayRun(redisUrl: string, env: BenchEnv, o: DayOptions): Pr
   const prefix = `day-${randomBytes(3).toString('hex')}`;
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
-  // The local Twilio and Slack run in a thread of their own (bench/day-fakes.ts).
+  // The local Twilio and Slack run in a process of their own (bench/day-fakes.ts).
   const fakes = await startDayFakes({
     twilio: {
       accountSid: SANDBOX_TWILIO.accountSid,
@@ -195,6 +196,7 @@ export async function dayRun(redisUrl: string, env: BenchEnv, o: DayOptions): Pr
 
     const roots = [http.pid!, ...workers.map((w) => w.pid!)];
     const cpu0 = await treeUse(roots);
+    const [fakes0] = await treeUse([fakes.pid]);
     const peaks = rssSampler(roots);
     const pg = await pgCpuSampler();
     const driverCpu = process.cpuUsage();
@@ -216,8 +218,10 @@ export async function dayRun(redisUrl: string, env: BenchEnv, o: DayOptions): Pr
     lag.disable();
     const fakesLag = await fakes.lag(false);
     const used = process.cpuUsage(driverCpu);
+    const [fakes1] = await treeUse([fakes.pid]);
     const driver = {
       cpuMs: (used.user + used.system) / 1000,
+      fakesCpuMs: (fakes1?.cpuMs ?? 0) - (fakes0?.cpuMs ?? 0),
       lagP99Ms: lag.percentile(99) / 1e6,
       lagMaxMs: lag.max / 1e6,
       fakesLagP99Ms: fakesLag.p99Ms,

@@ -40,7 +40,7 @@ function mainRows(d: DayResult, b: Baselines, smsRate: number): string[] {
     `| PostgreSQL: the day's schema (tables, indexes, TOAST) after the morning, MiB | ${f(d.pgBytes / MiB)} | - | - | - |`,
     `| CPU over the morning: workers / HTTP process, s | ${f(d.cpu.workers / 1000)} / ${f(d.cpu.http / 1000)} | - | - | - |`,
     `| PostgreSQL CPU during the morning, % of one core | ${f(d.pgCpu, 0)} | - | - | all postgres processes on the machine |`,
-    `| The driver (this process: the traffic, and the local Twilio and Slack in a thread of their own): CPU, s; event-loop delay p99 / max, ms, traffic / fakes | ${f(d.driver.cpuMs / 1000)}; ${n0(d.driver.lagP99Ms)} / ${n0(d.driver.lagMaxMs)}; ${n0(d.driver.fakesLagP99Ms)} / ${n0(d.driver.fakesLagMaxMs)} | - | - | every send and post waits on the fakes' thread |`,
+    `| The driver (the traffic) and the local Twilio and Slack (a process of their own, nice -10): CPU, s, traffic / fakes; event-loop delay p99 / max, ms, traffic / fakes | ${f(d.driver.cpuMs / 1000)} / ${f(d.driver.fakesCpuMs / 1000)}; ${n0(d.driver.lagP99Ms)} / ${n0(d.driver.lagMaxMs)}; ${n0(d.driver.fakesLagP99Ms)} / ${n0(d.driver.fakesLagMaxMs)} | - | - | every send and post waits on the fakes |`,
     `| Load average (1 min) at the due time | ${d.load} | - | - | shared machine |`,
   ];
 }

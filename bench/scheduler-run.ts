@@ -270,6 +270,20 @@ async function burst(
   const mine = fake.messages().slice(baseline);
   const times = mine.map((m) => m.dateCreated.getTime());
   const first = Math.min(...times);
+  // Where the first hand-off's time went: the first job fired (its transaction began), the
+  // first reminder SMS written, the first one the sender claimed, then the fake's clock.
+  const { rows: steps } = await db.query<{ fired: Date; written: Date; sent: Date | null }>(
+    `SELECT (SELECT min(fired_at) FROM scheduled_items WHERE session_id = $1) AS fired,
+       min(m.created_at) AS written, min(m.sent_at) AS sent
+     FROM messages m JOIN bookings b ON b.participant_id = m.participant_id
+     WHERE b.session_id = $1 AND m.kind = 'reminder' AND m.direction = 'out'`,
+    [sessionId],
+  );
+  const at = (d: Date | null | undefined) =>
+    d ? `${((d.getTime() - due.getTime()) / 1000).toFixed(3)} s` : '-';
+  log(
+    `  first: fired ${at(steps[0]?.fired)}, written ${at(steps[0]?.written)}, sent ${at(steps[0]?.sent)}, at the fake ${at(new Date(first))}`,
+  );
   const last = Math.max(...times);
   const dupes = mine.length - new Set(mine.map((m) => m.to)).size;
   await closeQueues(queues);

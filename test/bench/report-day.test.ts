@@ -39,6 +39,7 @@ function day(p: number, over: Partial<DayResult['morning']> = {}): DayResult {
     pgCpu: -0.4,
     driver: {
       cpuMs: 61_000,
+      fakesCpuMs: 42_000,
       lagP99Ms: 240,
       lagMaxMs: 10_200,
       fakesLagP99Ms: 35,
@@ -76,7 +77,7 @@ describe('the mixed-day section', () => {
     expect(line('| Duplicates')).toContain('| 0 | - | 0 | met |');
     expect(line('| Worker RSS')).toContain('(max of 2) | 300 |');
     expect(line('| PostgreSQL CPU')).toContain('| 0 |');
-    expect(line('| The driver')).toContain('| 61.0; 240 / 10,200; 35 / 1,250 |');
+    expect(line('| The driver')).toContain('| 61.0 / 42.0; 240 / 10,200; 35 / 1,250 |');
   });
 
   it('says not met for errors and duplicates, and lists the growth by size', () => {

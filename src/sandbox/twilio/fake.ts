@@ -11,6 +11,8 @@ export interface TwilioFakeOptions {
   readonly authToken: string;
   /** 0 (default) picks a free port. */
   readonly port?: number;
+  /** The listening socket's accept queue (Node's default 511; the benchmark's day asks more). */
+  readonly backlog?: number;
   readonly host?: string;
   /** The inbound webhook URL as configured at Twilio: what `sendInbound` signs. */
   readonly webhookUrl?: string;
@@ -103,7 +105,9 @@ export async function startTwilioFake(options: TwilioFakeOptions): Promise<Twili
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
+    server.listen({ port: options.port ?? 0, host, backlog: options.backlog ?? 511 }, () =>
+      resolve(),
+    );
   });
   const { port } = server.address() as AddressInfo;
   const stop = async () => {
