@@ -15,6 +15,7 @@ import {
   type QueueName,
   type Queues,
 } from './queues.js';
+import { type Ramp, rampConcurrency } from './ramp.js';
 import { LEAD_TEXT_JOB, reconcile } from './reconciler.js';
 import { createTurnGate, type TurnGate } from './turn-gate.js';
 
@@ -66,6 +67,8 @@ const INBOUND_BATCHES_AT_ONCE = 4;
  * reminder is committed and queued for sending without waiting for 31 others.
  */
 const REMINDER_FIRST_BATCH = 1;
+/** The reminders' worker starts a burst holding this many jobs (ramp.ts), then doubles. */
+const REMINDER_RAMP_START = 8;
 /** How long a reminder batch waits, at most, for this process's conversation turns. */
 export const TURN_GATE_MS = 250;
 
@@ -211,16 +214,28 @@ export function outboundConcurrency(smsRate: number): number {
  */
 export async function startWorkers(deps: WorkerDeps): Promise<{ close: () => Promise<void> }> {
   const procs = processors(deps);
-  const workers = (Object.keys(procs) as QueueName[]).map(
-    (name) =>
-      new Worker(name, procs[name], {
+  const workers = (Object.keys(procs) as QueueName[]).map((name) => {
+    const concurrency = deps.concurrency?.[name] ?? DEFAULT_CONCURRENCY[name];
+    let ramp: Ramp | null = null;
+    const proc = procs[name];
+    const worker = new Worker(
+      name,
+      async (job, token) => {
+        ramp?.started();
+        return proc(job, token);
+      },
+      {
         connection: deps.redis,
         prefix: deps.prefix,
-        concurrency: deps.concurrency?.[name] ?? DEFAULT_CONCURRENCY[name],
+        concurrency,
         lockDuration: JOB_LOCK_MS,
         ...JOB_RETENTION,
-      }),
-  );
+      },
+    );
+    // A burst's first reminder goes after a few fetches, not after `concurrency` of them.
+    if (name === 'reminders') ramp = rampConcurrency(worker, REMINDER_RAMP_START, concurrency);
+    return worker;
+  });
   for (const w of workers)
     w.on('error', (err) =>
       deps.logger.warn({ reason: err.message, queue: w.name }, 'worker error'),
