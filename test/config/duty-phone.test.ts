@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, configHelp, loadConfig } from '../../src/config/load.js';
+import { configHelp, loadConfig } from '../../src/config/load.js';
+import { problemsOf } from './support.js';
 
 // DUTY_PHONE and DUTY_ALERT_MINUTES (checklists 83, 84): the second channel for urgent
 // hand-offs. Same style as load.test.ts; kept apart so that file's defaults stay untouched.
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('duty phone settings', () => {
   it('unset: no duty phone at all (DUTY_ALERT_MINUTES alone changes nothing)', () => {

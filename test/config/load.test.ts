@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, configHelp, loadConfig } from '../../src/config/load.js';
+import { configHelp, loadConfig } from '../../src/config/load.js';
 import { ENV_VARS } from '../../src/config/schema.js';
+import { problemsOf } from './support.js';
 
 const TWILIO = {
   TWILIO_ACCOUNT_SID: `AC${'a1'.repeat(16)}`,
@@ -11,16 +12,6 @@ const SLACK = {
   SLACK_BOT_TOKEN: 'xoxb-1-2-abc',
   SLACK_SIGNING_SECRET: 'slack-signing-secret',
 };
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('loadConfig', () => {
   it('applies the defaults to an empty environment, in sandbox mode', () => {

@@ -2,34 +2,23 @@
  * Reliability checklist B6 at the Redis level: deterministic reminder job ids (64), a
  * cancelled session's reminder job (67) and the outbound queue's retry policy (75).
  */
-import { randomBytes } from 'node:crypto';
 import { Backoffs, type Job, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCheckedCatalog } from '../../src/catalog/load.js';
-import { loadTemplateClasses } from '../../src/catalog/template-classes.js';
 import { twilioGateway } from '../../src/channels/sms/gateway.js';
 import { createSmsSender, type SmsSender } from '../../src/channels/sms/sender.js';
 import { jobEffects } from '../../src/domain/booking/changes.js';
 import { registerAdminRoutes } from '../../src/http/admin/index.js';
 import { type App, buildServer } from '../../src/http/server.js';
 import { noEffects } from '../../src/runner/effects.js';
-import { createRunner } from '../../src/runner/runner.js';
-import { createSendGuard, guardedGateway } from '../../src/runner/send-guard.js';
 import { startTwilioFake, type TwilioFake } from '../../src/sandbox/twilio/index.js';
-import {
-  closeQueues,
-  createQueues,
-  JOB_DEFAULTS,
-  type Queues,
-} from '../../src/scheduler/queues.js';
-import { enqueueItems, enqueueSends } from '../../src/scheduler/sink.js';
-import { startWorkers } from '../../src/scheduler/workers.js';
-import { insertOutbound } from '../../src/store/repos/messages.js';
+import { JOB_DEFAULTS, type Queues } from '../../src/scheduler/queues.js';
+import { enqueueItems } from '../../src/scheduler/sink.js';
 import { createParticipant, setConsent } from '../../src/store/repos/participants.js';
 import type { ScheduledItem } from '../../src/store/repos/scheduled-items.js';
 import { twilioConfig } from '../channels/sms/fixtures.js';
 import { drivers, uniquePhone, useTestDb } from '../store/drivers.js';
+import { startGuardedPipelineWith } from '../support/guarded.js';
 import { type Pipeline, quietLogger, startPipeline, waitFor } from '../support/pipeline.js';
 
 const pg = drivers.find((d) => d.name === 'pg')!;
@@ -218,9 +207,8 @@ describe('checklist 75: the outbound queue retry policy, against the local Twili
   const getDb = useTestDb(pg, { migrated: true });
   let fake: TwilioFake;
   let sender: SmsSender;
-  let redis: Redis;
+  let p: Awaited<ReturnType<typeof startGuardedPipelineWith>>;
   let queues: Queues;
-  let workers: { close: () => Promise<void> };
   /** The send's `To` as the gateway saw it, and when each provider call was made. */
   const calls: { to: string; at: number }[] = [];
   /** Numbers whose sends the fake's own 21211 number stands in for (see below). */
@@ -244,41 +232,16 @@ describe('checklist 75: the outbound queue retry policy, against the local Twili
       reconcile: (req) => real.reconcile(req),
       close: () => real.close(),
     };
-    const catalog = await loadCheckedCatalog('flows', 'locales');
-    redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
-    const prefix = `lltest-${randomBytes(4).toString('hex')}`;
-    queues = createQueues(redis, prefix);
-    const runner = createRunner({
-      db: getDb(),
-      flows: catalog.flows,
-      locales: catalog.locales,
-      defaultLang: 'en',
-      logger: quietLogger,
-      now: () => new Date(),
-      sink: async () => undefined,
-    });
-    // The gateway as src/main.ts composes it (without a pacer: SMS_RATE 0).
-    const gateway = guardedGateway(
+    // The gateway as src/main.ts composes it, behind the send guard (its pacer left open: as
+    // without a pacer, SMS_RATE 0).
+    p = await startGuardedPipelineWith(
+      getDb(),
       twilioGateway(sender, { publicUrl: 'https://linkline.example.org' }),
-      createSendGuard(getDb(), await loadTemplateClasses('locales')),
     );
-    workers = await startWorkers({
-      db: getDb(),
-      redis,
-      queues,
-      prefix,
-      runner,
-      gateway,
-      logger: quietLogger,
-    });
+    queues = p.queues;
   });
   afterAll(async () => {
-    await workers.close();
-    await Promise.all(
-      Object.values(queues).map((q) => q.obliterate({ force: true }).catch(() => undefined)),
-    );
-    await closeQueues(queues);
-    redis.disconnect();
+    await p.close();
     sender.close();
     await fake.stop();
   });
@@ -287,32 +250,10 @@ describe('checklist 75: the outbound queue retry policy, against the local Twili
   async function queued(phone: string): Promise<string> {
     const who = await createParticipant(getDb(), { phone });
     await setConsent(getDb(), who.id, 'given', { actor: 'admin:test' });
-    const { message } = await insertOutbound(getDb(), {
-      channel: 'sms',
-      participantId: who.id,
-      address: phone,
-      body: 'See you tomorrow at 10:00.',
-      kind: 'reminder',
-      templateKey: 'reminder.same_day',
-    });
-    await enqueueSends(queues, [{ id: message.id, priority: 0 }]);
-    return message.id;
+    return p.queueMessage(who.id, phone);
   }
 
-  async function finished(messageId: string) {
-    const jobId = `send-${messageId}`;
-    let state = '';
-    await waitFor(async () => {
-      state = await queues.outbound.getJobState(jobId);
-      return state === 'completed' || state === 'failed';
-    }, 20_000);
-    const job = (await queues.outbound.getJob(jobId))!;
-    const { rows } = await getDb().query<{ status: string; error_code: string | null }>(
-      'SELECT status, error_code FROM messages WHERE id = $1',
-      [messageId],
-    );
-    return { state, job, message: rows[0]! };
-  }
+  const finished = (messageId: string) => p.finished(messageId);
 
   it('75: a queued send-<id> job carries the production policy: 8 attempts, exponential backoff from 1 s with 50% jitter', async () => {
     expect(JOB_DEFAULTS).toEqual({

@@ -67,13 +67,25 @@ export class GatePacer implements Pacer {
  * The real runner (default global rules), queues and workers, with the provider behind the
  * composed service's send guard and a pacer: as `buildService` wires them.
  */
-export async function startGuardedPipeline(db: Db, extraClasses: TemplateClasses = {}) {
+export function startGuardedPipeline(db: Db, extraClasses: TemplateClasses = {}) {
+  return startGuardedPipelineWith(db, new ScriptGateway(), extraClasses);
+}
+
+/**
+ * As `startGuardedPipeline`, with the given provider behind the send guard (a real gateway to
+ * a local fake, say) instead of a scripted one. The pacer is open unless a test closes it: it
+ * then holds nothing back, as no pacer at all (SMS_RATE 0).
+ */
+export async function startGuardedPipelineWith<G extends SmsGateway>(
+  db: Db,
+  provider: G,
+  extraClasses: TemplateClasses = {},
+) {
   const catalog = await loadCheckedCatalog('flows', 'locales');
   const classes = { ...(await loadTemplateClasses('locales')), ...extraClasses };
   const redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
   const prefix = `lltest-${randomBytes(4).toString('hex')}`;
   const queues = createQueues(redis, prefix);
-  const provider = new ScriptGateway();
   const pacer = new GatePacer();
   const now = () => new Date();
   const sink = createSink(db, queues, quietLogger, now);
@@ -129,13 +141,13 @@ export async function startGuardedPipeline(db: Db, extraClasses: TemplateClasses
       state = await queues.outbound.getJobState(jobId);
       return state === 'completed' || state === 'failed';
     });
-    const job = await queues.outbound.getJob(jobId);
+    const job = (await queues.outbound.getJob(jobId))!;
     const row = await db.query<{
       status: string;
       skip_reason: string | null;
       error_code: string | null;
     }>('SELECT status, skip_reason, error_code FROM messages WHERE id = $1', [messageId]);
-    return { state, returned: job?.returnvalue as unknown, job, message: row.rows[0]! };
+    return { state, returned: job.returnvalue as unknown, job, message: row.rows[0]! };
   }
 
   return {

@@ -1,20 +1,15 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadCheckedCatalog } from '../../../src/catalog/load.js';
 import { handoffAction } from '../../../src/channels/slack/handoff-actions.js';
-import {
-  createSlackChannel,
-  raiseUrgentHandoff,
-  type SlackChannel,
-} from '../../../src/channels/slack/index.js';
-import { parseStaffed, type SlackAppConfig } from '../../../src/config/slack-app.js';
+import { raiseUrgentHandoff, type SlackChannel } from '../../../src/channels/slack/index.js';
+import type { SlackAppConfig } from '../../../src/config/slack-app.js';
 import { type Effects, noEffects } from '../../../src/runner/effects.js';
 import { createSendGuard } from '../../../src/runner/send-guard.js';
-import { type SlackFake, startSlackFake } from '../../../src/sandbox/slack/index.js';
+import type { SlackFake } from '../../../src/sandbox/slack/index.js';
 import { appendAudit } from '../../../src/store/repos/audit.js';
 import { insertOutbound } from '../../../src/store/repos/messages.js';
 import { createParticipant } from '../../../src/store/repos/participants.js';
 import { drivers, uniquePhone, useTestDb } from '../../store/drivers.js';
-import { quietLogger } from '../../support/pipeline.js';
+import { buildSlackChannel, type Locales, startSlackSide } from './support.js';
 
 // The duty phone and the safety-text warning on the Slack side alone, with a clock the test
 // moves (as escalation.test.ts): checklists 83, 84, 85.
@@ -29,15 +24,10 @@ describe('urgent hand-offs: duty phone and safety-text warning (Slack side)', ()
   let fake: SlackFake;
   let clock: Date;
   let sent: Effects['sends'];
-  let locales: Awaited<ReturnType<typeof loadCheckedCatalog>>['locales'];
+  let locales: Locales;
 
   beforeAll(async () => {
-    fake = await startSlackFake();
-    locales = (await loadCheckedCatalog('flows', 'locales')).locales;
-    await db().query(
-      `INSERT INTO link_workers (slack_user_id, name) VALUES ($1, 'Amy Hughes') ON CONFLICT DO NOTHING`,
-      [AMY],
-    );
+    ({ fake, locales } = await startSlackSide(db(), AMY));
   });
   afterAll(async () => {
     await fake.stop();
@@ -49,34 +39,15 @@ describe('urgent hand-offs: duty phone and safety-text warning (Slack side)', ()
   });
 
   function channel(duty: SlackAppConfig['duty'] | null = { phone: DUTY, alertMinutes: 5 }) {
-    const cfg: SlackAppConfig = {
-      handoffChannel: HANDOFFS,
-      referralsChannel: 'C0REFERRAL',
-      repingMinutes: 30,
-      urgentRepingMinutes: 10,
-      fallbackContact: null,
-      staffed: parseStaffed('Mon-Sun 00:00-23:59')!,
-      socketMode: false,
-      timeoutMs: 2000,
-      sandboxApiUrl: null,
-      ...(duty ? { duty } : {}),
-    };
-    const slack = createSlackChannel({
+    return buildSlackChannel({
       db: db(),
-      cfg,
-      token: fake.botToken,
-      apiUrl: fake.apiUrl,
+      fake,
       locales,
-      defaultLang: 'en',
-      tz: 'Europe/London',
-      logger: quietLogger,
+      handoffChannel: HANDOFFS,
       now: () => clock,
-      flowIds: () => [],
+      onSends: (sends) => sent.push(...sends),
+      duty,
     });
-    const sink = slack.wrapSink(async (e) => {
-      sent.push(...e.sends);
-    });
-    return { slack, sink };
   }
 
   const advanceMinutes = (m: number) => {

@@ -1,19 +1,13 @@
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadCheckedCatalog } from '../../../src/catalog/load.js';
 import { handoffAction } from '../../../src/channels/slack/handoff-actions.js';
-import {
-  createSlackChannel,
-  raiseUrgentHandoff,
-  type SlackChannel,
-} from '../../../src/channels/slack/index.js';
-import { parseStaffed, type SlackAppConfig } from '../../../src/config/slack-app.js';
+import { raiseUrgentHandoff, type SlackChannel } from '../../../src/channels/slack/index.js';
 import { type Effects, noEffects } from '../../../src/runner/effects.js';
-import { type SlackFake, startSlackFake } from '../../../src/sandbox/slack/index.js';
+import type { SlackFake } from '../../../src/sandbox/slack/index.js';
 import type { Db } from '../../../src/store/db.js';
 import { createParticipant } from '../../../src/store/repos/participants.js';
 import { drivers, uniquePhone, useTestDb } from '../../store/drivers.js';
-import { quietLogger } from '../../support/pipeline.js';
+import { buildSlackChannel, type Locales, startSlackSide } from './support.js';
 
 // Priority 5: urgent hand-offs (the crisis rule's entry point), re-pings until claimed,
 // out-of-hours notices; the Slack side alone, with a clock the test moves.
@@ -28,14 +22,10 @@ describe('escalation of unclaimed hand-offs', () => {
   let fake: SlackFake;
   let clock: Date;
   let sent: Effects['sends'];
-  let locales: Awaited<ReturnType<typeof loadCheckedCatalog>>['locales'];
+  let locales: Locales;
 
   beforeAll(async () => {
-    fake = await startSlackFake();
-    locales = (await loadCheckedCatalog('flows', 'locales')).locales;
-    await db().query(`INSERT INTO link_workers (slack_user_id, name) VALUES ($1, 'Amy Hughes')`, [
-      AMY,
-    ]);
+    ({ fake, locales } = await startSlackSide(db(), AMY));
   });
   afterAll(async () => {
     await fake.stop();
@@ -49,33 +39,16 @@ describe('escalation of unclaimed hand-offs', () => {
     staffed = 'Mon-Sun 00:00-23:59',
     fallback: string | null = null,
   ): { slack: SlackChannel; sink: (e: Effects) => Promise<void> } {
-    const cfg: SlackAppConfig = {
-      handoffChannel: HANDOFFS,
-      referralsChannel: 'C0REFERRAL',
-      repingMinutes: 30,
-      urgentRepingMinutes: 10,
-      fallbackContact: fallback,
-      staffed: parseStaffed(staffed)!,
-      socketMode: false,
-      timeoutMs: 2000,
-      sandboxApiUrl: null,
-    };
-    const slack = createSlackChannel({
+    return buildSlackChannel({
       db: db(),
-      cfg,
-      token: fake.botToken,
-      apiUrl: fake.apiUrl,
+      fake,
       locales,
-      defaultLang: 'en',
-      tz: 'Europe/London',
-      logger: quietLogger,
+      handoffChannel: HANDOFFS,
       now: () => clock,
-      flowIds: () => [],
+      onSends: (sends) => sent.push(...sends),
+      staffed,
+      fallbackContact: fallback,
     });
-    const sink = slack.wrapSink(async (e) => {
-      sent.push(...e.sends);
-    });
-    return { slack, sink };
   }
 
   const advanceMinutes = (m: number) => {
