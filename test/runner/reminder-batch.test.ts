@@ -44,7 +44,16 @@ describe('reminders fired in a batch, one transaction', () => {
     return { phone, participant };
   }
 
-  async function reminder(participantId: string, sessionId?: string) {
+  /**
+   * A reminder row (not queued). By default due in 2 hours, beyond the reconciler's one-hour
+   * horizon: the tests that fire rows by hand must not race the every-minute reconciler,
+   * which would queue a row due now and let the pipeline's worker fire it first.
+   */
+  async function reminder(
+    participantId: string,
+    sessionId?: string,
+    dueAt = new Date(Date.now() + 2 * 3_600_000),
+  ) {
     const sid = sessionId ?? (await session());
     const { rows } = await getDb().query<{ id: string }>(
       'INSERT INTO bookings (participant_id, session_id) VALUES ($1, $2) RETURNING id',
@@ -55,7 +64,7 @@ describe('reminders fired in a batch, one transaction', () => {
       participantId,
       bookingId: rows[0]!.id,
       sessionId: sid,
-      dueAt: new Date(),
+      dueAt,
     });
     return item;
   }
@@ -92,7 +101,7 @@ describe('reminders fired in a batch, one transaction', () => {
       participantId: moved.participant.id,
       bookingId: c.bookingId,
       sessionId: c.sessionId,
-      dueAt: new Date(Date.now() + 60_000),
+      dueAt: new Date(Date.now() + 2 * 3_600_000 + 60_000),
     });
     await setOptOut(getDb(), out.participant.id, true, { actor: 'participant' });
 
@@ -194,7 +203,7 @@ describe('reminders fired in a batch, one transaction', () => {
     const sid = await session();
     const people = await Promise.all(Array.from({ length: 120 }, () => person()));
     const items = [];
-    for (const who of people) items.push(await reminder(who.participant.id, sid));
+    for (const who of people) items.push(await reminder(who.participant.id, sid, new Date()));
     await enqueueItems(getDb(), p.queues, items, new Date());
     await waitFor(() => people.every((who) => p.gateway.to(who.phone).length >= 1), 60_000);
     for (const who of people) expect(p.gateway.to(who.phone)).toHaveLength(1);
