@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Queues } from '../../src/scheduler/queues.js';
-import { enqueueItems } from '../../src/scheduler/sink.js';
+import { queueFor } from '../../src/scheduler/queues.js';
+import { ADD_CHUNK, enqueueItems } from '../../src/scheduler/sink.js';
 import { listDueItems } from '../../src/store/repos/scheduled-items.js';
 import { drivers, useTestDb } from '../store/drivers.js';
 
@@ -43,5 +44,43 @@ describe('marking timers enqueued from several places at once (pg)', () => {
       );
       expect(left[0]?.n).toBe(0);
     }
+  });
+
+  it('a reconciler-sized list (2,500 timers of two kinds): each job once, on its own queue, at most ADD_CHUNK per call', async () => {
+    const db = getDb();
+    const { rows } = await db.query<{ id: string }>(
+      `WITH a AS (INSERT INTO activities (name) VALUES ('Chair yoga') RETURNING id)
+       INSERT INTO sessions (activity_id, starts_at, ends_at) SELECT id, now() + interval '1 day', now() + interval '1 day 1 hour' FROM a RETURNING id`,
+    );
+    const due = new Date(Date.now() + 20 * 60_000);
+    await db.query(
+      `INSERT INTO scheduled_items (item_key, kind, session_id, due_at)
+       SELECT CASE WHEN i % 2 = 0 THEN 'lead_summary' ELSE 'reminder_same_day' END || '|s=' || $1 || '|slot=' || i,
+         CASE WHEN i % 2 = 0 THEN 'lead_summary' ELSE 'reminder_same_day' END, $1::uuid, $2
+       FROM generate_series(1, 2500) AS i`,
+      [rows[0]!.id, due],
+    );
+    const items = (
+      await listDueItems(db, { to: new Date(due.getTime() + 1), limit: 10_000 })
+    ).filter((i) => i.dueAt.getTime() === due.getTime());
+    expect(items).toHaveLength(2500);
+    const calls: { queue: string; jobs: { name: string; opts: { jobId: string } }[] }[] = [];
+    const recording = new Proxy(
+      {},
+      {
+        get: (_, queue: string) => ({
+          addBulk: async (jobs: { name: string; opts: { jobId: string } }[]) => {
+            calls.push({ queue, jobs });
+            return [];
+          },
+        }),
+      },
+    ) as unknown as Queues;
+    await enqueueItems(db, recording, items, new Date());
+    const jobIds = calls.flatMap((c) => c.jobs.map((j) => j.opts.jobId));
+    expect(jobIds.sort()).toEqual(items.map((i) => i.jobId).sort());
+    expect(Math.max(...calls.map((c) => c.jobs.length))).toBeLessThanOrEqual(ADD_CHUNK);
+    expect(calls.length).toBeGreaterThanOrEqual(3);
+    for (const c of calls) for (const j of c.jobs) expect(queueFor(j.name as never)).toBe(c.queue);
   });
 });
