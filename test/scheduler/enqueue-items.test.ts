@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Queues } from '../../src/scheduler/queues.js';
 import { queueFor } from '../../src/scheduler/queues.js';
 import { ADD_CHUNK, enqueueItems } from '../../src/scheduler/sink.js';
+import type { Db } from '../../src/store/db.js';
 import { listDueItems } from '../../src/store/repos/scheduled-items.js';
 import { drivers, useTestDb } from '../store/drivers.js';
 
@@ -11,23 +12,30 @@ const pg = drivers.find((d) => d.name === 'pg')!;
 const anyQueue = { addBulk: async () => [] };
 const queues = new Proxy({}, { get: () => anyQueue }) as unknown as Queues;
 
+/** `count` timers of a new session, all due at `due`, their kinds taken in turn from `kinds`. */
+async function seedTimers(db: Db, count: number, due: Date, kinds: readonly string[]) {
+  const { rows } = await db.query<{ id: string }>(
+    `WITH a AS (INSERT INTO activities (name) VALUES ('Walking football') RETURNING id)
+     INSERT INTO sessions (activity_id, starts_at, ends_at) SELECT id, now() + interval '1 day', now() + interval '1 day 1 hour' FROM a RETURNING id`,
+  );
+  await db.query(
+    `INSERT INTO scheduled_items (item_key, kind, session_id, due_at)
+     SELECT k.kind || '|s=' || $1 || '|slot=' || i, k.kind, $1::uuid, $2
+     FROM generate_series(1, $4::int) AS i
+     JOIN LATERAL (SELECT ($3::text[])[1 + i % array_length($3::text[], 1)] AS kind) k ON true`,
+    [rows[0]!.id, due, kinds, count],
+  );
+  const items = await listDueItems(db, { to: new Date(due.getTime() + 1), limit: 10_000 });
+  return items.filter((i) => i.dueAt.getTime() === due.getTime());
+}
+
 describe('marking timers enqueued from several places at once (pg)', () => {
   const getDb = useTestDb(pg, { migrated: true });
 
   it('the sink and reconcilers marking the same 4,000 timers in opposite orders: no deadlock, all marked', async () => {
     const db = getDb();
-    const { rows } = await db.query<{ id: string }>(
-      `WITH a AS (INSERT INTO activities (name) VALUES ('Walking football') RETURNING id)
-       INSERT INTO sessions (activity_id, starts_at, ends_at) SELECT id, now() + interval '1 day', now() + interval '1 day 1 hour' FROM a RETURNING id`,
-    );
     const due = new Date(Date.now() + 30 * 60_000);
-    await db.query(
-      `INSERT INTO scheduled_items (item_key, kind, session_id, due_at)
-       SELECT 'lead_summary|s=' || $1 || '|slot=' || i, 'lead_summary', $1::uuid, $2
-       FROM generate_series(1, 4000) AS i`,
-      [rows[0]!.id, due],
-    );
-    const items = await listDueItems(db, { to: new Date(due.getTime() + 1), limit: 10_000 });
+    const items = await seedTimers(db, 4000, due, ['lead_summary']);
     expect(items).toHaveLength(4000);
     const reversed = [...items].reverse();
     const shuffled = [...items].sort((a, b) => a.jobId.localeCompare(b.jobId));
@@ -48,21 +56,8 @@ describe('marking timers enqueued from several places at once (pg)', () => {
 
   it('a reconciler-sized list (2,500 timers of two kinds): each job once, on its own queue, at most ADD_CHUNK per call', async () => {
     const db = getDb();
-    const { rows } = await db.query<{ id: string }>(
-      `WITH a AS (INSERT INTO activities (name) VALUES ('Chair yoga') RETURNING id)
-       INSERT INTO sessions (activity_id, starts_at, ends_at) SELECT id, now() + interval '1 day', now() + interval '1 day 1 hour' FROM a RETURNING id`,
-    );
     const due = new Date(Date.now() + 20 * 60_000);
-    await db.query(
-      `INSERT INTO scheduled_items (item_key, kind, session_id, due_at)
-       SELECT CASE WHEN i % 2 = 0 THEN 'lead_summary' ELSE 'reminder_same_day' END || '|s=' || $1 || '|slot=' || i,
-         CASE WHEN i % 2 = 0 THEN 'lead_summary' ELSE 'reminder_same_day' END, $1::uuid, $2
-       FROM generate_series(1, 2500) AS i`,
-      [rows[0]!.id, due],
-    );
-    const items = (
-      await listDueItems(db, { to: new Date(due.getTime() + 1), limit: 10_000 })
-    ).filter((i) => i.dueAt.getTime() === due.getTime());
+    const items = await seedTimers(db, 2500, due, ['lead_summary', 'reminder_same_day']);
     expect(items).toHaveLength(2500);
     const calls: { queue: string; jobs: { name: string; opts: { jobId: string } }[] }[] = [];
     const recording = new Proxy(
