@@ -7,6 +7,7 @@ import { buildService, pacerKey, type Service } from '../src/main.js';
 import { enqueueSends } from '../src/scheduler/sink.js';
 import { type Running, start } from '../src/serve.js';
 import { TEST_DATABASE_URL } from './store/drivers.js';
+import { pickPort } from './support/listen-port.js';
 import { waitFor } from './support/pipeline.js';
 
 const RATE = 5;
@@ -14,7 +15,7 @@ const BURST = 40;
 
 describe('the composed service paces its sends (SMS_RATE; checklist 42)', () => {
   const schema = `ll_test_${randomBytes(6).toString('hex')}`;
-  const port = 25_000 + Math.floor(Math.random() * 4000);
+  const port = pickPort();
   let service: Service;
   let running: Running;
 

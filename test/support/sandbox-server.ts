@@ -8,6 +8,7 @@ import type { SandboxRuntime } from '../../src/sandbox/page/index.js';
 import { type Running, start } from '../../src/serve.js';
 import { openDb } from '../../src/store/db.js';
 import { TEST_DATABASE_URL } from '../store/drivers.js';
+import { withFreePort } from './listen-port.js';
 
 /** A port nobody listens on right now (the kernel's pick). */
 export async function freePort(): Promise<number> {
@@ -33,22 +34,28 @@ export interface RunningService {
  */
 export async function startService(env: Record<string, string> = {}): Promise<RunningService> {
   const schema = `ll_test_${randomBytes(6).toString('hex')}`;
-  const port = await freePort();
   const bootstrap = await openDb({ databaseUrl: TEST_DATABASE_URL, schema });
   await bootstrap.close();
-  const config = loadConfig({
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
-    DATABASE_URL: `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
-    QUEUE_PREFIX: `lltest-${randomBytes(4).toString('hex')}`,
-    SMS_RATE: '0',
-    LOG_LEVEL: 'silent',
-    ...env,
-  });
   const logger = createLogger({ level: 'silent' });
-  const { service, sandbox, options } = await composeServe(config, logger);
-  const running = await start(config, logger, options);
+  const { port, service, sandbox, running } = await withFreePort(async (port) => {
+    const config = loadConfig({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      DATABASE_URL: `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+      QUEUE_PREFIX: `lltest-${randomBytes(4).toString('hex')}`,
+      SMS_RATE: '0',
+      LOG_LEVEL: 'silent',
+      ...env,
+    });
+    const composed = await composeServe(config, logger);
+    try {
+      return { port, ...composed, running: await start(config, logger, composed.options) };
+    } catch (err) {
+      await composed.service.close();
+      throw err;
+    }
+  });
   return {
     url: `http://127.0.0.1:${port}`,
     service,

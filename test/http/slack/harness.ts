@@ -12,6 +12,7 @@ import type { TwilioFake } from '../../../src/sandbox/twilio/index.js';
 import { type Running, start } from '../../../src/serve.js';
 import { openDb } from '../../../src/store/db.js';
 import { TEST_DATABASE_URL } from '../../store/drivers.js';
+import { withFreePort } from '../../support/listen-port.js';
 import { waitFor } from '../../support/pipeline.js';
 
 export const HANDOFFS = 'C0HANDOFFS';
@@ -84,29 +85,36 @@ let phoneSeq = Math.floor(Math.random() * 900_000);
 
 export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
   const schema = `ll_test_${randomBytes(6).toString('hex')}`;
-  const port = 25_000 + Math.floor(Math.random() * 10_000);
   const flows = mkdtempSync(join(tmpdir(), 'll-slack-flows-'));
   cpSync('flows', flows, { recursive: true });
   writeFileSync(join(flows, 'slack_test.yaml'), HANDOFF_FLOW);
   const bootstrap = await openDb({ databaseUrl: TEST_DATABASE_URL, schema });
   await bootstrap.close();
-  const config = loadConfig({
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
-    DATABASE_URL: `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
-    QUEUE_PREFIX: `lltest-${randomBytes(4).toString('hex')}`,
-    SMS_RATE: '0',
-    LOG_LEVEL: process.env.TEST_LOG ?? 'silent',
-    FLOWS_DIR: flows,
-    STAFFED_HOURS: 'Mon-Sun 00:00-23:59',
-    ...env,
-  });
   const logger = createLogger({ level: (process.env.TEST_LOG ?? 'silent') as 'silent' });
-  const service = await buildService(config, logger);
-  const running = await start(config, logger, {
-    register: (app) => registerRoutes(app, service, logger),
-    onClose: () => service.close(),
+  const { service, running } = await withFreePort(async (port) => {
+    const config = loadConfig({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      DATABASE_URL: `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+      QUEUE_PREFIX: `lltest-${randomBytes(4).toString('hex')}`,
+      SMS_RATE: '0',
+      LOG_LEVEL: process.env.TEST_LOG ?? 'silent',
+      FLOWS_DIR: flows,
+      STAFFED_HOURS: 'Mon-Sun 00:00-23:59',
+      ...env,
+    });
+    const built = await buildService(config, logger);
+    try {
+      const started = await start(config, logger, {
+        register: (app) => registerRoutes(app, built, logger),
+        onClose: () => built.close(),
+      });
+      return { service: built, running: started };
+    } catch (err) {
+      await built.close();
+      throw err;
+    }
   });
   const slack = service.slackFake!;
   const twilio = service.twilioFake!;
