@@ -20,6 +20,18 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
+/** A test service's own settings: its port and URL, its schema, its queue prefix, no pacing. */
+export function serviceEnv(port: number, schema: string): Record<string, string> {
+  return {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    DATABASE_URL: `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+    QUEUE_PREFIX: `lltest-${randomBytes(4).toString('hex')}`,
+    SMS_RATE: '0',
+  };
+}
+
 export interface RunningService {
   url: string;
   service: Service;
@@ -38,16 +50,7 @@ export async function startService(env: Record<string, string> = {}): Promise<Ru
   await bootstrap.close();
   const logger = createLogger({ level: 'silent' });
   const { port, service, sandbox, running } = await withFreePort(async (port) => {
-    const config = loadConfig({
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-      DATABASE_URL: `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
-      QUEUE_PREFIX: `lltest-${randomBytes(4).toString('hex')}`,
-      SMS_RATE: '0',
-      LOG_LEVEL: 'silent',
-      ...env,
-    });
+    const config = loadConfig({ ...serviceEnv(port, schema), LOG_LEVEL: 'silent', ...env });
     const composed = await composeServe(config, logger);
     try {
       return { port, ...composed, running: await start(config, logger, composed.options) };

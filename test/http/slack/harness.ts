@@ -14,6 +14,7 @@ import { openDb } from '../../../src/store/db.js';
 import { TEST_DATABASE_URL } from '../../store/drivers.js';
 import { withFreePort } from '../../support/listen-port.js';
 import { waitFor } from '../../support/pipeline.js';
+import { serviceEnv } from '../../support/sandbox-server.js';
 
 export const HANDOFFS = 'C0HANDOFFS';
 export const REFERRALS = 'C0REFERRAL';
@@ -93,12 +94,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   const logger = createLogger({ level: (process.env.TEST_LOG ?? 'silent') as 'silent' });
   const { service, running } = await withFreePort(async (port) => {
     const config = loadConfig({
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-      DATABASE_URL: `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
-      QUEUE_PREFIX: `lltest-${randomBytes(4).toString('hex')}`,
-      SMS_RATE: '0',
+      ...serviceEnv(port, schema),
       LOG_LEVEL: process.env.TEST_LOG ?? 'silent',
       FLOWS_DIR: flows,
       STAFFED_HOURS: 'Mon-Sun 00:00-23:59',
