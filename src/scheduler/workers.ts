@@ -218,12 +218,16 @@ export async function startWorkers(deps: WorkerDeps): Promise<{ close: () => Pro
     const concurrency = deps.concurrency?.[name] ?? DEFAULT_CONCURRENCY[name];
     let ramp: Ramp | null = null;
     const proc = procs[name];
+    // Counted as each job starts, in the processor: BullMQ's 'active' event fires at each
+    // fetch, which would double the ramp before the first job started.
     const worker = new Worker(
       name,
-      async (job, token) => {
-        ramp?.started();
-        return proc(job, token);
-      },
+      name === 'reminders'
+        ? async (job, token) => {
+            ramp?.started();
+            return proc(job, token);
+          }
+        : proc,
       {
         connection: deps.redis,
         prefix: deps.prefix,
