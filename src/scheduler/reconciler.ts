@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../store/db.js';
 import { listDueItems } from '../store/repos/scheduled-items.js';
 import { jobKey, type QueueName, type Queues, queueFor } from './queues.js';
-import { enqueueItems, enqueueSends, HORIZON_MS } from './sink.js';
+import { enqueueItems, enqueueSends, HORIZON_MS, sendJobId } from './sink.js';
 
 /** The inbound queue's job name for a lead's text (the other jobs there are `inbound`). */
 export const LEAD_TEXT_JOB = 'lead';
@@ -60,9 +60,9 @@ export async function reconcile(
   const noSend = await missing(
     redis,
     prefix,
-    out.rows.map((r) => ({ queue: 'outbound' as const, id: `send-${r.id}` })),
+    out.rows.map((r) => ({ queue: 'outbound' as const, id: sendJobId(r.id) })),
   );
-  const sends = out.rows.filter((r) => noSend.has(`send-${r.id}`));
+  const sends = out.rows.filter((r) => noSend.has(sendJobId(r.id)));
   await enqueueSends(queues, sends);
   counts.sends = sends.length;
   // A text with no participant is an activity lead's (or from no number at all): its job is
