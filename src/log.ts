@@ -57,6 +57,19 @@ function censor(value: unknown, path: string[]): unknown {
  * phone number (a Slack user id, a typo) is fully hidden.
  */
 export function maskPhone(e164: string): string {
+  const seen = masks.get(e164);
+  if (seen !== undefined) return seen;
+  const masked = mask(e164);
+  if (masks.size >= MASKS_MAX) masks.clear();
+  masks.set(e164, masked);
+  return masked;
+}
+
+/** Masks already made (each send and inbound text logs one): parsing is the costly part. */
+const masks = new Map<string, string>();
+const MASKS_MAX = 50_000;
+
+function mask(e164: string): string {
   const digits = e164.replace(/[\s()-]/g, '');
   if (!/^\+\d{7,15}$/.test(digits)) return '[phone]';
   const parsed = parsePhoneNumberFromString(digits);

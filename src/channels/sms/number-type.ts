@@ -34,8 +34,25 @@ const OFCOM_DRAMA: readonly [RegExp, NumberKind][] = [
 
 const E164 = /^\+[1-9]\d{6,14}$/;
 
+/**
+ * Classifications already made, by number: the metadata lookup is the send path's largest
+ * library cost (2.6% of a worker's CPU on the conversation benchmark) and a participant is
+ * texted many times. Bounded: emptied when full.
+ */
+const known = new Map<string, NumberKind>();
+const KNOWN_MAX = 50_000;
+
 /** Classifies an E.164 number (UK-aware) so health content never goes to a landline. */
 export function classifyNumber(e164: string): NumberKind {
+  const seen = known.get(e164);
+  if (seen !== undefined) return seen;
+  const kind = classify(e164);
+  if (known.size >= KNOWN_MAX) known.clear();
+  known.set(e164, kind);
+  return kind;
+}
+
+function classify(e164: string): NumberKind {
   if (!E164.test(e164)) return 'invalid';
   const drama = OFCOM_DRAMA.find(([pattern]) => pattern.test(e164));
   if (drama) return drama[1];
