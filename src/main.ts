@@ -13,6 +13,7 @@ import {
 } from './channels/sms/inbound-sweep.js';
 import { createSmsSender } from './channels/sms/index.js';
 import type { Config, TwilioConfig } from './config/schema.js';
+import { memoizeZoneOffsets } from './domain/schedule/zone-offsets.js';
 import { ingest } from './http/sms/inbound.js';
 import type { Logger } from './log.js';
 import { checkRedisSettings } from './redis.js';
@@ -157,6 +158,7 @@ export async function buildService(
   options: BuildOptions = {},
 ): Promise<Service> {
   const now = options.now ?? (() => new Date());
+  memoizeZoneOffsets();
   const catalog = await loadCheckedCatalog(config.flowsDir, config.localesDir);
   if (catalog.problems.length > 0) {
     throw new Error(
