@@ -203,4 +203,48 @@ describe('inbound batches that cancel bookings on shared sessions (deadlock)', (
     for (const t of gate.txs) expect(t.sessions).toEqual([lo, hi]);
     for (const b of [a1, a2, b1, b2]) expect(await bookingStatus(b.bookingId)).toBe('cancelled');
   });
+
+  it("runs a batch's turns by the session their conversation is about, the others after, each participant's texts in their order", async () => {
+    const [lo, hi] = [await session(), await session()].sort();
+    const x = await reminded(hi!);
+    const y = await reminded(lo!);
+    const z = { phone: uniquePhone() };
+    // x's texts, handled one at a time by someone in the same place, give the replies to expect.
+    const control = await reminded(hi!);
+    for (const body of ['1', 'HELP'])
+      await runner(getDb()).handleInbound(await text(control.phone, body));
+
+    const ids = [
+      await text(z.phone, 'hello'),
+      await text(x.phone, '1'),
+      await text(y.phone, '2'),
+      await text(x.phone, 'HELP'),
+    ];
+    const { logger, output } = capturedLogger('warn');
+    expect(await runner(getDb(), logger).handleInboundBatch(ids)).toEqual([
+      'done',
+      'done',
+      'done',
+      'done',
+    ]);
+    expect(output()).not.toContain('inbound batch failed');
+    // The replies were written in the order the turns ran (seq): the lower session's first.
+    const { rows } = await getDb().query<{ address: string; body: string }>(
+      `SELECT address, body FROM messages
+       WHERE direction = 'out' AND address = ANY($1::text[]) AND kind <> 'reminder' ORDER BY seq`,
+      [[x.phone, y.phone, z.phone]],
+    );
+    expect(rows.map((m) => m.address)).toEqual([y.phone, x.phone, x.phone, z.phone]);
+    const { rows: expected } = await getDb().query<{ body: string }>(
+      `SELECT body FROM messages WHERE direction = 'out' AND address = $1 AND kind <> 'reminder'
+       ORDER BY seq`,
+      [control.phone],
+    );
+    expect(expected).toHaveLength(2);
+    expect(rows.filter((m) => m.address === x.phone).map((m) => m.body)).toEqual(
+      expected.map((m) => m.body),
+    );
+    expect(await bookingStatus(y.bookingId)).toBe('cancelled');
+    expect(await bookingStatus(x.bookingId)).toBe('confirmed');
+  });
 });
