@@ -21,6 +21,7 @@ import {
 } from '../store/participant-lock.js';
 import { appendAudit } from '../store/repos/audit.js';
 import {
+  activeBookingSessions,
   type ConversationSession,
   getSession,
   loadActiveSession,
@@ -281,7 +282,8 @@ export function createRunner(deps: RunnerDeps) {
   }
 
   /**
-   * Inbound turns of several messages in ONE transaction (group commit), in the order given.
+   * Inbound turns of several messages in ONE transaction (group commit), in lock order (see
+   * turnOrder), otherwise in the order given.
    * Each participant's lock is tried, never waited for, all in one round trip: a message
    * whose participant is busy elsewhere comes back 'alone', for the caller to run with
    * handleInbound, which waits. A participant's second message in the batch sees what the
@@ -295,7 +297,8 @@ export function createRunner(deps: RunnerDeps) {
     try {
       await deps.db.transaction(async (tx) => {
         const owners = await tryLockMessageParticipants(tx, messageIds);
-        for (const [i, id] of messageIds.entries()) {
+        for (const i of await turnOrder(tx, messageIds, owners)) {
+          const id = messageIds[i]!;
           const owner = owners.get(id);
           if (owner?.locked === false) continue; // busy elsewhere: 'alone'
           if (owner?.participantId) await inboundTurn(tx, owner.participantId, effects);
@@ -567,6 +570,42 @@ export function createRunner(deps: RunnerDeps) {
   }
 
   return { handleInbound, handleInboundBatch, handleItem, handleItemBatch, startFlow, converse };
+}
+
+/**
+ * The order a batch of inbound turns runs in, as indexes into `messageIds`. A turn may lock
+ * one row shared with other participants: "2 can't make it" cancels the booking under its
+ * session's row lock, then locks that session's timers (cancelBooking, replanSession). Two
+ * batches taking two sessions in opposite orders deadlocked (40P01: one rolled back, its
+ * texts run again alone). So the turns of participants whose conversation is about a
+ * booking go first, by that booking's session id (read after their locks are held, so it
+ * is current), and every batch takes session locks in one order; the others follow. Stable:
+ * a participant's texts keep their order (one participant, one key).
+ */
+async function turnOrder(
+  tx: Db,
+  messageIds: readonly string[],
+  owners: Map<string, { participantId: string | null; locked: boolean }>,
+): Promise<number[]> {
+  const indexes = messageIds.map((_, i) => i);
+  const pid = (i: number) => {
+    const owner = owners.get(messageIds[i]!);
+    return owner?.locked ? owner.participantId : null;
+  };
+  const mine = new Set(indexes.flatMap((i) => pid(i) ?? []));
+  if (mine.size < 2) return indexes;
+  const sessions = await activeBookingSessions(tx, [...mine]);
+  const key = (i: number) => {
+    const p = pid(i);
+    return p === null ? undefined : sessions.get(p);
+  };
+  return indexes.sort((x, y) => {
+    const [a, b] = [key(x), key(y)];
+    if (a === b) return x - y;
+    if (a === undefined) return 1;
+    if (b === undefined) return -1;
+    return a < b ? -1 : 1;
+  });
 }
 
 function itemKey(item: ScheduledItem) {
