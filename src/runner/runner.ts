@@ -17,11 +17,11 @@ import type { Db } from '../store/db.js';
 import {
   lockItemParticipant,
   lockMessageParticipant,
+  type MessageOwner,
   tryLockMessageParticipants,
 } from '../store/participant-lock.js';
 import { appendAudit } from '../store/repos/audit.js';
 import {
-  activeBookingSessions,
   type ConversationSession,
   getSession,
   loadActiveSession,
@@ -297,7 +297,7 @@ export function createRunner(deps: RunnerDeps) {
     try {
       await deps.db.transaction(async (tx) => {
         const owners = await tryLockMessageParticipants(tx, messageIds);
-        for (const i of await turnOrder(tx, messageIds, owners)) {
+        for (const i of turnOrder(messageIds, owners)) {
           const id = messageIds[i]!;
           const owner = owners.get(id);
           if (owner?.locked === false) continue; // busy elsewhere: 'alone'
@@ -578,34 +578,24 @@ export function createRunner(deps: RunnerDeps) {
  * session's row lock, then locks that session's timers (cancelBooking, replanSession). Two
  * batches taking two sessions in opposite orders deadlocked (40P01: one rolled back, its
  * texts run again alone). So the turns of participants whose conversation is about a
- * booking go first, by that booking's session id (read after their locks are held, so it
- * is current), and every batch takes session locks in one order; the others follow. Stable:
- * a participant's texts keep their order (one participant, one key).
+ * booking go first, by that booking's session id (read in the statement that tries their
+ * locks: tryLockMessageParticipants), so every batch takes session locks in one order; the
+ * others follow. Stable: a participant's texts keep their order (one participant, one key).
  */
-async function turnOrder(
-  tx: Db,
-  messageIds: readonly string[],
-  owners: Map<string, { participantId: string | null; locked: boolean }>,
-): Promise<number[]> {
-  const indexes = messageIds.map((_, i) => i);
-  const pid = (i: number) => {
-    const owner = owners.get(messageIds[i]!);
-    return owner?.locked ? owner.participantId : null;
-  };
-  const mine = new Set(indexes.flatMap((i) => pid(i) ?? []));
-  if (mine.size < 2) return indexes;
-  const sessions = await activeBookingSessions(tx, [...mine]);
+function turnOrder(messageIds: readonly string[], owners: Map<string, MessageOwner>): number[] {
   const key = (i: number) => {
-    const p = pid(i);
-    return p === null ? undefined : sessions.get(p);
+    const owner = owners.get(messageIds[i]!);
+    return owner?.locked ? (owner.bookingSessionId ?? undefined) : undefined;
   };
-  return indexes.sort((x, y) => {
-    const [a, b] = [key(x), key(y)];
-    if (a === b) return x - y;
-    if (a === undefined) return 1;
-    if (b === undefined) return -1;
-    return a < b ? -1 : 1;
-  });
+  return messageIds
+    .map((_, i) => i)
+    .sort((x, y) => {
+      const [a, b] = [key(x), key(y)];
+      if (a === b) return x - y;
+      if (a === undefined) return 1;
+      if (b === undefined) return -1;
+      return a < b ? -1 : 1;
+    });
 }
 
 function itemKey(item: ScheduledItem) {

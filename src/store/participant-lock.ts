@@ -125,25 +125,57 @@ export async function lockMessageParticipant(tx: Db, messageId: string): Promise
   return row.participant_id;
 }
 
+/** An inbound message's participant, whether their lock is held, and what their turn may lock. */
+export interface MessageOwner {
+  participantId: string | null;
+  locked: boolean;
+  /**
+   * The session (an activity's occurrence) of the booking their active conversation is about,
+   * if it is about one: the one row shared with other participants that a reply may lock
+   * ("2 can't make it" cancels the booking under it). Read in the same statement as the lock
+   * is tried, so from just before it: a conversation committed in between is missed, which at
+   * worst costs the batch the deadlock this order avoids (it is retried alone).
+   */
+  bookingSessionId: string | null;
+}
+
 /**
  * Tries the locks of several inbound messages' participants in one round trip, never
- * waiting (a batch of turns). By message id: its participant (null: none) and whether their
- * lock is now held by this transaction; a message that does not exist is absent.
+ * waiting (a batch of turns). By message id: its participant (null: none), whether their
+ * lock is now held by this transaction, and the session their turn may lock; a message that
+ * does not exist is absent.
  */
 export async function tryLockMessageParticipants(
   tx: Db,
   messageIds: readonly string[],
-): Promise<Map<string, { participantId: string | null; locked: boolean }>> {
-  const { rows } = await tx.query<{ id: string; participant_id: string | null; locked: boolean }>(
-    `SELECT id, participant_id,
-       CASE WHEN participant_id IS NOT NULL
-         THEN pg_try_advisory_xact_lock(hashtextextended('participant:' || participant_id::text, 0))
+): Promise<Map<string, MessageOwner>> {
+  const { rows } = await tx.query<{
+    id: string;
+    participant_id: string | null;
+    locked: boolean;
+    session_id: string | null;
+  }>(
+    `SELECT m.id, m.participant_id,
+       CASE WHEN m.participant_id IS NOT NULL
+         THEN pg_try_advisory_xact_lock(hashtextextended('participant:' || m.participant_id::text, 0))
          ELSE true
-       END AS locked
-     FROM messages WHERE id = ANY($1::uuid[])`,
+       END AS locked,
+       b.session_id
+     FROM messages m
+     LEFT JOIN conversation_sessions c ON c.participant_id = m.participant_id AND c.status <> 'ended'
+     LEFT JOIN bookings b ON b.id = CASE
+       WHEN c.state #>> '{context,booking,id}' ~* '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$'
+       THEN (c.state #>> '{context,booking,id}')::uuid END
+     WHERE m.id = ANY($1::uuid[])`,
     [[...new Set(messageIds)]],
   );
   return new Map(
-    rows.map((r) => [r.id, { participantId: r.participant_id, locked: r.locked }] as const),
+    rows.map(
+      (r) =>
+        [
+          r.id,
+          { participantId: r.participant_id, locked: r.locked, bookingSessionId: r.session_id },
+        ] as const,
+    ),
   );
 }

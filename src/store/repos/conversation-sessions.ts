@@ -114,30 +114,6 @@ export async function loadActiveSessions<S = unknown>(
   return new Map(rows.map((r) => [r.participantId, r]));
 }
 
-/**
- * By participant id: the session (the `sessions` row, an activity's occurrence) of the
- * booking their active conversation is about (its `context.booking.id`: a reminder, a missed
- * session, a place offered), for those whose conversation is about one. That session's row
- * is what a reply there may lock ("2 can't make it" cancels the booking under it): the
- * inbound batch orders its turns by it (runner.ts, handleInboundBatch). One round trip.
- */
-export async function activeBookingSessions(
-  db: Db,
-  participantIds: readonly string[],
-): Promise<Map<string, string>> {
-  if (participantIds.length === 0) return new Map();
-  const { rows } = await db.query<{ participantId: string; sessionId: string }>(
-    `SELECT c.participant_id AS "participantId", b.session_id AS "sessionId"
-     FROM conversation_sessions c
-     CROSS JOIN LATERAL (SELECT c.state #>> '{context,booking,id}' AS id) AS k
-     JOIN bookings b ON b.id = CASE WHEN k.id ~* '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$'
-       THEN k.id::uuid END
-     WHERE c.participant_id = ANY($1::uuid[]) AND c.status <> 'ended'`,
-    [[...new Set(participantIds)]],
-  );
-  return new Map(rows.map((r) => [r.participantId, r.sessionId]));
-}
-
 export async function getSession<S = unknown>(
   db: Db,
   id: string,
