@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedLinkWorkers } from '../../../src/channels/slack/sandbox-seed.js';
 import { SANDBOX_TWILIO } from '../../../src/main.js';
@@ -152,7 +153,6 @@ describe('56: the hand-off thread across a restart of the service', () => {
     }
     await twilio?.stop();
     await slack?.stop();
-    const { Redis } = await import('ioredis');
     const redis = new Redis('redis://127.0.0.1:6379');
     const keys = await redis.keys(`${prefix}:*`);
     if (keys.length > 0) await redis.del(...keys);
