@@ -33,22 +33,50 @@ const SECRET_KEYS = [
 
 const HEADER_KEYS = ['authorization', 'cookie', 'x-twilio-signature', 'x-slack-signature'] as const;
 
-/** The key at the top level and one or two objects deep (`err.body`, `req.payload.text`). */
-function atAnyShallowDepth(key: string): string[] {
-  return [key, `*.${key}`, `*.*.${key}`];
+/** Each censored key and what it holds. */
+const CENSORED: ReadonlyMap<string, 'phone' | 'secret'> = new Map([
+  ...PHONE_KEYS.map((k) => [k, 'phone'] as const),
+  ...SECRET_KEYS.map((k) => [k, 'secret'] as const),
+  ...HEADER_KEYS.map((k) => [k, 'secret'] as const),
+]);
+
+/** Objects not looked into: their keys are bytes or nothing (a Buffer, a Date). */
+const opaque = (v: object) => ArrayBuffer.isView(v) || v instanceof Date;
+
+/** A copy to censor in, of the same kind (an Error keeps its class, message and stack). */
+function copyOf(v: object): Record<string, unknown> {
+  if (Array.isArray(v)) return [...v] as unknown as Record<string, unknown>;
+  if (v instanceof Error) {
+    const e = Object.create(Object.getPrototypeOf(v)) as Record<string, unknown>;
+    for (const k of Object.getOwnPropertyNames(v))
+      e[k] = (v as unknown as Record<string, unknown>)[k];
+    return e;
+  }
+  return { ...v } as Record<string, unknown>;
 }
 
-export const REDACT_PATHS: readonly string[] = [
-  ...[...PHONE_KEYS, ...SECRET_KEYS].flatMap(atAnyShallowDepth),
-  ...HEADER_KEYS.flatMap((h) => [`headers["${h}"]`, `*.headers["${h}"]`]),
-];
-
-const PHONE_KEY_SET: ReadonlySet<string> = new Set(PHONE_KEYS);
-
-function censor(value: unknown, path: string[]): unknown {
-  const key = path[path.length - 1] ?? '';
-  if (PHONE_KEY_SET.has(key) && typeof value === 'string') return maskPhone(value);
-  return '[redacted]';
+/**
+ * A log line's object with every censored key replaced, at the top level and one or two
+ * objects deep (`err.body`, `req.payload.text`, `headers.authorization`): a phone number
+ * masked, anything else `[redacted]`. The caller's object is never changed (a copy is made
+ * where something is censored). pino's own `redact` did this with wildcard paths at 88 µs a
+ * line (3 µs without): with two or three lines a text, 2% of a worker's CPU.
+ */
+export function censor<T extends object>(value: T, depth = 0): T {
+  let out: Record<string, unknown> | null = null;
+  for (const key of Object.keys(value)) {
+    const v = (value as Record<string, unknown>)[key];
+    const kind = CENSORED.get(key);
+    let next = v;
+    if (kind) next = kind === 'phone' && typeof v === 'string' ? maskPhone(v) : '[redacted]';
+    else if (depth < 2 && typeof v === 'object' && v !== null && !opaque(v))
+      next = censor(v, depth + 1);
+    if (next !== v) {
+      out ??= copyOf(value);
+      out[key] = next;
+    }
+  }
+  return (out ?? value) as T;
 }
 
 /**
@@ -95,9 +123,16 @@ export function createLogger({ level, destination }: CreateLoggerOptions): Logge
     level,
     base: { service: 'linkline' },
     timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-    redact: { paths: [...REDACT_PATHS], censor },
+    // Every line's object, and the root's bindings (children's: below): see censor.
+    formatters: { level: (label) => ({ level: label }), bindings: censor, log: censor },
     serializers: { req: requestSerializer },
   };
-  return destination ? pino(options, destination) : pino(options);
+  const logger = destination ? pino(options, destination) : pino(options);
+  // pino applies no formatter to a child's bindings: censor them here. Children are made from
+  // their parent's prototype, so grandchildren come through this too.
+  const pinoChild = logger.child;
+  logger.child = function child(this: Logger, bindings, opts) {
+    return pinoChild.call(this, censor(bindings), opts);
+  } as Logger['child'];
+  return logger;
 }

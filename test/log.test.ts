@@ -54,6 +54,25 @@ describe('createLogger redaction (checklist 90)', () => {
     expect(text).toContain('send failed');
   });
 
+  it("never changes the caller's objects; an Error keeps its class and message", () => {
+    const { logger, output } = capturedLogger('info');
+    const fields = { participant: { phone, note: { text: body } }, sid: 'SM1' };
+    const err = Object.assign(new TypeError('bad input'), { body });
+    logger.child({ phone }).error({ ...fields, err }, 'failed');
+    expect(fields.participant.phone).toBe(phone);
+    expect(fields.participant.note.text).toBe(body);
+    expect(err.body).toBe(body);
+    const line = JSON.parse(output());
+    expect(line.phone).toBe('+44 77** ***123');
+    expect(line.participant).toEqual({ phone: '+44 77** ***123', note: { text: '[redacted]' } });
+    expect(line.err).toMatchObject({ type: 'TypeError', message: 'bad input', body: '[redacted]' });
+    expect(line.sid).toBe('SM1');
+    // A child's child: its bindings are censored too.
+    const more = capturedLogger('info');
+    more.logger.child({ component: 'x' }).child({ To: phone }).info('grandchild');
+    expect(JSON.parse(more.output()).To).toBe('+44 77** ***123');
+  });
+
   it('logs requests by method and path only', () => {
     const { logger, output } = capturedLogger('info');
     logger.info({ req: { method: 'POST', url: `/sms?token=${token}` } }, 'request');

@@ -1,5 +1,5 @@
 import type { Locale, Session } from '../../engine/index.js';
-import { normalize } from '../../engine/text.js';
+import { normalize, normalizedPhrase } from '../../engine/text.js';
 import { appendAudit } from '../../store/repos/audit.js';
 import type { ConversationSession } from '../../store/repos/conversation-sessions.js';
 import { saveSession } from '../../store/repos/conversation-sessions.js';
@@ -20,13 +20,17 @@ export function chosenLanguage(
   locales: readonly Locale[],
   menuWords: readonly string[],
 ): string | null {
+  // Normalised once: the message, then each phrase through the phrase memo (this ran for every
+  // text and was a worker's largest text-matching cost on the conversation benchmark).
   const said = normalize(message);
+  if (said === '') return null;
   const candidates = [said];
-  for (const word of menuWords.map(normalize)) {
+  for (const word of menuWords.map(normalizedPhrase)) {
     if (said.startsWith(`${word} `)) candidates.push(said.slice(word.length + 1));
   }
   for (const locale of locales) {
-    if (candidates.some((c) => isWhole(c, namesOf(locale)))) return locale.lang;
+    const names = namesOf(locale).map(normalizedPhrase);
+    if (candidates.some((c) => names.includes(c))) return locale.lang;
   }
   return null;
 }
