@@ -227,12 +227,14 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
         ),
       );
       await running.close();
-      // What was logged after the last test, and while shutting down.
-      h.checkLogs('the harness after its last test, or closing');
+      // What was logged after the last test and while shutting down: checked once cleaned up.
+      const tail = capture.output();
+      capture.clear();
       const db = await openDb({ databaseUrl: TEST_DATABASE_URL });
       await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       await db.close();
       rmSync(flows, { recursive: true, force: true });
+      leaks.assertClean(tail, 'the harness after its last test, or closing');
     },
   };
   return h;
