@@ -2,17 +2,22 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
 import { registerRoutes } from '../../../src/http/routes.js';
-import { createLogger } from '../../../src/log.js';
 import { buildService, type Service } from '../../../src/main.js';
-import type { FakeSlackMessage, SlackFake } from '../../../src/sandbox/slack/index.js';
+import type {
+  FakeSlackMessage,
+  SlackFake,
+  ViewStateValues,
+} from '../../../src/sandbox/slack/index.js';
 import type { TwilioFake } from '../../../src/sandbox/twilio/index.js';
 import { type Running, start } from '../../../src/serve.js';
 import { openDb } from '../../../src/store/db.js';
 import { TEST_DATABASE_URL } from '../../store/drivers.js';
+import { LeakWatch } from '../../support/leak-check.js';
 import { withFreePort } from '../../support/listen-port.js';
+import { capturedLogger } from '../../support/log-capture.js';
 import { waitFor } from '../../support/pipeline.js';
 import { serviceEnv } from '../../support/sandbox-server.js';
 
@@ -59,6 +64,17 @@ export interface Harness {
   ): Promise<
     { id: string; status: string; claimed_by: string | null; version: number } | undefined
   >;
+  /**
+   * Checklist 90: the service logs at `trace` into memory; this throws, naming the kind of
+   * leak, when a text sent through these helpers, a number `phone()` gave, or a token or
+   * secret the harness configured is in what was logged since the last check. Then clears.
+   * `useHarness` runs it after each test.
+   */
+  checkLogs(context: string): void;
+  /** What the service logged since the last check (the capture is cleared by each check). */
+  logs(): string;
+  /** The values the check looks for; tests may add their own. */
+  leaks: LeakWatch;
   close(): Promise<void>;
 }
 
@@ -71,6 +87,9 @@ export function useHarness(env: Record<string, string> = {}): Harness {
   beforeAll(async () => {
     started = await startHarness(env);
   }, 60_000);
+  afterEach((context) => {
+    started?.checkLogs(`"${context.task.name}"`);
+  });
   afterAll(async () => {
     await started?.close();
   });
@@ -91,11 +110,13 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   writeFileSync(join(flows, 'slack_test.yaml'), HANDOFF_FLOW);
   const bootstrap = await openDb({ databaseUrl: TEST_DATABASE_URL, schema });
   await bootstrap.close();
-  const logger = createLogger({ level: (process.env.TEST_LOG ?? 'silent') as 'silent' });
+  // Everything at trace, kept in memory for the leak check; TEST_LOG=1 also prints it.
+  const capture = capturedLogger('trace', process.env.TEST_LOG ? process.stdout : undefined);
+  const { logger } = capture;
   const { service, running } = await withFreePort(async (port) => {
     const config = loadConfig({
       ...serviceEnv(port, schema),
-      LOG_LEVEL: process.env.TEST_LOG ?? 'silent',
+      LOG_LEVEL: 'trace',
       FLOWS_DIR: flows,
       STAFFED_HOURS: 'Mon-Sun 00:00-23:59',
       ...env,
@@ -112,19 +133,41 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       throw err;
     }
   });
-  const slack = service.slackFake!;
   const twilio = service.twilioFake!;
+  const leaks = new LeakWatch();
+  leaks.phone(TO, "the service's own number");
+  const slack = recordingSlack(service.slackFake!, leaks);
+  leaks.add('the Slack bot token', slack.botToken);
+  leaks.add('the Slack signing secret', slack.signingSecret);
+  leaks.add('the Slack app-level token', slack.socket?.appToken);
+  leaks.add('the Slack bot token', service.config.slack?.botToken);
+  leaks.add('the Slack signing secret', service.config.slack?.signingSecret);
+  leaks.add('the Slack app-level token', service.config.slack?.appToken);
+  leaks.add('the Twilio auth token', service.twilioConfig.authToken);
+  leaks.add('the Twilio auth token', service.config.twilio?.authToken);
+  leaks.add('the admin API token', service.config.adminToken);
   const h: Harness = {
     service,
     running,
     slack,
     twilio,
+    leaks,
+    logs: capture.output,
+    checkLogs: (context) => {
+      const output = capture.output();
+      capture.clear();
+      leaks.assertClean(output, context);
+    },
     phone: () => {
       phoneSeq += 1;
       // 000-899: +447700900903 and the like are the local Twilio's failing magic numbers.
-      return `+447700900${String(phoneSeq % 900).padStart(3, '0')}`;
+      const phone = `+447700900${String(phoneSeq % 900).padStart(3, '0')}`;
+      leaks.phone(phone);
+      return phone;
     },
     sms: async (from, body) => {
+      leaks.phone(from, 'a texter');
+      leaks.add('an SMS body a participant sent', body);
       const d = await twilio.sendInbound({ from, to: TO, body });
       if (d.status !== 200) throw new Error(`inbound answered ${d.status}`);
     },
@@ -184,11 +227,66 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
         ),
       );
       await running.close();
+      // What was logged after the last test and while shutting down: checked once cleaned up.
+      const tail = capture.output();
+      capture.clear();
       const db = await openDb({ databaseUrl: TEST_DATABASE_URL });
       await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       await db.close();
       rmSync(flows, { recursive: true, force: true });
+      leaks.assertClean(tail, 'the harness after its last test, or closing');
     },
   };
   return h;
+}
+
+/** A `plain_text_input` value in a modal's state (what a person typed). */
+function typedValues(values: ViewStateValues): string[] {
+  const out: string[] = [];
+  for (const block of Object.values(values))
+    for (const state of Object.values(block)) {
+      const s = state as { type?: unknown; value?: unknown };
+      if (s.type === 'plain_text_input' && typeof s.value === 'string') out.push(s.value);
+    }
+  return out;
+}
+
+const isRef = (s: string) => /^p-[a-z0-9]+$/i.test(s.trim());
+
+/**
+ * The local Slack with what people type through it recorded for the leak check: thread
+ * replies and posts, hand-made `message` events, modal text inputs and slash command
+ * arguments (a participant's ref is no secret: it is what logs name people by).
+ */
+function recordingSlack(slack: SlackFake, leaks: LeakWatch): SlackFake {
+  const slackText = (text: unknown) => {
+    if (typeof text === 'string') leaks.add("a link worker's Slack message text", text);
+  };
+  return {
+    ...slack,
+    userReplies: (channel, threadTs, user, text, options) => {
+      slackText(text);
+      return slack.userReplies(channel, threadTs, user, text, options);
+    },
+    userPosts: (input, options) => {
+      slackText(input.text);
+      return slack.userPosts(input, options);
+    },
+    sendEvent: (event, options) => {
+      if (event.type === 'message' || event.type === 'app_mention') slackText(event.text);
+      return slack.sendEvent(event, options);
+    },
+    sendViewSubmission: (input, sign) => {
+      for (const v of typedValues(input.values)) {
+        if (/^\+\d{7,15}$/.test(v)) leaks.phone(v, 'someone typed into a Slack modal');
+        else if (!isRef(v)) leaks.add('a text typed into a Slack modal', v);
+      }
+      return slack.sendViewSubmission(input, sign);
+    },
+    sendCommand: (input, sign) => {
+      const args = (input.text ?? '').trim().split(/\s+/).slice(1).join(' ');
+      if (args && !isRef(args)) leaks.add("a slash command's argument text", args);
+      return slack.sendCommand(input, sign);
+    },
+  };
 }
