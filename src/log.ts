@@ -1,6 +1,7 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
 import type { LogLevel } from './config/schema.js';
+import { memoize } from './engine/memo.js';
 
 export type { Logger } from 'pino';
 
@@ -82,20 +83,10 @@ export function censor<T extends object>(value: T, depth = 0): T {
 /**
  * Masks an E.164 number for logs: country code, the first two national digits and the last
  * three stay, e.g. +447700900123 -> `+44 77** ***123`. Anything that is not a plausible
- * phone number (a Slack user id, a typo) is fully hidden.
+ * phone number (a Slack user id, a typo) is fully hidden. Memoised by number (each send and
+ * inbound text logs one; parsing is the costly part).
  */
-export function maskPhone(e164: string): string {
-  const seen = masks.get(e164);
-  if (seen !== undefined) return seen;
-  const masked = mask(e164);
-  if (masks.size >= MASKS_MAX) masks.clear();
-  masks.set(e164, masked);
-  return masked;
-}
-
-/** Masks already made (each send and inbound text logs one): parsing is the costly part. */
-const masks = new Map<string, string>();
-const MASKS_MAX = 50_000;
+export const maskPhone: (e164: string) => string = memoize(mask, 50_000);
 
 function mask(e164: string): string {
   const digits = e164.replace(/[\s()-]/g, '');

@@ -1,4 +1,5 @@
 /** Text normalisation for reply matching: case, Latin accents, punctuation and spacing. */
+import { memoize } from './memo.js';
 
 /** Zero code points of the decimal digit blocks participants' phones produce. */
 const DIGIT_ZEROS = [0x30, 0x660, 0x6f0, 0x966, 0x9e6, 0xa66, 0xae6, 0xff10];
@@ -45,28 +46,16 @@ export function tokens(normalized: string): string[] {
 
 /** Phrase lists come from the catalog: a bounded set, normalised once, not per message. */
 const PHRASE_CACHE_MAX = 20_000;
-const normalizedPhrases = new Map<string, string>();
-const phraseTokenLists = new Map<string, readonly string[]>();
-
-function remember<T>(cache: Map<string, T>, key: string, make: () => T): T {
-  const known = cache.get(key);
-  if (known !== undefined) return known;
-  if (cache.size >= PHRASE_CACHE_MAX) cache.clear();
-  const value = make();
-  cache.set(key, value);
-  return value;
-}
 
 /**
  * `normalize(phrase)` for a keyword phrase, memoised: the global rules test every shipped
  * locale's lists against each message, which made normalising the phrases the runner's
  * largest CPU cost in the SMS benchmark.
  */
-export function normalizedPhrase(phrase: string): string {
-  return remember(normalizedPhrases, phrase, () => normalize(phrase));
-}
+export const normalizedPhrase: (phrase: string) => string = memoize(normalize, PHRASE_CACHE_MAX);
 
 /** `tokens(normalize(phrase))` for a keyword phrase, memoised (see `normalizedPhrase`). */
-export function phraseTokens(phrase: string): readonly string[] {
-  return remember(phraseTokenLists, phrase, () => Object.freeze(tokens(normalize(phrase))));
-}
+export const phraseTokens: (phrase: string) => readonly string[] = memoize(
+  (phrase: string) => Object.freeze(tokens(normalize(phrase))),
+  PHRASE_CACHE_MAX,
+);

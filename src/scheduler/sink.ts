@@ -131,12 +131,11 @@ export function createSink(
 ): EffectSink {
   const urgent = (s: Effects['sends'][number]) => sendNow !== undefined && s.priority > 0;
   const direct = (sends: Effects['sends']) => {
-    if (!sendNow) return;
-    for (const s of sends) if (urgent(s)) void sendDirect(sendNow, s.id);
+    for (const s of sends) if (urgent(s)) void sendDirect(s.id);
   };
-  const sendDirect = async (send: (id: string) => Promise<unknown>, id: string) => {
+  const sendDirect = async (id: string) => {
     try {
-      await send(id);
+      await sendNow?.(id);
     } catch (err) {
       logger.debug({ reason: (err as Error).message }, 'direct reply send left to its job');
       // Not sent here (an earlier text to them still out, a retryable failure): the job takes
@@ -145,10 +144,12 @@ export function createSink(
       return;
     }
     // Finished here (sent, skipped, failed for good, or found done): the backup job has nothing
-    // left to do. One already running finds the row done.
-    await Promise.resolve()
-      .then(() => queues.outbound.remove(sendJobId(id)))
-      .catch(() => 0);
+    // left to do. One already running cannot be removed, and finds the row done.
+    try {
+      await queues.outbound.remove(sendJobId(id));
+    } catch {
+      // Redis unreachable: the job runs after its delay and finds the row done.
+    }
   };
   return async (effects) => {
     try {
@@ -176,9 +177,8 @@ export function createSink(
 
 async function promote(queues: Queues, jobId: string): Promise<void> {
   try {
-    const job = await queues.outbound.getJob(jobId);
-    // Only a job still waiting out its delay; one already running or done is left as it is.
-    if (job && (await job.isDelayed())) await job.promote();
+    // BullMQ promotes only a job still delayed; one already running or done throws.
+    await (await queues.outbound.getJob(jobId))?.promote();
   } catch {
     // Promoted or started meanwhile, or Redis unreachable: the delay runs out by itself.
   }

@@ -12,9 +12,9 @@ import { waitFor } from '../support/pipeline.js';
 import { type Cluster, startCluster } from '../support/workers.js';
 
 /**
- * Test-only outbound Workers (test/support/sigkill-worker-main.ts: Linkline's real outbound
- * processor, Twilio SDK and gateway as src/main.ts wires them) with a 1 s job lock checked every 0.5 s, so the stall shows in
- * seconds (production's JOB_LOCK_MS is 30 s and not configurable). The send lease
+ * Test-only outbound Workers (test/support/stall-worker-main.ts: Linkline's real outbound
+ * processor, Twilio SDK and gateway as src/main.ts wires them) with a 1 s job lock checked
+ * every 0.5 s, so the stall shows in seconds (production's JOB_LOCK_MS is 30 s and not configurable). The send lease
  * (SEND_LEASE_MS, 45 s, a constant) is production's: the re-run waits for it to lapse.
  */
 const LOCK_MS = 1_000;
@@ -43,13 +43,15 @@ describe('a worker SIGKILLed after Twilio accepted, before the job completed (ch
     writeFileSync(eventsFile, '');
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'test/support/sigkill-worker-main.ts'],
+      ['--import', 'tsx', 'test/support/stall-worker-main.ts'],
       {
         env: {
           ...c.env,
           LOCK_MS: String(LOCK_MS),
           STALLED_MS: String(STALLED_MS),
           EVENTS_FILE: eventsFile,
+          // The SDK's production timeout: the held answer must not end the send before the kill.
+          HTTP_TIMEOUT_MS: '10000',
         },
         stdio: ['pipe', 'pipe', 'inherit'],
       },

@@ -7,10 +7,13 @@ import { openDb } from '../../src/store/db.js';
 import { localTwilioGateway, outboundWorker } from './stall-worker.js';
 
 /**
- * The second worker process of test/scheduler/event-loop-stall.test.ts: an outbound Worker
- * (short lock) that starts on `start` from stdin and reports on stdout, one JSON line each:
- * `ready`, `running`, `stalled` (the job it found stalled), `run` (what the processor did),
- * `completed`.
+ * A worker process of test/scheduler/event-loop-stall.test.ts and
+ * test/runner/sigkill-after-accept.test.ts: Linkline's outbound processor on a short-lock
+ * Worker, its gateway reading bodies back from the outbox (so it can reconcile a send another
+ * process started). Optional: SMS_RESEND_AFTER_SECONDS, HTTP_TIMEOUT_MS (2,000). Starts on
+ * `start` from stdin and reports on stdout, one JSON line each: `ready`, `running`,
+ * `stalled` (the job it found stalled), `run` (what the processor did), `completed`. No bodies
+ * or numbers are printed.
  */
 const env = (name: string) => {
   const v = process.env[name];
@@ -28,7 +31,12 @@ const db = await openDb({ databaseUrl: env('DATABASE_URL'), max: 4 });
 const redis = new Redis(env('REDIS_URL'), { maxRetriesPerRequest: null });
 const prefix = env('QUEUE_PREFIX');
 const queues = createQueues(redis, prefix);
-const twilio = localTwilioGateway(env('TWILIO_API_URL'), logger);
+const resendAfter = Number(process.env.SMS_RESEND_AFTER_SECONDS ?? 0);
+const twilio = localTwilioGateway(env('TWILIO_API_URL'), logger, {
+  db,
+  httpTimeoutMs: Number(process.env.HTTP_TIMEOUT_MS ?? 2_000),
+  ...(resendAfter > 0 ? { resendAfterMs: resendAfter * 1000 } : {}),
+});
 const worker = outboundWorker({
   db,
   redis,

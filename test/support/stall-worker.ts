@@ -9,6 +9,7 @@ import type { Runner } from '../../src/runner/runner.js';
 import { JOB_RETENTION, type Queues } from '../../src/scheduler/queues.js';
 import { processors } from '../../src/scheduler/workers.js';
 import type { Db } from '../../src/store/db.js';
+import { getMessage } from '../../src/store/repos/messages.js';
 
 /**
  * Linkline's real outbound path (the `outbound` processor, sendOutbound, the Twilio SDK) on a
@@ -33,13 +34,27 @@ export interface StallWorkerOptions {
 export function localTwilioGateway(
   apiUrl: string,
   logger: Logger,
+  opts: { db?: Db; resendAfterMs?: number; httpTimeoutMs?: number } = {},
 ): {
   gateway: SmsGateway;
   close(): void;
 } {
-  const sender = createSmsSender({ ...SANDBOX_TWILIO, apiUrl }, { logger, httpTimeoutMs: 2_000 });
+  const sender = createSmsSender(
+    { ...SANDBOX_TWILIO, apiUrl },
+    {
+      logger,
+      httpTimeoutMs: opts.httpTimeoutMs ?? 2_000,
+      ...(opts.resendAfterMs !== undefined ? { resendAfterMs: opts.resendAfterMs } : {}),
+    },
+  );
+  const { db } = opts;
   return {
-    gateway: twilioGateway(sender, { publicUrl: 'http://127.0.0.1:9/' }),
+    // With the database, as src/main.ts wires it: the body is read back from the outbox, so
+    // this process can reconcile a send another one started.
+    gateway: twilioGateway(sender, {
+      publicUrl: 'http://127.0.0.1:9/',
+      ...(db ? { bodyOf: async (id: string) => (await getMessage(db, id))?.body ?? null } : {}),
+    }),
     close: () => sender.close(),
   };
 }

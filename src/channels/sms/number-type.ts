@@ -1,4 +1,5 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { memoize } from '../../engine/memo.js';
 
 /**
  * What kind of line a number is, from numbering-plan metadata alone (no network). `special`
@@ -35,22 +36,12 @@ const OFCOM_DRAMA: readonly [RegExp, NumberKind][] = [
 const E164 = /^\+[1-9]\d{6,14}$/;
 
 /**
- * Classifications already made, by number: the metadata lookup is the send path's largest
- * library cost (2.6% of a worker's CPU on the conversation benchmark) and a participant is
- * texted many times. Bounded: emptied when full.
+ * Classifies an E.164 number (UK-aware) so health content never goes to a landline.
+ * Memoised by number (at most 50,000): the metadata lookup was the send path's largest library
+ * cost (2.6% of a worker's CPU on the conversation benchmark) and a participant is texted
+ * many times.
  */
-const known = new Map<string, NumberKind>();
-const KNOWN_MAX = 50_000;
-
-/** Classifies an E.164 number (UK-aware) so health content never goes to a landline. */
-export function classifyNumber(e164: string): NumberKind {
-  const seen = known.get(e164);
-  if (seen !== undefined) return seen;
-  const kind = classify(e164);
-  if (known.size >= KNOWN_MAX) known.clear();
-  known.set(e164, kind);
-  return kind;
-}
+export const classifyNumber: (e164: string) => NumberKind = memoize(classify, 50_000);
 
 function classify(e164: string): NumberKind {
   if (!E164.test(e164)) return 'invalid';

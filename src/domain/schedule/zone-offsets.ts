@@ -9,6 +9,7 @@
  * seconds). Bounded: a zone's memo is emptied when it is full.
  */
 import { IANAZone } from 'luxon';
+import { memoize } from '../../engine/memo.js';
 
 const FROM_MS = Date.UTC(1990, 0, 1);
 const TO_MS = Date.UTC(2100, 0, 1);
@@ -25,21 +26,16 @@ export function memoizeZoneOffsets(): void {
   if (proto[ORIGINAL]) return;
   const original = proto.offset;
   proto[ORIGINAL] = original;
-  const byZone = new Map<string, Map<number, number>>();
+  // By zone name: the offset at each UTC minute, computed at the minute's start.
+  const byZone = new Map<string, (minute: number) => number>();
   proto.offset = function offset(this: IANAZone, ts: number): number {
     if (!(ts >= FROM_MS && ts < TO_MS) || !this.isValid) return original.call(this, ts);
     let memo = byZone.get(this.name);
     if (!memo) {
-      memo = new Map();
+      memo = memoize((minute: number) => original.call(this, minute * 60_000), PER_ZONE_MAX);
       byZone.set(this.name, memo);
     }
-    const minute = Math.floor(ts / 60_000);
-    const known = memo.get(minute);
-    if (known !== undefined) return known;
-    const value = original.call(this, ts);
-    if (memo.size >= PER_ZONE_MAX) memo.clear();
-    memo.set(minute, value);
-    return value;
+    return memo(Math.floor(ts / 60_000));
   };
 }
 
