@@ -1,4 +1,4 @@
-import type { ScheduledItem } from '../store/repos/scheduled-items.js';
+import type { ScheduledItem, StaleJob } from '../store/repos/scheduled-items.js';
 
 type ItemRef = Pick<ScheduledItem, 'id' | 'version' | 'kind' | 'dueAt' | 'jobId' | 'state'>;
 
@@ -8,8 +8,8 @@ export interface Effects {
   sends: { id: string; priority: number }[];
   /** Timers created or moved: enqueue those due soon. */
   items: ItemRef[];
-  /** BullMQ job ids of timers that were cancelled. */
-  cancelledJobs: string[];
+  /** The BullMQ jobs of timers that were cancelled or moved. */
+  cancelledJobs: StaleJob[];
   /** Hand-offs opened or raised, to notify people about. */
   handoffs: string[];
 }

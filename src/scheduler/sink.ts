@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { EffectSink, Effects } from '../runner/effects.js';
 import type { Db } from '../store/db.js';
-import type { ScheduledItem } from '../store/repos/scheduled-items.js';
+import type { ScheduledItem, StaleJob } from '../store/repos/scheduled-items.js';
 import { type QueueName, type Queues, queueFor } from './queues.js';
 
 /** Timers due within this horizon get a delayed job now; later ones wait for the reconciler. */
@@ -100,13 +100,22 @@ export async function enqueueSends(
   );
 }
 
-async function removeJobs(queues: Queues, jobIds: readonly string[]): Promise<void> {
-  for (const id of jobIds) {
-    for (const q of [queues.timers, queues.reminders, queues.nudges]) {
+/**
+ * A job is added only for a timer due within HORIZON_MS of the adding process's clock. A stale
+ * job due later than this (the horizon plus a margin for another host's clock) was never added:
+ * removing it would cost a Redis script per queue for nothing. A leftover job would be harmless
+ * anyway: its version moved on, so it fires as a no-op.
+ */
+const NEVER_ADDED_MS = HORIZON_MS + 15 * 60_000;
+
+async function removeJobs(queues: Queues, jobs: readonly StaleJob[], now: Date): Promise<void> {
+  const horizon = now.getTime() + NEVER_ADDED_MS;
+  await Promise.all(
+    jobs
+      .filter((j) => j.dueAt === null || j.dueAt.getTime() < horizon)
       // An active job cannot be removed; its stale-fire guard makes it a no-op instead.
-      await q.remove(id).catch(() => 0);
-    }
-  }
+      .map((j) => queues[queueFor(j.kind)].remove(j.jobId).catch(() => 0)),
+  );
 }
 
 /**
@@ -162,7 +171,7 @@ export function createSink(
           // queues the job when Redis is back.
           direct(effects.sends);
           await enqueueItems(db, queues, effects.items, now());
-          await removeJobs(queues, effects.cancelledJobs);
+          await removeJobs(queues, effects.cancelledJobs, now());
         })(),
         timeoutMs,
       );

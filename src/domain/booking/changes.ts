@@ -1,6 +1,6 @@
 import type { Db } from '../../store/db-port.js';
 import type { ScheduledItemKind, ScheduledItemState } from '../../store/enums.js';
-import type { ScheduledItem } from '../../store/repos/scheduled-items.js';
+import type { ScheduledItem, StaleJob } from '../../store/repos/scheduled-items.js';
 import type { PlanPolicy } from '../schedule/plan-policy.js';
 import type { NoticeCtx } from './session-notice.js';
 
@@ -47,7 +47,7 @@ export class ChangeLog {
  */
 export function jobEffects(changes: readonly ItemChange[]): {
   items: Pick<ScheduledItem, 'id' | 'version' | 'kind' | 'dueAt' | 'jobId' | 'state'>[];
-  cancelledJobs: string[];
+  cancelledJobs: StaleJob[];
 } {
   return {
     items: changes
@@ -60,7 +60,10 @@ export function jobEffects(changes: readonly ItemChange[]): {
         jobId: c.jobId,
         state: c.state,
       })),
-    cancelledJobs: changes.flatMap((c) => (c.staleJobId === null ? [] : [c.staleJobId])),
+    // The stale job's due time is not kept (the item may have moved): removed whatever it was.
+    cancelledJobs: changes.flatMap((c) =>
+      c.staleJobId === null ? [] : [{ jobId: c.staleJobId, kind: c.kind, dueAt: null }],
+    ),
   };
 }
 

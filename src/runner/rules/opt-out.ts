@@ -20,7 +20,8 @@ export async function optOutParticipant(
   const conversationId = await endConversation(ctx, deps);
   const cancelled = await cancelPendingForParticipant(tx, p.id, 'opted_out');
   for (const item of cancelled)
-    if (!effects.cancelledJobs.includes(item.jobId)) effects.cancelledJobs.push(item.jobId);
+    if (!effects.cancelledJobs.some((j) => j.jobId === item.jobId))
+      effects.cancelledJobs.push({ jobId: item.jobId, kind: item.kind, dueAt: item.dueAt });
   await tx.query(
     `UPDATE messages SET status = 'skipped', skip_reason = 'opted_out', status_at = now()
      WHERE participant_id = $1 AND direction = 'out' AND status = 'queued'`,

@@ -123,6 +123,17 @@ export async function upsertScheduledItem(
 export type FlowTimerKind = 'flow_timeout' | 'flow_expiry';
 
 /**
+ * The job of a timer that was cancelled or moved, to remove from Redis. Its kind names its
+ * queue; `dueAt`, when known, is when the old job was due: one due beyond the enqueue horizon
+ * was never added (the scheduler's sink), so there is nothing to remove.
+ */
+export interface StaleJob {
+  jobId: string;
+  kind: ScheduledItemKind;
+  dueAt: Date | null;
+}
+
+/**
  * A conversation's flow timers in ONE statement (one round trip per engine wait, not one per
  * kind): each of `set` created or rescheduled exactly as upsertScheduledItem does (a new due
  * time or payload, or reviving a cancelled or skipped one, bumps the version), and the live
@@ -135,7 +146,7 @@ export async function setFlowTimers(
   target: { participantId: string; conversationSessionId: string },
   set: readonly { kind: FlowTimerKind; dueAt: Date; payload: Record<string, unknown> }[],
   cancel: readonly FlowTimerKind[],
-): Promise<{ changed: ScheduledItem[]; cancelledJobs: string[] }> {
+): Promise<{ changed: ScheduledItem[]; cancelledJobs: StaleJob[] }> {
   if (set.length === 0 && cancel.length === 0) return { changed: [], cancelledJobs: [] };
   const keys = set.map((t) =>
     scheduledItemKey({
@@ -144,12 +155,16 @@ export async function setFlowTimers(
       conversationSessionId: target.conversationSessionId,
     }),
   );
-  const { rows } = await db.query<Partial<ScheduledItem> & { cancelledJobs: string[] | null }>(
+  const { rows } = await db.query<
+    Partial<ScheduledItem> & {
+      cancelledJobs: { jobId: string; kind: string; dueAt: string }[] | null;
+    }
+  >(
     `WITH cancelled AS (
        UPDATE scheduled_items SET state = 'cancelled', skip_reason = 'wait_ended'
        WHERE kind = ANY($1::text[]) AND conversation_session_id = $2
          AND state IN ('pending', 'enqueued')
-       RETURNING job_id
+       RETURNING job_id, kind, due_at
      ), changed AS (
        INSERT INTO scheduled_items (item_key, kind, participant_id, conversation_session_id,
          due_at, payload)
@@ -164,7 +179,8 @@ export async function setFlowTimers(
           OR scheduled_items.state IN ('cancelled', 'skipped')
        RETURNING ${ITEM_SELECT}
      )
-     SELECT c.*, (SELECT array_agg(job_id) FROM cancelled) AS "cancelledJobs"
+     SELECT c.*, (SELECT json_agg(json_build_object('jobId', job_id, 'kind', kind, 'dueAt', due_at))
+       FROM cancelled) AS "cancelledJobs"
      FROM (SELECT 1) AS one LEFT JOIN changed AS c ON true`,
     [
       cancel,
@@ -180,7 +196,12 @@ export async function setFlowTimers(
     .filter((r) => r.id != null)
     .map(({ cancelledJobs: _, ...item }) => item as ScheduledItem)
     .sort((a, b) => keys.indexOf(a.itemKey) - keys.indexOf(b.itemKey));
-  return { changed, cancelledJobs: rows[0]?.cancelledJobs ?? [] };
+  const cancelledJobs = (rows[0]?.cancelledJobs ?? []).map((j) => ({
+    jobId: j.jobId,
+    kind: j.kind as FlowTimerKind,
+    dueAt: new Date(j.dueAt),
+  }));
+  return { changed, cancelledJobs };
 }
 
 /** What enqueueing a timer needs of it (the effects of a transaction carry these). */

@@ -176,7 +176,10 @@ describe('jobEffects', () => {
           state: 'pending',
         },
       ],
-      cancelledJobs: ['si-a-v1', 'si-b-v1'],
+      cancelledJobs: [
+        { jobId: 'si-a-v1', kind: 'reminder_day_before', dueAt: null },
+        { jobId: 'si-b-v1', kind: 'reminder_day_before', dueAt: null },
+      ],
     });
   });
 });

@@ -239,7 +239,7 @@ describe('POST /sms/status (checklist 39-41)', () => {
       [m.participant.id],
     );
     expect(handoffs.rows.map((r) => r.reason)).toEqual(['opted_out']);
-    expect(sunk.some((e) => e.cancelledJobs.includes(item.jobId))).toBe(true);
+    expect(sunk.some((e) => e.cancelledJobs.some((j) => j.jobId === item.jobId))).toBe(true);
   });
 
   it('38: undelivered with 30006 flags the number as a landline and tells the link worker', async () => {

@@ -92,11 +92,23 @@ export function scheduledItemsSuite(getDb: () => Db): void {
         [{ ...expiry, dueAt: at('2030-04-08T09:00:00Z') }],
         ['flow_timeout'],
       );
-      expect(mixed.cancelledJobs).toEqual([moved.changed[0]!.jobId]);
+      // Each cancelled job with its kind (its queue) and when it was due (was it ever added?).
+      expect(mixed.cancelledJobs).toEqual([
+        { jobId: moved.changed[0]!.jobId, kind: 'flow_timeout', dueAt: at('2030-04-02T09:00:00Z') },
+      ]);
       expect(mixed.changed.map((i) => [i.kind, i.version])).toEqual([['flow_expiry', 2]]);
       // The flow ends: both cancelled; nothing live is left.
       const ended = await setFlowTimers(db, target, [], ['flow_timeout', 'flow_expiry']);
-      expect(ended).toEqual({ changed: [], cancelledJobs: [mixed.changed[0]!.jobId] });
+      expect(ended).toEqual({
+        changed: [],
+        cancelledJobs: [
+          {
+            jobId: mixed.changed[0]!.jobId,
+            kind: 'flow_expiry',
+            dueAt: at('2030-04-08T09:00:00Z'),
+          },
+        ],
+      });
       expect(await listPendingForParticipant(db, p.id)).toEqual([]);
       // A cancelled timer set again is revived (pending, next version), as upsert does.
       const revived = await setFlowTimers(db, target, [timeout], []);
