@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { COLUMN_FIELDS, columnAccepts } from '../../src/runner/apply-events.js';
+import { PRIMARY_REASONS } from '../../src/store/enums.js';
 import { createParticipant, updateParticipant } from '../../src/store/repos/participants.js';
 import { drivers, uniquePhone, useTestDb } from '../store/drivers.js';
 
@@ -75,5 +76,27 @@ describe('field values a participants column takes, mirrored from its CHECK', ()
       ),
       { numRuns: 150 },
     );
+  });
+
+  it('a referral reason: the column takes exactly PRIMARY_REASONS (checked before writing)', async () => {
+    const p = await createParticipant(getDb(), { phone: uniquePhone() });
+    const takes = async (reason: string): Promise<boolean> => {
+      try {
+        await getDb().transaction(async (tx) => {
+          await tx.query(
+            `INSERT INTO referrals (participant_id, route, reason) VALUES ($1, 'self', $2)`,
+            [p.id, reason],
+          );
+          throw new Rollback();
+        });
+      } catch (err) {
+        return err instanceof Rollback;
+      }
+      return true;
+    };
+    for (const reason of PRIMARY_REASONS)
+      expect({ reason, takes: await takes(reason) }).toEqual({ reason, takes: true });
+    for (const reason of ['lonely', 'Carer', 'other ', '', 'housing_'])
+      expect({ reason, takes: await takes(reason) }).toEqual({ reason, takes: false });
   });
 });
