@@ -22,7 +22,13 @@
  */
 import { DateTime } from 'luxon';
 import type { Db } from '../../store/db-port.js';
-import { type ScheduledItem, upsertScheduledItem } from '../../store/repos/scheduled-items.js';
+import {
+  ITEM_SELECT,
+  ITEM_SELECT_S,
+  type ScheduledItem,
+  type ScheduleInput,
+  scheduledItemKey,
+} from '../../store/repos/scheduled-items.js';
 import { DEFAULT_PLAN_POLICY } from '../schedule/plan-policy.js';
 import { isQuiet, nextAllowedAfter } from '../schedule/quiet-hours.js';
 
@@ -80,73 +86,122 @@ function dueAt(p: Person, day: DateTime, at: string): Date {
   return t.toJSDate();
 }
 
-/**
- * Cancels the participant's live future journey rows not in keep (past-due ones fire and
- * re-check). A place offer is not planJourney's: it is kept unless `all` (no consent, opted
- * out, erased), and it checks its booking again when it fires.
- */
-async function cancelLive(
+/** The bookings planJourney reads (not cancelled ones), ranked per activity. */
+const BOOKINGS_SQL = `WITH mine AS (
+    SELECT b.id AS "bookingId", s.id AS "sessionId", s.activity_id AS "activityId",
+      s.starts_at AS "startsAt",
+      b.status IN ('booked', 'confirmed') AND s.status <> 'cancelled' AS active,
+      row_number() OVER (PARTITION BY s.activity_id ORDER BY s.starts_at, b.id) AS first_rank,
+      row_number() OVER (PARTITION BY s.activity_id, (b.status IN ('booked', 'confirmed')
+        AND s.status <> 'cancelled') ORDER BY s.starts_at DESC, b.id) AS last_rank
+    FROM bookings b JOIN sessions s ON s.id = b.session_id
+    WHERE b.participant_id = p.id AND b.status <> 'cancelled')
+  SELECT m."bookingId", m."sessionId", m."activityId", m."startsAt", m.active,
+    m.first_rank = 1 AS "isFirst", m.active AND m.last_rank = 1 AS "isLastBooked",
+    NOT EXISTS (SELECT 1 FROM sessions s2 WHERE s2.activity_id = m."activityId"
+      AND s2.status <> 'cancelled' AND s2.starts_at > m."startsAt") AS "isLastOfActivity"
+  FROM mine m`;
+
+/** The participant, their bookings and their first referral, in one round trip. */
+async function readPerson(
   tx: Db,
   participantId: string,
-  keep: readonly string[],
-  now: Date,
-  all = false,
-): Promise<void> {
-  await tx.query(
-    `UPDATE scheduled_items SET state = 'cancelled', version = version + 1, updated_at = now()
-     WHERE participant_id = $1 AND kind IN ('followup', 'checkin') AND payload ? 'flow'
-       AND state IN ('pending', 'enqueued') AND due_at > $3 AND NOT (id = ANY($2::uuid[]))
-       AND ($4 OR payload->>'flow' <> 'place_offered')`,
-    [participantId, keep, now, all],
+): Promise<(Person & { bookings: BookingRow[]; referredAt: Date | null }) | null> {
+  const { rows } = await tx.query<
+    Person & {
+      bookings: (Omit<BookingRow, 'startsAt'> & { startsAt: string })[];
+      referredAt: Date | null;
+    }
+  >(
+    `SELECT p.id, p.tz, p.quiet_start AS "quietStart", p.quiet_end AS "quietEnd",
+       p.opted_out AS "optedOut", p.consent, p.erased_at IS NOT NULL AS erased,
+       (SELECT referred_at FROM referrals WHERE participant_id = p.id
+        ORDER BY referred_at LIMIT 1) AS "referredAt",
+       COALESCE((SELECT json_agg(b) FROM (${BOOKINGS_SQL}) b), '[]') AS bookings
+     FROM participants p WHERE p.id = $1`,
+    [participantId],
   );
+  const row = rows[0];
+  if (!row) return null;
+  return { ...row, bookings: row.bookings.map((b) => ({ ...b, startsAt: new Date(b.startsAt) })) };
+}
+
+/**
+ * Writes the wanted journey rows (each created or rescheduled as upsertScheduledItem does) and
+ * cancels the participant's other live future journey rows, in ONE statement; returns the
+ * wanted rows, changed or not. Past-due rows are left to fire and re-check. A place offer is
+ * not planJourney's: it is kept unless `all` (no consent, opted out, erased), and it checks its
+ * booking again when it fires.
+ */
+async function writeJourney(
+  tx: Db,
+  participantId: string,
+  wanted: readonly ScheduleInput[],
+  now: Date,
+  all: boolean,
+): Promise<ScheduledItem[]> {
+  const { rows } = await tx.query<ScheduledItem>(
+    `WITH v AS (
+       SELECT * FROM unnest($2::text[], $3::text[], $4::uuid[], $5::timestamptz[], $6::text[])
+         WITH ORDINALITY AS v(item_key, kind, booking_id, due_at, payload, ord)
+     ), up AS (
+       INSERT INTO scheduled_items (item_key, kind, participant_id, booking_id, due_at, payload)
+       SELECT item_key, kind, $1, booking_id, due_at, payload::jsonb FROM v ORDER BY ord
+       ON CONFLICT (item_key) DO UPDATE SET due_at = excluded.due_at, payload = excluded.payload,
+         version = scheduled_items.version + 1, state = 'pending', skip_reason = NULL,
+         fired_at = NULL
+       WHERE scheduled_items.due_at IS DISTINCT FROM excluded.due_at
+          OR scheduled_items.payload IS DISTINCT FROM excluded.payload
+          OR scheduled_items.state IN ('cancelled', 'skipped')
+       RETURNING ${ITEM_SELECT}
+     ), cancelled AS (
+       UPDATE scheduled_items SET state = 'cancelled', version = version + 1, updated_at = now()
+       WHERE participant_id = $1 AND kind IN ('followup', 'checkin') AND payload ? 'flow'
+         AND state IN ('pending', 'enqueued') AND due_at > $7 AND NOT (item_key = ANY($2::text[]))
+         AND ($8 OR payload->>'flow' <> 'place_offered')
+     )
+     SELECT * FROM up
+     UNION ALL
+     SELECT ${ITEM_SELECT_S} FROM scheduled_items s JOIN v ON s.item_key = v.item_key
+     WHERE NOT EXISTS (SELECT 1 FROM up WHERE up."itemKey" = s.item_key)`,
+    [
+      participantId,
+      wanted.map((w) => scheduledItemKey(w)),
+      wanted.map((w) => w.kind),
+      wanted.map((w) => w.bookingId ?? null),
+      wanted.map((w) => w.dueAt.toISOString()),
+      wanted.map((w) => JSON.stringify(w.payload ?? {})),
+      now,
+      all,
+    ],
+  );
+  return rows;
 }
 
 /**
  * Plans (or re-plans) the participant's journey timers; returns the live rows it wants, so the
  * caller can enqueue them. Safe to call after any booking change, consent change or referral.
+ * Two round trips, whatever it finds: one read, one write.
  */
 export async function planJourney(
   tx: Db,
   participantId: string,
   opts: JourneyOptions,
 ): Promise<ScheduledItem[]> {
-  const { rows: people } = await tx.query<Person>(
-    `SELECT id, tz, quiet_start AS "quietStart", quiet_end AS "quietEnd", opted_out AS "optedOut",
-       consent, erased_at IS NOT NULL AS erased FROM participants WHERE id = $1`,
-    [participantId],
-  );
-  const p = people[0];
+  const p = await readPerson(tx, participantId);
   if (!p) return [];
   if (p.optedOut || p.erased || p.consent !== 'given') {
-    await cancelLive(tx, p.id, [], opts.now, true);
+    await writeJourney(tx, p.id, [], opts.now, true);
     return [];
   }
   const at = opts.at ?? DEFAULT_PLAN_POLICY.dayBeforeAt;
   const now = DateTime.fromJSDate(opts.now);
-  const wanted: ScheduledItem[] = [];
-  const keep = async (input: Parameters<typeof upsertScheduledItem>[1]) => {
-    if (input.dueAt <= opts.now) return;
-    wanted.push((await upsertScheduledItem(tx, input)).item);
+  const wanted: ScheduleInput[] = [];
+  const keep = (input: ScheduleInput) => {
+    if (input.dueAt > opts.now) wanted.push(input);
   };
 
-  const { rows: bookings } = await tx.query<BookingRow>(
-    `WITH mine AS (
-       SELECT b.id AS "bookingId", s.id AS "sessionId", s.activity_id AS "activityId",
-         s.starts_at AS "startsAt",
-         b.status IN ('booked', 'confirmed') AND s.status <> 'cancelled' AS active,
-         row_number() OVER (PARTITION BY s.activity_id ORDER BY s.starts_at, b.id) AS first_rank,
-         row_number() OVER (PARTITION BY s.activity_id, (b.status IN ('booked', 'confirmed')
-           AND s.status <> 'cancelled') ORDER BY s.starts_at DESC, b.id) AS last_rank
-       FROM bookings b JOIN sessions s ON s.id = b.session_id
-       WHERE b.participant_id = $1 AND b.status <> 'cancelled')
-     SELECT m."bookingId", m."sessionId", m."activityId", m."startsAt", m.active,
-       m.first_rank = 1 AS "isFirst", m.active AND m.last_rank = 1 AS "isLastBooked",
-       NOT EXISTS (SELECT 1 FROM sessions s2 WHERE s2.activity_id = m."activityId"
-         AND s2.status <> 'cancelled' AND s2.starts_at > m."startsAt") AS "isLastOfActivity"
-     FROM mine m`,
-    [p.id],
-  );
-  for (const b of bookings) {
+  for (const b of p.bookings) {
     if (!b.active) continue;
     const day = DateTime.fromJSDate(b.startsAt).setZone(p.tz);
     const common = { kind: 'followup' as const, participantId: p.id, bookingId: b.bookingId };
@@ -154,7 +209,7 @@ export async function planJourney(
       const due = dueAt(p, day.minus({ days: opts.prepDaysBefore ?? 2 }), at);
       // Too close to the session (booked late): no preparation message after it starts.
       if (due < b.startsAt) {
-        await keep({
+        keep({
           ...common,
           slot: 'first_session_prep',
           dueAt: due,
@@ -164,21 +219,15 @@ export async function planJourney(
     }
     if (b.isLastBooked && b.isLastOfActivity && !b.isFirst) {
       const due = dueAt(p, day.minus({ days: opts.prepDaysBefore ?? 2 }), at);
-      await keep({ ...common, slot: 'course_ending', dueAt: due, payload: flow('course_ending') });
+      keep({ ...common, slot: 'course_ending', dueAt: due, payload: flow('course_ending') });
     }
   }
 
-  const { rows: refs } = await tx.query<{ referredAt: Date }>(
-    `SELECT referred_at AS "referredAt" FROM referrals WHERE participant_id = $1
-     ORDER BY referred_at LIMIT 1`,
-    [p.id],
-  );
-  const referredAt = refs[0]?.referredAt;
-  if (referredAt) {
+  if (p.referredAt) {
     for (const w of opts.checkinWeeks ?? DEFAULT_CHECKIN_WEEKS) {
-      const day = DateTime.fromJSDate(referredAt).setZone(p.tz).plus({ weeks: w });
+      const day = DateTime.fromJSDate(p.referredAt).setZone(p.tz).plus({ weeks: w });
       if (day < now.minus({ days: 7 })) continue; // long past: not sent late
-      await keep({
+      keep({
         kind: 'checkin',
         participantId: p.id,
         slot: `week_${w}`,
@@ -187,13 +236,7 @@ export async function planJourney(
       });
     }
   }
-  await cancelLive(
-    tx,
-    p.id,
-    wanted.map((i) => i.id),
-    opts.now,
-  );
-  return wanted;
+  return writeJourney(tx, p.id, wanted, opts.now, false);
 }
 
 const flow = (id: JourneyFlow) => ({ flow: id });

@@ -46,9 +46,9 @@ const ITEM_COLUMNS = {
   updatedAt: 'updated_at',
 } satisfies Record<keyof ScheduledItem, string>;
 
-const ITEM_SELECT = selectList(ITEM_COLUMNS);
+export const ITEM_SELECT = selectList(ITEM_COLUMNS);
 /** The same list on the table aliased `s`. */
-const ITEM_SELECT_S = selectList(
+export const ITEM_SELECT_S = selectList(
   Object.fromEntries(Object.entries(ITEM_COLUMNS).map(([k, c]) => [k, `s.${c}`])),
 );
 
