@@ -41,8 +41,9 @@ export async function reconcile(
   logger: Logger,
 ): Promise<ReconcileCounts> {
   const counts: ReconcileCounts = { items: 0, sends: 0, inbound: 0 };
-  // Failed enqueues this process could not count in Redis then (it was full or down).
-  await flushEnqueueFailures(redis, prefix);
+  // Failed enqueues this process could not count in Redis then (it was full or down); not
+  // awaited: the pass does not wait on the counter.
+  void flushEnqueueFailures(redis, prefix);
   const to = new Date(now.getTime() + HORIZON_MS);
   // Bounded per pass; a bigger backlog is finished by the next passes (every minute).
   const items = await listDueItems(db, { to, limit: 20_000 });
