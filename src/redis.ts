@@ -35,27 +35,100 @@ async function configGet(redis: Redis, key: string): Promise<string | undefined>
   return reply[1];
 }
 
+/** One INFO section as `field -> value` (INFO answers `field:value` lines). */
+async function infoSection(redis: Redis, section: string): Promise<Record<string, string>> {
+  const text = (await redis.call('INFO', section)) as string;
+  const fields: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const at = line.indexOf(':');
+    if (at > 0 && !line.startsWith('#')) fields[line.slice(0, at)] = line.slice(at + 1).trim();
+  }
+  return fields;
+}
+
+/** What start-up and /metrics know of Redis's settings, and where it was read. */
+export interface RedisSettings {
+  /** `maxmemory-policy`, or undefined when neither CONFIG nor INFO told. */
+  policy: string | undefined;
+  /** Whether the AOF is on, or undefined when neither CONFIG nor INFO told. */
+  appendonly: boolean | undefined;
+  /** `config`: CONFIG GET; `info`: CONFIG refused (managed Redis), read from INFO; `none`. */
+  source: 'config' | 'info' | 'none';
+}
+
+/** The persistence figure alone, from INFO persistence (allowed where CONFIG is not). */
+async function aofFromInfo(redis: Redis): Promise<boolean | undefined> {
+  const aof = (await infoSection(redis, 'persistence')).aof_enabled;
+  return aof === undefined ? undefined : aof === '1';
+}
+
+/**
+ * CONFIG GET first; managed Redis often refuses CONFIG (renamed or not allowed), and then INFO
+ * tells the same: `maxmemory_policy` in INFO memory, `aof_enabled` in INFO persistence.
+ */
+export async function readRedisSettings(redis: Redis): Promise<RedisSettings> {
+  try {
+    const policy = await configGet(redis, 'maxmemory-policy');
+    const appendonly = await configGet(redis, 'appendonly');
+    return {
+      policy,
+      appendonly: appendonly === undefined ? undefined : appendonly === 'yes',
+      source: 'config',
+    };
+  } catch {
+    // Refused: fall back to INFO below.
+  }
+  try {
+    const policy = (await infoSection(redis, 'memory')).maxmemory_policy;
+    const appendonly = await aofFromInfo(redis).catch(() => undefined);
+    if (policy !== undefined || appendonly !== undefined)
+      return { policy, appendonly, source: 'info' };
+  } catch {
+    // INFO refused too.
+  }
+  return { policy: undefined, appendonly: undefined, source: 'none' };
+}
+
+/**
+ * `/metrics`' `linkline_redis_persistence_off`: 1 while the AOF is off, 0 while on, null when
+ * Redis does not say. Read at each scrape from INFO persistence, so every process shows the
+ * one shared Redis as it is now (a later `CONFIG SET appendonly` shows at the next scrape).
+ */
+export async function redisPersistenceOff(redis: Redis): Promise<number | null> {
+  try {
+    const aof = await aofFromInfo(redis);
+    return aof === undefined ? null : aof ? 0 : 1;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Checklist 70: an evicting Redis silently loses delayed jobs (reminders), so refuse to run.
  * Without persistence a Redis restart empties the queues; the reconciler rebuilds them from
- * PostgreSQL, so that is only a warning. Managed Redis may forbid CONFIG: warn and go on.
+ * PostgreSQL, so that is a warning (`alert: redis_persistence_off`) and the
+ * `linkline_redis_persistence_off` figure on /metrics. Managed Redis may forbid CONFIG: the
+ * settings are then read from INFO, and refused the same way. When neither tells, start-up
+ * goes on with a warning (`alert: redis_settings_unknown`) naming what to check by hand.
  */
 export async function checkRedisSettings(redis: Redis, logger: Logger): Promise<void> {
-  let policy: string | undefined;
-  let appendonly: string | undefined;
-  try {
-    policy = await configGet(redis, 'maxmemory-policy');
-    appendonly = await configGet(redis, 'appendonly');
-  } catch (err) {
-    logger.warn({ err }, 'could not read Redis settings (CONFIG GET); check maxmemory-policy');
-    return;
-  }
-  if (policy !== undefined && policy !== 'noeviction') {
+  const { policy, appendonly, source } = await readRedisSettings(redis);
+  if (source === 'info')
+    logger.info('Redis CONFIG GET refused (managed Redis?): settings read from INFO');
+  if (policy === undefined) {
+    logger.warn(
+      { alert: 'redis_settings_unknown', source },
+      'could not read Redis maxmemory-policy (CONFIG GET and INFO refused): make sure it is noeviction',
+    );
+  } else if (policy !== 'noeviction') {
     throw new RedisStartupError(
       `Redis maxmemory-policy is ${policy}; set it to noeviction or queued reminders can be lost`,
     );
   }
-  if (appendonly === 'no') {
-    logger.warn('Redis appendonly is off: a restart empties the queues until the reconciler runs');
+  if (appendonly === false) {
+    logger.warn(
+      { alert: 'redis_persistence_off', source },
+      'Redis appendonly is off: a restart empties the queues until the reconciler runs',
+    );
   }
 }

@@ -16,6 +16,13 @@ export interface MetricsDeps {
    * so each `serve` process shows its own; `linkline worker` processes only log the warning.
    */
   eventLoop?: () => EventLoopFigures;
+  /**
+   * 1 while Redis has no AOF, 0 while it has one, null when Redis does not say (checklist 70):
+   * `redisPersistenceOff` in src/redis.ts, read at each scrape.
+   */
+  redisPersistenceOff?: () => Promise<number | null>;
+  /** Enqueues that failed after their commit, every process (checklist 71). */
+  enqueueFailures?: () => Promise<number>;
   /** More lines (the Slack events endpoint's health). */
   extra?: () => string[];
 }
@@ -25,11 +32,13 @@ const label = (value: string) => value.replace(/[\\"\n]/g, '');
 /** `GET /metrics` in Prometheus text format: what an alert on stuck timers watches. */
 export function registerMetrics(app: App, deps: MetricsDeps): void {
   app.get('/metrics', async (_request, reply) => {
-    const [overdue, depths, locks, expired] = await Promise.all([
+    const [overdue, depths, locks, expired, persistenceOff, enqueueFailures] = await Promise.all([
       deps.overdueTimers(),
       deps.queueDepths(),
       deps.lockWaits?.(),
       deps.expiredSends?.(),
+      deps.redisPersistenceOff?.(),
+      deps.enqueueFailures?.(),
     ]);
     const lines = [
       '# HELP linkline_overdue_timers Timers more than 2 minutes past due and not fired.',
@@ -61,6 +70,18 @@ export function registerMetrics(app: App, deps: MetricsDeps): void {
         ...Object.entries(expired).map(
           ([kind, n]) => `linkline_sms_expired_total{kind="${label(kind)}"} ${n}`,
         ),
+      );
+    if (persistenceOff !== undefined && persistenceOff !== null)
+      lines.push(
+        '# HELP linkline_redis_persistence_off 1 while Redis has no AOF (a restart empties the queues until the reconciler runs).',
+        '# TYPE linkline_redis_persistence_off gauge',
+        `linkline_redis_persistence_off ${persistenceOff}`,
+      );
+    if (enqueueFailures !== undefined)
+      lines.push(
+        '# HELP linkline_enqueue_failures_total Enqueues that failed after their commit (Redis full or down); the reconciler retries them.',
+        '# TYPE linkline_enqueue_failures_total counter',
+        `linkline_enqueue_failures_total ${enqueueFailures}`,
       );
     return reply.type('text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);
   });

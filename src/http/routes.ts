@@ -2,10 +2,12 @@ import { sessionNotices } from '../channels/leads/session-change.js';
 import { jobEffects } from '../domain/booking/changes.js';
 import type { Logger } from '../log.js';
 import type { Service } from '../main.js';
+import { redisPersistenceOff } from '../redis.js';
 import { noEffects } from '../runner/effects.js';
 import { expiredSendCounts } from '../runner/expired-sends.js';
 import { triggerFlow } from '../runner/triggers.js';
 import { lockWaitFigures } from '../scheduler/lock-alert.js';
+import { enqueueFailureCount } from '../scheduler/queues.js';
 import { inboundJob, inboundLeadJob, overdueCount } from '../scheduler/reconciler.js';
 import { createSink } from '../scheduler/sink.js';
 import { registerAdminRoutes } from './admin/index.js';
@@ -53,6 +55,8 @@ export function registerRoutes(app: App, service: Service, logger: Logger): void
     lockWaits: () => lockWaitFigures(service.redis, service.config.queuePrefix),
     expiredSends: () => expiredSendCounts(service.db),
     eventLoop: () => service.eventLoop.scrape(),
+    redisPersistenceOff: () => redisPersistenceOff(service.redis),
+    enqueueFailures: () => enqueueFailureCount(service.redis, service.config.queuePrefix),
   });
   registerAdminRoutes(app, {
     db: service.db,

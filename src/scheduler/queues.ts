@@ -1,5 +1,6 @@
 import { type JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { ScheduledItemKind } from '../store/enums.js';
 
@@ -78,7 +79,72 @@ export function createQueues(connection: Redis, prefix: string): Queues {
       defaultJobOptions: JOB_DEFAULTS,
       streams: { events: { maxLen: EVENTS_MAX_LEN } },
     });
-  return Object.fromEntries(QUEUE_NAMES.map((n) => [n, make(n)])) as Queues;
+  const queues = Object.fromEntries(QUEUE_NAMES.map((n) => [n, make(n)])) as Queues;
+  connectionOf.set(queues, { redis: connection, prefix });
+  return queues;
+}
+
+/** The connection and prefix each set of queues was made with (for the failure counter). */
+const connectionOf = new WeakMap<Queues, { redis: Redis; prefix: string }>();
+
+/**
+ * Failed enqueues (checklist 71), shared by every process through Redis so one `/metrics`
+ * shows all of them: `linkline_enqueue_failures_total`. The failure is often Redis itself
+ * (full, with `noeviction`: every write is refused with OOM; or unreachable), so the count
+ * cannot always be written when it happens: each process keeps what it has not written yet
+ * and adds it on the next failure, reconciler pass or scrape that Redis accepts, and the
+ * process that is scraped adds its own unwritten count to the figure.
+ */
+const failureKey = (prefix: string) => `${prefix}:ops:enqueue_failures`;
+const unwritten = new Map<string, { count: number; writing: boolean }>();
+
+function unwrittenOf(prefix: string) {
+  let entry = unwritten.get(prefix);
+  if (!entry) {
+    entry = { count: 0, writing: false };
+    unwritten.set(prefix, entry);
+  }
+  return entry;
+}
+
+/** Adds this process's unwritten failures to the shared counter, if Redis takes the write. */
+export async function flushEnqueueFailures(redis: Redis, prefix: string): Promise<void> {
+  const entry = unwrittenOf(prefix);
+  // One write at a time: a write that hangs through a reconnect is not sent twice.
+  if (entry.count === 0 || entry.writing) return;
+  const n = entry.count;
+  entry.writing = true;
+  try {
+    await redis.incrby(failureKey(prefix), n);
+    entry.count -= n;
+  } catch {
+    // Refused (OOM) or unreachable: kept for the next try.
+  } finally {
+    entry.writing = false;
+  }
+}
+
+/**
+ * An enqueue that failed after its transaction committed (the sink): the durable row stays in
+ * PostgreSQL and the reconciler queues it later. Never silent: a warn log with a stable
+ * `alert` field to page on, and the counter.
+ */
+export function recordEnqueueFailure(queues: Queues, logger: Logger, err: Error): void {
+  logger.warn(
+    { alert: 'enqueue_failed', reason: err.message },
+    'enqueue after commit failed; the reconciler will retry',
+  );
+  const conn = connectionOf.get(queues);
+  if (!conn) return;
+  unwrittenOf(conn.prefix).count += 1;
+  void flushEnqueueFailures(conn.redis, conn.prefix);
+}
+
+/** `linkline_enqueue_failures_total`: every process's written count plus this one's unwritten. */
+export async function enqueueFailureCount(redis: Redis, prefix: string): Promise<number> {
+  await flushEnqueueFailures(redis, prefix);
+  const shared = Number((await redis.get(failureKey(prefix))) ?? 0);
+  return shared + unwrittenOf(prefix).count;
 }
 
 export async function closeQueues(queues: Queues): Promise<void> {

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Db } from '../store/db.js';
 import { listDueItems } from '../store/repos/scheduled-items.js';
-import { jobKey, type QueueName, type Queues, queueFor } from './queues.js';
+import { flushEnqueueFailures, jobKey, type QueueName, type Queues, queueFor } from './queues.js';
 import { enqueueItems, enqueueSends, HORIZON_MS, sendJobId } from './sink.js';
 
 /** The inbound queue's job name for a lead's text (the other jobs there are `inbound`). */
@@ -41,6 +41,9 @@ export async function reconcile(
   logger: Logger,
 ): Promise<ReconcileCounts> {
   const counts: ReconcileCounts = { items: 0, sends: 0, inbound: 0 };
+  // Failed enqueues this process could not count in Redis then (it was full or down); not
+  // awaited: the pass does not wait on the counter.
+  void flushEnqueueFailures(redis, prefix);
   const to = new Date(now.getTime() + HORIZON_MS);
   // Bounded per pass; a bigger backlog is finished by the next passes (every minute).
   const items = await listDueItems(db, { to, limit: 20_000 });

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { EffectSink, Effects } from '../runner/effects.js';
 import type { Db } from '../store/db.js';
 import type { ScheduledItem, StaleJob } from '../store/repos/scheduled-items.js';
-import { type QueueName, type Queues, queueFor } from './queues.js';
+import { type QueueName, type Queues, queueFor, recordEnqueueFailure } from './queues.js';
 
 /** Timers due within this horizon get a delayed job now; later ones wait for the reconciler. */
 export const HORIZON_MS = 60 * 60_000;
@@ -176,10 +176,7 @@ export function createSink(
         timeoutMs,
       );
     } catch (err) {
-      logger.warn(
-        { reason: (err as Error).message },
-        'enqueue after commit failed; the reconciler will retry',
-      );
+      recordEnqueueFailure(queues, logger, err as Error);
     }
   };
 }
