@@ -38,10 +38,10 @@ import {
 } from '../store/repos/participants.js';
 import {
   lockBatchItems,
+  rescheduleItem,
   type ScheduledItem,
   transitionItem,
   transitionItems,
-  upsertScheduledItem,
 } from '../store/repos/scheduled-items.js';
 import { withWriteBuffer } from '../store/write-buffer.js';
 import { type Applying, applyEvents } from './apply-events.js';
@@ -361,12 +361,9 @@ export function createRunner(deps: RunnerDeps) {
       // Fired late into quiet hours: defer to the next allowed time if that is still before the session.
       const next = nextAllowedAfter(DateTime.fromJSDate(now), p.tz, qh).toJSDate();
       if (next >= s.starts_at) return 'quiet_hours';
-      const { item: moved } = await upsertScheduledItem(tx, {
-        ...itemKey(item),
-        dueAt: next,
-        payload: item.payload,
-      });
-      effects.items.push(moved);
+      // The row itself moves (a booking's reminder is keyed by its booking, not by kind).
+      const moved = await rescheduleItem(tx, item.id, item.version, next);
+      if (moved) effects.items.push(moved);
       return 'deferred';
     }
     const active = ahead ? ahead.active : await loadActiveSession<Session>(tx, p.id);
@@ -596,19 +593,6 @@ function turnOrder(messageIds: readonly string[], owners: Map<string, MessageOwn
       if (b === undefined) return -1;
       return a < b ? -1 : 1;
     });
-}
-
-function itemKey(item: ScheduledItem) {
-  return {
-    kind: item.kind,
-    participantId: item.participantId,
-    bookingId: item.bookingId,
-    sessionId: item.sessionId,
-    conversationSessionId: item.conversationSessionId,
-    ...(item.itemKey.includes('slot=') && !item.itemKey.endsWith('slot=')
-      ? { slot: item.itemKey.split('slot=')[1] ?? '' }
-      : {}),
-  };
 }
 
 async function lockedItem(tx: Db, id: string, version: number): Promise<ScheduledItem | null> {

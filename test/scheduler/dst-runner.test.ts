@@ -204,16 +204,14 @@ describe('checklist 78: the runner around the clock changes (Europe/London)', ()
   );
 
   /**
-   * KNOWN BUG (src/runner/runner.ts, not this branch's to change): the deferral upserts the
-   * timer under `scheduledItemKey` ("reminder_day_before|p=...|b=..."), but reminders planned
-   * from bookings are keyed `booking:<id>:reminder_day_before` (src/domain/booking/item-rows.ts).
-   * So a planned reminder is not moved: a second row is inserted and the planned one is left
-   * `pending` and past due (counted by linkline_overdue_timers); once its finished job is gone
-   * (retention) the reconciler queues it again, and it sends a second reminder. `it.fails`
-   * until the runner moves the row itself; then make it an `it`.
+   * Found by this file: the deferral used to upsert the timer under `scheduledItemKey`
+   * ("reminder_day_before|p=...|b=..."), but reminders planned from bookings are keyed
+   * `booking:<id>:reminder_day_before`: a second row was inserted, the planned one stayed
+   * `pending`, and once its finished job was gone the reconciler queued it again: two
+   * reminders. The runner now moves the row itself (rescheduleItem, on id and version).
    */
-  it.fails('78 (c) KNOWN BUG: a planned reminder deferred out of quiet hours is one row, sent once, even after the reconciler passes', async () => {
-    const b = await booked('dst-c-known-bug', '2026-03-29', '14:00');
+  it('78 (c): a planned reminder deferred out of quiet hours is one row, sent once, even after the reconciler passes', async () => {
+    const b = await booked('dst-c-one-row', '2026-03-29', '14:00');
     const item = await dayBefore(b.sessionId);
     clock = new Date('2026-03-28T21:30:00Z');
     expect(await p.runner.handleItem(item.id, item.version)).toBe('skipped');
@@ -224,7 +222,7 @@ describe('checklist 78: the runner around the clock changes (Europe/London)', ()
     const reminders = () => p.gateway.to(b.phone).filter((t) => t.startsWith('Reminder:'));
     await waitFor(() => reminders().length >= 1, 15_000);
     await new Promise((r) => setTimeout(r, 1_500));
-    // Today: two reminders (the planned row, re-queued, and the deferred copy).
+    // One reminder, one row (before the fix: the planned row, re-queued, and a deferred copy).
     expect(reminders()).toHaveLength(1);
     expect(await dayBeforeRows(b.sessionId)).toHaveLength(1);
   });

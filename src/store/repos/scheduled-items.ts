@@ -329,6 +329,27 @@ export async function transitionItem(
   return rowCount === 1;
 }
 
+/**
+ * Moves a live timer to a new due time, on (id, version): the same row, its version bumped (so
+ * a new job id), pending again. Null if it moved on meanwhile. Whatever key the row was
+ * planned under (a booking's reminder is keyed by its booking), it stays one row.
+ */
+export async function rescheduleItem(
+  db: Db,
+  id: string,
+  version: number,
+  dueAt: Date,
+): Promise<ScheduledItem | null> {
+  const { rows } = await db.query<ScheduledItem>(
+    `UPDATE scheduled_items SET due_at = $3, version = version + 1, state = 'pending',
+       skip_reason = NULL, fired_at = NULL, updated_at = now()
+     WHERE id = $1 AND version = $2 AND state IN ('pending', 'enqueued')
+     RETURNING ${ITEM_SELECT}`,
+    [id, version, dueAt],
+  );
+  return rows[0] ?? null;
+}
+
 /** A live timer of a batch, with whether this transaction got its participant's lock. */
 export interface BatchItem {
   /** Index of the job in the batch. */
