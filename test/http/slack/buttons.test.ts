@@ -292,6 +292,78 @@ describe('hand-off buttons', () => {
     expect(h.texts(phone)).not.toContain('Are you still there?');
   });
 
+  it("55: legacy bot_message echoes of the bot's thread posts and message_changed echoes of a card update reach Linkline's app and are dropped: no SMS, no thread-reply work", async () => {
+    h.slack.setEchoBotMessages('bot_message');
+    try {
+      const from = h.slack.deliveries().length;
+      const { phone, p, parent } = await openThread();
+      await h.sms(phone, 'legacy echo check');
+      await waitFor(() => h.replies(parent).some((m) => m.text.includes('legacy echo check')));
+      await h.slack.clickButton({
+        user: AMY,
+        channel: HANDOFFS,
+        ts: parent.ts,
+        actionId: 'handoff_claim',
+      });
+      await waitFor(async () => (await h.handoff(p.id))?.status === 'claimed');
+      await waitFor(() => updatesOf(parent.ts).length === 1);
+      await h.service.slack.outbox.drain();
+      await h.slack.settled();
+      // What the local Slack sent Linkline's events URL since the start, as Slack would.
+      const events = h.slack
+        .deliveries()
+        .slice(from)
+        .filter((d) => d.contentType === 'application/json')
+        .map((d) => JSON.parse(d.rawBody) as { event_id: string; event: Record<string, unknown> })
+        .filter((b) => b.event?.type === 'message');
+      const legacyInThread = events.filter(
+        (b) => b.event.subtype === 'bot_message' && b.event.thread_ts === parent.ts,
+      );
+      const cardChanged = events.filter(
+        (b) =>
+          b.event.subtype === 'message_changed' &&
+          (b.event.message as { ts?: string }).ts === parent.ts,
+      );
+      // The echoes really went (a test of nothing would pass too).
+      expect(legacyInThread.length).toBeGreaterThanOrEqual(1);
+      expect(legacyInThread.some((b) => String(b.event.text).includes('legacy echo check'))).toBe(
+        true,
+      );
+      expect(legacyInThread.every((b) => b.event.user === undefined)).toBe(true);
+      expect(cardChanged.length).toBeGreaterThanOrEqual(1);
+      const echoes = [...legacyInThread, ...cardChanged].map((b) => `event:${b.event_id}`);
+      // Each answered 200 and done at once: no failure, no retry, nothing pending.
+      const { rows } = await h.service.db.query<{
+        attempts: number;
+        error: string | null;
+        done: boolean;
+      }>(
+        'SELECT attempts, error, processed_at IS NOT NULL AS done FROM slack_inbox WHERE id = ANY($1::text[])',
+        [echoes],
+      );
+      expect(rows).toHaveLength(echoes.length);
+      for (const r of rows) expect(r).toEqual({ attempts: 1, error: null, done: true });
+      // Not relayed: the participant got no copy of a thread post or of the card.
+      expect(h.texts(phone).filter((t) => t.includes('legacy echo check'))).toEqual([]);
+      expect(h.texts(phone).filter((t) => t.includes(p.ref))).toEqual([]);
+      expect(h.replies(parent).filter((m) => m.text.includes('legacy echo check'))).toHaveLength(1);
+      // Never handed to the thread-reply handler: no reply outcome logged, nobody told.
+      const replyLines = h
+        .logs()
+        .split('\n')
+        .filter((l) => l.includes('"msg":"thread reply"'));
+      expect(replyLines).toEqual([]);
+      expect(h.slack.ephemerals().filter((e) => e.threadTs === parent.ts)).toEqual([]);
+      const sent = await h.service.db.query(
+        `SELECT 1 FROM messages WHERE participant_id = $1 AND kind = 'handoff_reply'`,
+        [p.id],
+      );
+      expect(sent.rowCount).toBe(0);
+    } finally {
+      h.slack.setEchoBotMessages(false);
+    }
+  });
+
   it('the bot ignores its own posts echoed back (no loop)', async () => {
     h.slack.setEchoBotMessages(true);
     try {
