@@ -62,8 +62,8 @@ export interface Pipeline {
 /** For code a test builds besides the pipeline (its logs are not captured or checked). */
 export const quietLogger = pino({ level: 'silent' });
 
-/** Pipelines started and not yet closed, checked after each test. */
-const live = new Set<Pipeline>();
+/** Log watches (pipelines) started and not yet closed, checked after each test. */
+const live = new Set<LogWatch>();
 
 // Registered on the file of every test that imports this module (vitest collects each file
 // in its own module graph): after each test, every open pipeline's log must be clean.
@@ -71,42 +71,24 @@ afterEach(async (context) => {
   for (const p of live) await p.checkLogs(`"${context.task.name}"`);
 });
 
-/** The real runner, queues and workers on a real Redis, with a unique queue prefix. */
-export async function startPipeline(
-  db: Db,
-  redisUrl = 'redis://127.0.0.1:6379',
-  now?: () => Date,
-): Promise<Pipeline> {
-  const catalog = await loadCheckedCatalog('flows', 'locales');
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const prefix = `lltest-${randomBytes(4).toString('hex')}`;
-  const queues = createQueues(redis, prefix);
-  const gateway = new MemoryGateway();
-  const clock = now ?? (() => new Date());
-  // Everything at trace, kept in memory for the leak check; TEST_LOG=1 also prints it.
+/** A pipeline's logger (trace, in memory) and the check of what it logged (checklist 90). */
+export interface LogWatch {
+  logger: Logger;
+  leaks: LeakWatch;
+  logs: () => string;
+  checkLogs: (context: string) => Promise<void>;
+  /** Stops the per-test checks and checks what was logged since the last one. */
+  done: () => Promise<void>;
+}
+
+/**
+ * A logger at trace into memory (TEST_LOG=1 also prints it), checked after every test of the
+ * file and at `done()`: no number or SMS body of the test's database (participants,
+ * messages) or accepted by `gateway`, nor any value a test adds to `leaks`, may be in it.
+ */
+export function watchLogs(db: Db, gateway: MemoryGateway): LogWatch {
   const capture = capturedLogger('trace', process.env.TEST_LOG ? process.stdout : undefined);
-  const { logger } = capture;
   const leaks = new LeakWatch();
-  const sink = createSink(db, queues, logger, clock);
-  const runner = createRunner({
-    db,
-    flows: catalog.flows,
-    locales: catalog.locales,
-    defaultLang: 'en',
-    logger,
-    now: clock,
-    sink,
-  });
-  const workers = await startWorkers({
-    db,
-    redis,
-    queues,
-    prefix,
-    runner,
-    gateway,
-    logger,
-    now: clock,
-  });
   let seenAccepted = 0;
   /** What this test used: the gateway's sends, and the numbers and bodies in the database. */
   const gather = async () => {
@@ -132,14 +114,8 @@ export async function startPipeline(
       // Not migrated, or closed: nothing more to learn from it.
     }
   };
-  const pipeline: Pipeline = {
-    runner,
-    queues,
-    redis,
-    prefix,
-    gateway,
-    sink,
-    logger,
+  const watch: LogWatch = {
+    logger: capture.logger,
     leaks,
     logs: capture.output,
     checkLogs: async (context) => {
@@ -148,19 +124,72 @@ export async function startPipeline(
       capture.clear();
       leaks.assertClean(output, context);
     },
+    done: async () => {
+      live.delete(watch);
+      // What was logged after the last check and while shutting down.
+      await watch.checkLogs('the pipeline after its last test, or closing');
+    },
+  };
+  live.add(watch);
+  return watch;
+}
+
+/** The real runner, queues and workers on a real Redis, with a unique queue prefix. */
+export async function startPipeline(
+  db: Db,
+  redisUrl = 'redis://127.0.0.1:6379',
+  now?: () => Date,
+): Promise<Pipeline> {
+  const catalog = await loadCheckedCatalog('flows', 'locales');
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const prefix = `lltest-${randomBytes(4).toString('hex')}`;
+  const queues = createQueues(redis, prefix);
+  const gateway = new MemoryGateway();
+  const clock = now ?? (() => new Date());
+  // Everything at trace, kept in memory for the leak check.
+  const watch = watchLogs(db, gateway);
+  const { logger } = watch;
+  const sink = createSink(db, queues, logger, clock);
+  const runner = createRunner({
+    db,
+    flows: catalog.flows,
+    locales: catalog.locales,
+    defaultLang: 'en',
+    logger,
+    now: clock,
+    sink,
+  });
+  const workers = await startWorkers({
+    db,
+    redis,
+    queues,
+    prefix,
+    runner,
+    gateway,
+    logger,
+    now: clock,
+  });
+  const pipeline: Pipeline = {
+    runner,
+    queues,
+    redis,
+    prefix,
+    gateway,
+    sink,
+    logger,
+    leaks: watch.leaks,
+    logs: watch.logs,
+    checkLogs: watch.checkLogs,
     close: async () => {
-      live.delete(pipeline);
       await workers.close();
       await Promise.all(
         Object.values(queues).map((q) => q.obliterate({ force: true }).catch(() => undefined)),
       );
       await closeQueues(queues);
       redis.disconnect();
-      // What was logged after the last check and while shutting down.
-      await pipeline.checkLogs('the pipeline after its last test, or closing');
+      await watch.done();
     },
   };
-  live.add(pipeline);
   return pipeline;
 }
 
