@@ -1,13 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
+import { afterEach } from 'vitest';
 import { loadCheckedCatalog } from '../../src/catalog/load.js';
+import type { Logger } from '../../src/log.js';
 import type { SendOutcome, SmsGateway } from '../../src/runner/outbound.js';
 import { createRunner, type Runner } from '../../src/runner/runner.js';
 import { closeQueues, createQueues, type Queues } from '../../src/scheduler/queues.js';
 import { createSink } from '../../src/scheduler/sink.js';
 import { startWorkers } from '../../src/scheduler/workers.js';
 import type { Db } from '../../src/store/db.js';
+import { LeakWatch } from './leak-check.js';
+import { capturedLogger } from './log-capture.js';
 
 /** A provider double that records what it accepted; faults make it answer badly first. */
 export class MemoryGateway implements SmsGateway {
@@ -39,10 +43,96 @@ export interface Pipeline {
   prefix: string;
   gateway: MemoryGateway;
   sink: ReturnType<typeof createSink>;
+  /** The logger the runner, sink and workers were given (trace, kept in memory). */
+  logger: Logger;
+  /** The values the leak check looks for; a test may add its own (e.g. a secret it used). */
+  leaks: LeakWatch;
+  /** What the pipeline logged since the last check (each check clears it). */
+  logs: () => string;
+  /**
+   * Checklist 90: throws, naming the kind of leak, when a number or SMS body of this test's
+   * database (participants, messages) or one the gateway accepted is in what the pipeline
+   * logged since the last check; then clears the capture. Run after every test of a file
+   * that imports this module (see the `afterEach` below) and by `close()`.
+   */
+  checkLogs: (context: string) => Promise<void>;
   close: () => Promise<void>;
 }
 
+/** For code a test builds besides the pipeline (its logs are not captured or checked). */
 export const quietLogger = pino({ level: 'silent' });
+
+/** Log watches (pipelines) started and not yet closed, checked after each test. */
+const live = new Set<LogWatch>();
+
+// Registered on the file of every test that imports this module (vitest collects each file
+// in its own module graph): after each test, every open pipeline's log must be clean.
+afterEach(async (context) => {
+  for (const p of live) await p.checkLogs(`"${context.task.name}"`);
+});
+
+/** A pipeline's logger (trace, in memory) and the check of what it logged (checklist 90). */
+export interface LogWatch {
+  logger: Logger;
+  leaks: LeakWatch;
+  logs: () => string;
+  checkLogs: (context: string) => Promise<void>;
+  /** Stops the per-test checks and checks what was logged since the last one. */
+  done: () => Promise<void>;
+}
+
+/**
+ * A logger at trace into memory (TEST_LOG=1 also prints it), checked after every test of the
+ * file and at `done()`: no number or SMS body of the test's database (participants,
+ * messages) or accepted by `gateway`, nor any value a test adds to `leaks`, may be in it.
+ */
+export function watchLogs(db: Db, gateway: MemoryGateway): LogWatch {
+  const capture = capturedLogger('trace', process.env.TEST_LOG ? process.stdout : undefined);
+  const leaks = new LeakWatch();
+  let seenAccepted = 0;
+  /** What this test used: the gateway's sends, and the numbers and bodies in the database. */
+  const gather = async () => {
+    for (const a of gateway.accepted.slice(seenAccepted)) {
+      leaks.phone(a.to, 'a recipient');
+      leaks.add('an SMS body sent', a.body);
+    }
+    seenAccepted = gateway.accepted.length;
+    // The database may already be closed (a file's own afterAll): then what was seen suffices.
+    try {
+      const people = await db.query<{ phone: string }>(
+        'SELECT phone FROM participants WHERE phone IS NOT NULL',
+      );
+      for (const r of people.rows) leaks.phone(r.phone);
+      const messages = await db.query<{ body: string | null; address: string | null }>(
+        'SELECT DISTINCT body, address FROM messages',
+      );
+      for (const r of messages.rows) {
+        leaks.add('an SMS body stored', r.body);
+        if (r.address?.startsWith('+')) leaks.phone(r.address, 'a message address');
+      }
+    } catch {
+      // Not migrated, or closed: nothing more to learn from it.
+    }
+  };
+  const watch: LogWatch = {
+    logger: capture.logger,
+    leaks,
+    logs: capture.output,
+    checkLogs: async (context) => {
+      await gather();
+      const output = capture.output();
+      capture.clear();
+      leaks.assertClean(output, context);
+    },
+    done: async () => {
+      live.delete(watch);
+      // What was logged after the last check and while shutting down.
+      await watch.checkLogs('the pipeline after its last test, or closing');
+    },
+  };
+  live.add(watch);
+  return watch;
+}
 
 /** The real runner, queues and workers on a real Redis, with a unique queue prefix. */
 export async function startPipeline(
@@ -56,13 +146,16 @@ export async function startPipeline(
   const queues = createQueues(redis, prefix);
   const gateway = new MemoryGateway();
   const clock = now ?? (() => new Date());
-  const sink = createSink(db, queues, quietLogger, clock);
+  // Everything at trace, kept in memory for the leak check.
+  const watch = watchLogs(db, gateway);
+  const { logger } = watch;
+  const sink = createSink(db, queues, logger, clock);
   const runner = createRunner({
     db,
     flows: catalog.flows,
     locales: catalog.locales,
     defaultLang: 'en',
-    logger: quietLogger,
+    logger,
     now: clock,
     sink,
   });
@@ -73,16 +166,20 @@ export async function startPipeline(
     prefix,
     runner,
     gateway,
-    logger: quietLogger,
+    logger,
     now: clock,
   });
-  return {
+  const pipeline: Pipeline = {
     runner,
     queues,
     redis,
     prefix,
     gateway,
     sink,
+    logger,
+    leaks: watch.leaks,
+    logs: watch.logs,
+    checkLogs: watch.checkLogs,
     close: async () => {
       await workers.close();
       await Promise.all(
@@ -90,8 +187,10 @@ export async function startPipeline(
       );
       await closeQueues(queues);
       redis.disconnect();
+      await watch.done();
     },
   };
+  return pipeline;
 }
 
 export async function waitFor(

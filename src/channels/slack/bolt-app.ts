@@ -93,7 +93,12 @@ export function createBoltApp(
   const handoffButton = (kind: 'claim' | 'back' | 'close') =>
     app.action<BlockAction<ButtonAction>>(ACTIONS[kind], async ({ ack, body, action, respond }) => {
       await ack();
-      const out = await handoffAction(deps(), kind, body.user.id, action.value);
+      // The message clicked on: the hand-off's card must be it (checklist 60).
+      const container = body.container as { channel_id?: string; message_ts?: string } | undefined;
+      const out = await handoffAction(deps(), kind, body.user.id, action.value, {
+        channel: body.channel?.id ?? container?.channel_id,
+        ts: body.message?.ts ?? container?.message_ts,
+      });
       log.info({ kind, ok: out.ok }, 'hand-off button');
       // Through the response_url: it reaches whoever clicked, member of the channel or not.
       if (!out.ok) await tell(respond, out.ephemeral);

@@ -78,15 +78,27 @@ const TRANSITIONS: Record<Kind, { from: string[]; set: string }> = {
   close: { from: ['open', 'claimed'], set: "status = 'closed', closed_at = now()" },
 };
 
+/** The message a button was clicked on, as Slack's payload names it. */
+export interface ClickedMessage {
+  channel: string | undefined;
+  ts: string | undefined;
+}
+
+export const NOT_ITS_CARD =
+  "This button does not belong to this conversation; nothing was changed. Use the buttons on the hand-off's own message.";
+
 /**
  * Claim, Back to the bot, Close: a compare-and-set on the hand-off's status and version (two
- * clicks at once: one wins, the other is told who owns it); only active link workers.
+ * clicks at once: one wins, the other is told who owns it); only active link workers, and
+ * only from the hand-off's own card: the value is untrusted, so a hand-off it names whose
+ * card (stored channel and ts) is not the clicked message is refused (checklist 60).
  */
 export async function handoffAction(
   deps: SlackDeps,
   kind: Kind,
   user: string,
   value: string | undefined,
+  clicked: ClickedMessage,
 ): Promise<ActionOutcome> {
   const parsed = parseValue(value);
   if (!parsed) return { ok: false, ephemeral: 'That button is not valid; nothing was changed.' };
@@ -95,6 +107,23 @@ export async function handoffAction(
     return { ok: false, ephemeral: 'Only link workers can act on hand-offs; nothing was changed.' };
   const before = await getHandoff(deps.db, parsed.h);
   if (!before) return { ok: false, ephemeral: refusal(kind, null, user) };
+  // A card not posted yet (no ts) cannot have been clicked either.
+  if (
+    !before.slack_thread_ts ||
+    before.slack_thread_ts !== clicked.ts ||
+    before.slack_channel !== clicked.channel
+  ) {
+    // Ids only: which hand-off was named and where the click was, no person's data.
+    deps.logger.warn(
+      {
+        kind,
+        handoff: before.id,
+        clicked: { channel: clicked.channel ?? null, ts: clicked.ts ?? null },
+      },
+      'hand-off button refused: not on its own card',
+    );
+    return { ok: false, ephemeral: NOT_ITS_CARD };
+  }
   const effects = noEffects();
   const outcome = await deps.db.transaction(async (tx): Promise<ActionOutcome> => {
     await lockParticipant(tx, before.participant_id);

@@ -142,14 +142,17 @@ describe('urgent hand-offs: duty phone and safety-text warning (Slack side)', ()
     first.handoffs.push(id);
     await sink(first);
     await slack.outbox.drain();
-    const claimed = await handoffAction(slack.deps, 'claim', AMY, JSON.stringify({ h: id, v: 1 }));
+    const parent = fake.messages(HANDOFFS).find((m) => m.text.includes(`Hand-off ${p.ref}`))!;
+    const claimed = await handoffAction(slack.deps, 'claim', AMY, JSON.stringify({ h: id, v: 1 }), {
+      channel: parent.channel,
+      ts: parent.ts,
+    });
     expect(claimed).toEqual({ ok: true });
     await slack.outbox.drain();
     const effects = noEffects();
     await db().transaction((tx) => raiseUrgentHandoff(tx, effects, { participantId: p.id }));
     await sink(effects);
     await slack.outbox.drain();
-    const parent = fake.messages(HANDOFFS).find((m) => m.text.includes(`Hand-off ${p.ref}`))!;
     const replies = fake.thread(HANDOFFS, parent.ts).slice(1);
     expect(
       replies.filter((m) => m.text.includes(`<@${AMY}> :rotating_light: URGENT`)),

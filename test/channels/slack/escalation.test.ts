@@ -101,6 +101,7 @@ describe('escalation of unclaimed hand-offs', () => {
       'claim',
       AMY,
       JSON.stringify({ h: id, v: rows[0]!.version }),
+      { channel: parent.channel, ts: parent.ts },
     );
     expect(claimed).toEqual({ ok: true });
     advanceMinutes(30);

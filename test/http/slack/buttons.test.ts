@@ -20,6 +20,15 @@ const toldOn = (ts: string, user: string) =>
     .filter((r) => r.target?.messageTs === ts && r.target.user === user && r.effect === 'ephemeral')
     .map((r) => String(r.body?.text ?? ''));
 
+/** What Slack users did to this participant's record, by audit kind. */
+const auditKinds = async (participantId: string) =>
+  (
+    await h.service.db.query<{ kind: string }>(
+      `SELECT kind FROM audit_events WHERE actor LIKE 'slack:%' AND participant_id = $1 ORDER BY at`,
+      [participantId],
+    )
+  ).rows.map((r) => r.kind);
+
 describe('hand-off buttons', () => {
   it('59: two link workers click Claim at once: one owner, the other told who, one update', async () => {
     const { p, parent } = await openThread();
@@ -142,6 +151,77 @@ describe('hand-off buttons', () => {
     expect(h.texts(phone)).toHaveLength(textsBefore);
   });
 
+  it("60: a button whose value names another conversation's hand-off is refused with an ephemeral; nothing changes", async () => {
+    const a = await openThread();
+    const b = await openThread();
+    for (const t of [a, b])
+      await waitFor(() => h.texts(t.phone).some((x) => /link worker will text you back/.test(x)));
+    const beforeA = (await h.handoff(a.p.id))!;
+    const beforeB = (await h.handoff(b.p.id))!;
+    const textsBefore = [h.texts(a.phone).length, h.texts(b.phone).length];
+    // B's hand-off, its current version: only where the click was can tell it is not B's card.
+    const valueB = JSON.stringify({ h: beforeB.id, v: beforeB.version });
+    const press = (messageTs: string, actionId: string, overrides?: Record<string, unknown>) =>
+      h.slack.sendAction({
+        user: AMY,
+        channel: HANDOFFS,
+        messageTs,
+        actions: [{ action_id: actionId, type: 'button', value: valueB }],
+        ...(overrides ? { overrides } : {}),
+      });
+    const kinds = ['handoff_claim', 'handoff_back', 'handoff_close'];
+    // On A's card.
+    for (const actionId of kinds)
+      expect(await press(a.parent.ts, actionId)).toMatchObject({ status: 200, acked: true });
+    // On a message in B's own thread that is not its card.
+    const inThreadB = (await h.slack.userReplies(HANDOFFS, b.parent.ts, RAJ, 'note: looking'))
+      .message;
+    await waitFor(async () => (await auditKinds(b.p.id)).includes('handoff_note'));
+    expect(await press(inThreadB.ts, 'handoff_close')).toMatchObject({ status: 200 });
+    // B's card's ts, but in another channel.
+    const elsewhere = 'C0ELSEWHER';
+    expect(
+      await press(b.parent.ts, 'handoff_claim', {
+        channel: { id: elsewhere, name: 'elsewhere' },
+        container: { type: 'message', message_ts: b.parent.ts, channel_id: elsewhere },
+      }),
+    ).toMatchObject({ status: 200, acked: true });
+    const refused = /^This button does not belong to this conversation; nothing was changed\./;
+    await waitFor(() => toldOn(a.parent.ts, AMY).length === kinds.length);
+    await waitFor(() => toldOn(inThreadB.ts, AMY).length === 1);
+    await waitFor(() => toldOn(b.parent.ts, AMY).length === 1);
+    for (const told of [
+      toldOn(a.parent.ts, AMY),
+      toldOn(inThreadB.ts, AMY),
+      toldOn(b.parent.ts, AMY),
+    ])
+      for (const text of told) expect(text).toMatch(refused);
+    await h.service.slack.outbox.drain();
+    await h.slack.settled();
+    expect(await h.handoff(a.p.id)).toEqual(beforeA);
+    expect(await h.handoff(b.p.id)).toEqual(beforeB);
+    expect(updatesOf(a.parent.ts)).toHaveLength(0);
+    expect(updatesOf(b.parent.ts)).toHaveLength(0);
+    expect(await auditKinds(a.p.id)).toEqual([]);
+    expect(await auditKinds(b.p.id)).toEqual(['handoff_note']);
+    expect([h.texts(a.phone).length, h.texts(b.phone).length]).toEqual(textsBefore);
+    // Each refusal is a warning naming ids only (the harness's leak check runs after the test).
+    const warned = h
+      .logs()
+      .split('\n')
+      .filter((l) => l.includes('hand-off button refused: not on its own card'));
+    expect(warned).toHaveLength(kinds.length + 2);
+    for (const l of warned) {
+      expect(JSON.parse(l)).toMatchObject({ level: 'warn', handoff: beforeB.id });
+      expect(l).not.toContain(b.p.ref);
+    }
+    // The same value on B's own card does act.
+    await press(b.parent.ts, 'handoff_claim');
+    await waitFor(async () => (await h.handoff(b.p.id))?.status === 'claimed');
+    expect(await h.handoff(b.p.id)).toMatchObject({ claimed_by: AMY });
+    expect(await h.handoff(a.p.id)).toEqual(beforeA);
+  });
+
   it('60: a stale button, an outsider, and a forged value are refused with an ephemeral; nothing changes', async () => {
     const { p, parent } = await openThread();
     const before = (await h.handoff(p.id))!;
@@ -210,6 +290,78 @@ describe('hand-off buttons', () => {
     await waitFor(() => ephemeralsFor(AMY, /opted out/).length >= 1);
     expect(h.twilio.messages().length).toBe(before);
     expect(h.texts(phone)).not.toContain('Are you still there?');
+  });
+
+  it("55: legacy bot_message echoes of the bot's thread posts and message_changed echoes of a card update reach Linkline's app and are dropped: no SMS, no thread-reply work", async () => {
+    h.slack.setEchoBotMessages('bot_message');
+    try {
+      const from = h.slack.deliveries().length;
+      const { phone, p, parent } = await openThread();
+      await h.sms(phone, 'legacy echo check');
+      await waitFor(() => h.replies(parent).some((m) => m.text.includes('legacy echo check')));
+      await h.slack.clickButton({
+        user: AMY,
+        channel: HANDOFFS,
+        ts: parent.ts,
+        actionId: 'handoff_claim',
+      });
+      await waitFor(async () => (await h.handoff(p.id))?.status === 'claimed');
+      await waitFor(() => updatesOf(parent.ts).length === 1);
+      await h.service.slack.outbox.drain();
+      await h.slack.settled();
+      // What the local Slack sent Linkline's events URL since the start, as Slack would.
+      const events = h.slack
+        .deliveries()
+        .slice(from)
+        .filter((d) => d.contentType === 'application/json')
+        .map((d) => JSON.parse(d.rawBody) as { event_id: string; event: Record<string, unknown> })
+        .filter((b) => b.event?.type === 'message');
+      const legacyInThread = events.filter(
+        (b) => b.event.subtype === 'bot_message' && b.event.thread_ts === parent.ts,
+      );
+      const cardChanged = events.filter(
+        (b) =>
+          b.event.subtype === 'message_changed' &&
+          (b.event.message as { ts?: string }).ts === parent.ts,
+      );
+      // The echoes really went (a test of nothing would pass too).
+      expect(legacyInThread.length).toBeGreaterThanOrEqual(1);
+      expect(legacyInThread.some((b) => String(b.event.text).includes('legacy echo check'))).toBe(
+        true,
+      );
+      expect(legacyInThread.every((b) => b.event.user === undefined)).toBe(true);
+      expect(cardChanged.length).toBeGreaterThanOrEqual(1);
+      const echoes = [...legacyInThread, ...cardChanged].map((b) => `event:${b.event_id}`);
+      // Each answered 200 and done at once: no failure, no retry, nothing pending.
+      const { rows } = await h.service.db.query<{
+        attempts: number;
+        error: string | null;
+        done: boolean;
+      }>(
+        'SELECT attempts, error, processed_at IS NOT NULL AS done FROM slack_inbox WHERE id = ANY($1::text[])',
+        [echoes],
+      );
+      expect(rows).toHaveLength(echoes.length);
+      for (const r of rows) expect(r).toEqual({ attempts: 1, error: null, done: true });
+      // Not relayed: the participant got no copy of a thread post or of the card.
+      expect(h.texts(phone).filter((t) => t.includes('legacy echo check'))).toEqual([]);
+      expect(h.texts(phone).filter((t) => t.includes(p.ref))).toEqual([]);
+      expect(h.replies(parent).filter((m) => m.text.includes('legacy echo check'))).toHaveLength(1);
+      // Never handed to the thread-reply handler: no reply outcome logged, nobody told.
+      const replyLines = h
+        .logs()
+        .split('\n')
+        .filter((l) => l.includes('"msg":"thread reply"'));
+      expect(replyLines).toEqual([]);
+      expect(h.slack.ephemerals().filter((e) => e.threadTs === parent.ts)).toEqual([]);
+      const sent = await h.service.db.query(
+        `SELECT 1 FROM messages WHERE participant_id = $1 AND kind = 'handoff_reply'`,
+        [p.id],
+      );
+      expect(sent.rowCount).toBe(0);
+    } finally {
+      h.slack.setEchoBotMessages(false);
+    }
   });
 
   it('the bot ignores its own posts echoed back (no loop)', async () => {

@@ -11,7 +11,7 @@ import { startWorkers } from '../../../src/scheduler/workers.js';
 import type { Db } from '../../../src/store/db.js';
 import { loadActiveSession } from '../../../src/store/repos/conversation-sessions.js';
 import { getParticipantByPhone } from '../../../src/store/repos/participants.js';
-import { MemoryGateway, quietLogger, waitFor } from '../../support/pipeline.js';
+import { MemoryGateway, waitFor, watchLogs } from '../../support/pipeline.js';
 
 export { waitFor };
 
@@ -23,12 +23,15 @@ export async function startRulesPipeline(db: Db, options: Partial<RuleDeps> = {}
   const queues = createQueues(redis, prefix);
   const gateway = new MemoryGateway();
   const now = () => new Date();
-  const sink = createSink(db, queues, quietLogger, now);
+  // Checklist 90: at trace into memory, checked after each test and at close.
+  const watch = watchLogs(db, gateway);
+  const { logger } = watch;
+  const sink = createSink(db, queues, logger, now);
   const rules = defaultRules({
     locales: catalog.locales,
     defaultLang: 'en',
     flows: catalog.flows,
-    logger: quietLogger,
+    logger,
     now,
     ...options,
   });
@@ -37,7 +40,7 @@ export async function startRulesPipeline(db: Db, options: Partial<RuleDeps> = {}
     flows: catalog.flows,
     locales: catalog.locales,
     defaultLang: 'en',
-    logger: quietLogger,
+    logger,
     now,
     sink,
     rules,
@@ -49,13 +52,15 @@ export async function startRulesPipeline(db: Db, options: Partial<RuleDeps> = {}
     prefix,
     runner,
     gateway,
-    logger: quietLogger,
+    logger,
   });
   let sid = 0;
   const tag = randomBytes(8).toString('hex');
 
   /** A text from the participant, stored and queued as the webhook does. */
   async function text(from: string, body: string, numMedia = 0) {
+    watch.leaks.phone(from, 'a texter');
+    watch.leaks.add('an SMS body a participant sent', body);
     sid += 1;
     const r = await acceptInbound(db, {
       sid: `SM${tag}${String(sid).padStart(16, '0')}`,
@@ -114,6 +119,10 @@ export async function startRulesPipeline(db: Db, options: Partial<RuleDeps> = {}
     handled,
     participant,
     conversation,
+    logger,
+    leaks: watch.leaks,
+    logs: watch.logs,
+    checkLogs: watch.checkLogs,
     close: async () => {
       await workers.close();
       await Promise.all(
@@ -121,6 +130,7 @@ export async function startRulesPipeline(db: Db, options: Partial<RuleDeps> = {}
       );
       await closeQueues(queues);
       redis.disconnect();
+      await watch.done();
     },
   };
 }
