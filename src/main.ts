@@ -83,6 +83,8 @@ export interface Service {
   slackSocket: SlackSocket | null;
   /** This process's event-loop delay: `/metrics` and a warning when blocked (checklist 74). */
   eventLoop: EventLoopMonitor;
+  /** The service's clock: the sandbox's movable one in sandbox mode, else the real one. */
+  now: () => Date;
   close(): Promise<void>;
 }
 
@@ -333,6 +335,7 @@ export async function buildService(
       logger.warn({ reason: err.message }, 'start-up reconcile failed'),
     );
   return {
+    now,
     config,
     db,
     redis,

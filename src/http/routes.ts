@@ -18,7 +18,8 @@ import { registerSmsRoutes } from './sms/routes.js';
 
 /** Every HTTP route of the service: provider webhooks and the admin API. */
 export function registerRoutes(app: App, service: Service, logger: Logger): void {
-  const sink = createSink(service.db, service.queues, logger);
+  // The service's clock (in sandbox mode the movable one), as the workers' sink and runner use.
+  const sink = createSink(service.db, service.queues, logger, service.now);
   registerSmsRoutes(app, {
     db: service.db,
     publicUrl: service.config.http.publicUrl,
@@ -42,7 +43,7 @@ export function registerRoutes(app: App, service: Service, logger: Logger): void
   });
   registerMetrics(app, {
     extra: () => service.slack.health.metrics(),
-    overdueTimers: () => overdueCount(service.db, new Date()),
+    overdueTimers: () => overdueCount(service.db, service.now()),
     queueDepths: async () => {
       const entries = await Promise.all(
         Object.entries(service.queues).map(
@@ -60,6 +61,7 @@ export function registerRoutes(app: App, service: Service, logger: Logger): void
   });
   registerAdminRoutes(app, {
     db: service.db,
+    now: service.now,
     config: service.config,
     policy: service.config.planPolicy,
     reportZone: service.config.defaults.tz,
