@@ -25,6 +25,7 @@ import type { Db } from '../../store/db-port.js';
 import {
   ITEM_SELECT,
   ITEM_SELECT_S,
+  RESCHEDULE_ON_CONFLICT,
   type ScheduledItem,
   type ScheduleInput,
   scheduledItemKey,
@@ -147,12 +148,7 @@ async function writeJourney(
      ), up AS (
        INSERT INTO scheduled_items (item_key, kind, participant_id, booking_id, due_at, payload)
        SELECT item_key, kind, $1, booking_id, due_at, payload::jsonb FROM v ORDER BY ord
-       ON CONFLICT (item_key) DO UPDATE SET due_at = excluded.due_at, payload = excluded.payload,
-         version = scheduled_items.version + 1, state = 'pending', skip_reason = NULL,
-         fired_at = NULL
-       WHERE scheduled_items.due_at IS DISTINCT FROM excluded.due_at
-          OR scheduled_items.payload IS DISTINCT FROM excluded.payload
-          OR scheduled_items.state IN ('cancelled', 'skipped')
+       ${RESCHEDULE_ON_CONFLICT}
        RETURNING ${ITEM_SELECT}
      ), cancelled AS (
        UPDATE scheduled_items SET state = 'cancelled', version = version + 1, updated_at = now()

@@ -66,6 +66,18 @@ export interface ScheduleInput {
   payload?: Record<string, unknown>;
 }
 
+/**
+ * An upsert's conflict clause: a new due time or payload, or reviving a cancelled or skipped
+ * timer, bumps the version (so a new job id) and makes it pending; the same again changes
+ * nothing (and returns no row).
+ */
+export const RESCHEDULE_ON_CONFLICT = `ON CONFLICT (item_key) DO UPDATE SET due_at = excluded.due_at,
+  payload = excluded.payload, version = scheduled_items.version + 1, state = 'pending',
+  skip_reason = NULL, fired_at = NULL
+  WHERE scheduled_items.due_at IS DISTINCT FROM excluded.due_at
+    OR scheduled_items.payload IS DISTINCT FROM excluded.payload
+    OR scheduled_items.state IN ('cancelled', 'skipped')`;
+
 /** kind + the ids it is about (+ slot): one timer per key, whatever calls upsert. */
 export function scheduledItemKey(input: Omit<ScheduleInput, 'dueAt' | 'payload'>): string {
   const part = (label: string, v: string | null | undefined) => `${label}=${v ?? ''}`;
@@ -93,12 +105,7 @@ export async function upsertScheduledItem(
     `INSERT INTO scheduled_items (item_key, kind, participant_id, booking_id, session_id,
        conversation_session_id, due_at, payload)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
-     ON CONFLICT (item_key) DO UPDATE SET due_at = excluded.due_at, payload = excluded.payload,
-       version = scheduled_items.version + 1, state = 'pending', skip_reason = NULL,
-       fired_at = NULL
-     WHERE scheduled_items.due_at IS DISTINCT FROM excluded.due_at
-        OR scheduled_items.payload IS DISTINCT FROM excluded.payload
-        OR scheduled_items.state IN ('cancelled', 'skipped')
+     ${RESCHEDULE_ON_CONFLICT}
      RETURNING ${ITEM_SELECT}`,
     [
       key,
@@ -171,12 +178,7 @@ export async function setFlowTimers(
        SELECT v.item_key, v.kind, $3, $2, v.due_at, v.payload::jsonb
        FROM unnest($4::text[], $5::text[], $6::timestamptz[], $7::text[])
          AS v(item_key, kind, due_at, payload)
-       ON CONFLICT (item_key) DO UPDATE SET due_at = excluded.due_at, payload = excluded.payload,
-         version = scheduled_items.version + 1, state = 'pending', skip_reason = NULL,
-         fired_at = NULL
-       WHERE scheduled_items.due_at IS DISTINCT FROM excluded.due_at
-          OR scheduled_items.payload IS DISTINCT FROM excluded.payload
-          OR scheduled_items.state IN ('cancelled', 'skipped')
+       ${RESCHEDULE_ON_CONFLICT}
        RETURNING ${ITEM_SELECT}
      )
      SELECT c.*, (SELECT json_agg(json_build_object('jobId', job_id, 'kind', kind, 'dueAt', due_at))
