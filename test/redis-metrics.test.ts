@@ -5,11 +5,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import twilio from 'twilio';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { registerRoutes } from '../src/http/routes.js';
 import { createLogger } from '../src/log.js';
 import { buildService, type Service } from '../src/main.js';
+import { inboundParams } from '../src/sandbox/twilio/inbound.js';
 import { type Running, start } from '../src/serve.js';
 import { TEST_DATABASE_URL } from './store/drivers.js';
 
@@ -64,5 +66,42 @@ describe('/metrics of the composed service: Redis persistence and failed enqueue
     // Another process (a `linkline worker`) wrote its failures to the shared counter.
     await other.incrby(`${prefix}:ops:enqueue_failures`, 3);
     expect(await metrics()).toMatch(/^linkline_enqueue_failures_total 3$/m);
+  });
+
+  it("71: the webhook's failed enqueue counts too (still 200, the message kept)", async () => {
+    const before = Number(/^linkline_enqueue_failures_total (\d+)$/m.exec(await metrics())![1]);
+    const add = vi
+      .spyOn(service.queues.inbound, 'add')
+      .mockRejectedValue(new Error('OOM command not allowed when used memory > maxmemory'));
+    try {
+      const url = `${service.config.http.publicUrl}/sms/inbound`;
+      const params = inboundParams(
+        { from: '+447700900777', to: '+447700900100', body: 'hello' },
+        `AC${'d4'.repeat(16)}`,
+        `SM${randomBytes(16).toString('hex')}`,
+      );
+      const res = await running.app.inject({
+        method: 'POST',
+        url: '/sms/inbound',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-twilio-signature': twilio.getExpectedTwilioSignature(
+            service.twilioConfig.authToken,
+            url,
+            params,
+          ),
+        },
+        payload: new URLSearchParams(params).toString(),
+      });
+      expect(res.statusCode).toBe(200);
+      expect(add).toHaveBeenCalledTimes(1);
+    } finally {
+      add.mockRestore();
+    }
+    const { rows } = await service.db.query("SELECT id FROM messages WHERE direction = 'in'");
+    expect(rows).toHaveLength(1);
+    expect(await metrics()).toMatch(
+      new RegExp(`^linkline_enqueue_failures_total ${before + 1}$`, 'm'),
+    );
   });
 });

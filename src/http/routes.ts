@@ -7,7 +7,7 @@ import { noEffects } from '../runner/effects.js';
 import { expiredSendCounts } from '../runner/expired-sends.js';
 import { triggerFlow } from '../runner/triggers.js';
 import { lockWaitFigures } from '../scheduler/lock-alert.js';
-import { enqueueFailureCount } from '../scheduler/queues.js';
+import { countEnqueueFailure, enqueueFailureCount } from '../scheduler/queues.js';
 import { inboundJob, inboundLeadJob, overdueCount } from '../scheduler/reconciler.js';
 import { createSink } from '../scheduler/sink.js';
 import { registerAdminRoutes } from './admin/index.js';
@@ -32,6 +32,7 @@ export function registerRoutes(app: App, service: Service, logger: Logger): void
       const job = inboundLeadJob(messageId);
       await service.queues.inbound.add(job.name, job.data, job.opts);
     },
+    countEnqueueFailure: () => countEnqueueFailure(service.queues),
     logger,
     // Carries out a carrier opt-out or a planned re-send from a status callback.
     sink,

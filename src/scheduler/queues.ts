@@ -134,6 +134,11 @@ export function recordEnqueueFailure(queues: Queues, logger: Logger, err: Error)
     { alert: 'enqueue_failed', reason: err.message },
     'enqueue after commit failed; the reconciler will retry',
   );
+  countEnqueueFailure(queues);
+}
+
+/** Counts one failed enqueue (no log line: the caller logs it with what it knows). */
+export function countEnqueueFailure(queues: Queues): void {
   const conn = connectionOf.get(queues);
   if (!conn) return;
   unwrittenOf(conn.prefix).count += 1;

@@ -22,6 +22,8 @@ export interface IngestDeps {
    * participant's. Absent: the reconciler queues it.
    */
   readonly enqueueLead?: (messageId: string) => Promise<void>;
+  /** Counts an enqueue that failed (Redis full or down) in `linkline_enqueue_failures_total`. */
+  readonly countEnqueueFailure?: () => void;
 }
 
 /** Queues a stored text's job: a participant's turn, or a lead's reply. */
@@ -74,7 +76,11 @@ export async function ingest(
     await enqueue(deps, accepted, sms.from);
   } catch (err) {
     // Recorded is what matters: the reconciler enqueues unhandled messages.
-    log.warn({ messageId, reason: (err as Error).message }, 'inbound enqueue failed');
+    log.warn(
+      { alert: 'enqueue_failed', messageId, reason: (err as Error).message },
+      'inbound enqueue failed',
+    );
+    deps.countEnqueueFailure?.();
   }
   return 'stored';
 }

@@ -26,6 +26,8 @@ export interface SmsRoutesDeps {
   now?: () => Date;
   /** Queues the job for an activity lead's stored text (see IngestDeps). */
   enqueueLead?(messageId: string): Promise<void>;
+  /** Counts a failed enqueue in `linkline_enqueue_failures_total` (see IngestDeps). */
+  countEnqueueFailure?(): void;
 }
 
 /**

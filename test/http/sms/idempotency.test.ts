@@ -142,16 +142,25 @@ describe('POST /sms/inbound: duplicates, replays and outages (checklist 13-15, 2
     }
   });
 
-  it('enqueue rejecting: still 200 and recorded', async () => {
+  it('enqueue rejecting (71: Redis at maxmemory): still 200 and recorded, alerted and counted', async () => {
+    let counted = 0;
     const failing = smsApp(getDb(), logger, {
       enqueueInbound: async () => {
         throw new Error('OOM command not allowed');
+      },
+      countEnqueueFailure: () => {
+        counted += 1;
       },
     });
     try {
       const phone = uniquePhone();
       expect((await failing.post('/sms/inbound', inboundForm(phone, 'hi'))).statusCode).toBe(200);
       expect(await storedFor(getDb(), phone)).toEqual({ messages: 1, participants: 1 });
+      expect(counted).toBe(1);
+      const line = output()
+        .split('\n')
+        .find((l) => l.includes('inbound enqueue failed') && l.includes('OOM'));
+      expect(JSON.parse(line!)).toMatchObject({ alert: 'enqueue_failed' });
     } finally {
       await failing.app.close();
     }
