@@ -37,6 +37,7 @@ import {
   takeInboundTurn,
 } from '../store/repos/participants.js';
 import {
+  ITEM_SELECT,
   lockBatchItems,
   rescheduleItem,
   type ScheduledItem,
@@ -597,11 +598,8 @@ function turnOrder(messageIds: readonly string[], owners: Map<string, MessageOwn
 
 async function lockedItem(tx: Db, id: string, version: number): Promise<ScheduledItem | null> {
   const { rows } = await tx.query<ScheduledItem>(
-    `SELECT id, item_key AS "itemKey", kind, participant_id AS "participantId", booking_id AS "bookingId",
-       session_id AS "sessionId", conversation_session_id AS "conversationSessionId", due_at AS "dueAt",
-       version, state, skip_reason AS "skipReason", payload, job_id AS "jobId", fired_at AS "firedAt",
-       created_at AS "createdAt", updated_at AS "updatedAt"
-     FROM scheduled_items WHERE id = $1 AND version = $2 AND state IN ('pending', 'enqueued') FOR UPDATE`,
+    `SELECT ${ITEM_SELECT} FROM scheduled_items
+     WHERE id = $1 AND version = $2 AND state IN ('pending', 'enqueued') FOR UPDATE`,
     [id, version],
   );
   return rows[0] ?? null;
