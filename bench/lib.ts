@@ -18,10 +18,21 @@ const envSchema = z.object({
   BENCH_RUNS: z.coerce.number().int().min(1).default(3),
   BENCH_BACKLOG: z.coerce.number().int().min(0).default(1_000_000),
   BENCH_WORKERS: z.coerce.number().int().min(1).default(2),
-  BENCH_DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/test'),
+  /**
+   * How Linkline and the baselines reach PostgreSQL and Redis on this machine: their Unix
+   * sockets (the README's advice for a co-located deployment), or loopback TCP.
+   */
+  BENCH_TRANSPORT: z.enum(['socket', 'tcp']).default('socket'),
+  BENCH_DATABASE_URL: z.string().optional(),
 });
 
-export type BenchEnv = z.infer<typeof envSchema>;
+export type BenchEnv = Omit<z.infer<typeof envSchema>, 'BENCH_DATABASE_URL'> & {
+  BENCH_DATABASE_URL: string;
+};
+
+/** Debian's PostgreSQL socket folder, and the same database over loopback TCP. */
+const PG_SOCKET_URL = 'postgres:///test?host=/var/run/postgresql&user=postgres';
+const PG_TCP_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
 export function benchEnv(): BenchEnv {
   const r = envSchema.safeParse(process.env);
@@ -29,7 +40,18 @@ export function benchEnv(): BenchEnv {
     process.stderr.write(`bad benchmark settings: ${z.prettifyError(r.error)}\n`);
     process.exit(2);
   }
-  return r.data;
+  const socket = r.data.BENCH_TRANSPORT === 'socket';
+  return {
+    ...r.data,
+    BENCH_DATABASE_URL: r.data.BENCH_DATABASE_URL ?? (socket ? PG_SOCKET_URL : PG_TCP_URL),
+  };
+}
+
+/** The transport line of a report. */
+export function transportNote(env: BenchEnv): string {
+  return env.BENCH_TRANSPORT === 'socket'
+    ? 'PostgreSQL and Redis are reached through their Unix sockets (BENCH_TRANSPORT=socket, as README "Configuration" advises for a co-located deployment).'
+    : 'PostgreSQL and Redis are reached over loopback TCP (BENCH_TRANSPORT=tcp).';
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -65,9 +87,10 @@ export const load1 = () => Math.round(loadavg()[0]! * 100) / 100;
 /** A private redis-server for the benchmark; stopped by `stop()`. */
 export async function benchRedis(): Promise<{ url: string; stop: () => Promise<void> }> {
   const own = await startOwnRedis();
-  await listpackHashes(own.url);
+  const url = benchEnv().BENCH_TRANSPORT === 'socket' ? `unix://${own.socket}` : own.url;
+  await listpackHashes(url);
   atExit.push(() => void own.stop().catch(() => undefined));
-  return { url: own.url, stop: () => own.stop() };
+  return { url, stop: () => own.stop() };
 }
 
 /**
@@ -95,7 +118,8 @@ export async function benchSchema(
   const schema = `ll_bench_${randomBytes(5).toString('hex')}`;
   const db = await openDb({ databaseUrl, schema, max: poolMax });
   await migrate(db);
-  const url = `${databaseUrl}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  const sep = databaseUrl.includes('?') ? '&' : '?';
+  const url = `${databaseUrl}${sep}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
   return {
     db,
     schema,

@@ -1,6 +1,6 @@
 /** The SMS section of BENCHMARKS.md (issue 4) from `npm run bench:sms` runs. */
 import type { BenchEnv } from './lib.js';
-import { mr } from './lib.js';
+import { mr, transportNote } from './lib.js';
 import type { SmsEnv, SmsRunResult } from './sms-run.js';
 
 /** "met" when every run meets the target, "met in k of n runs", or "**not met**". */
@@ -64,6 +64,7 @@ export function smsSection(runs: readonly SmsRunResult[], env: BenchEnv, sms: Sm
     sms.BENCH_SMS_CALLBACKS
       ? 'The fake posts signed status callbacks (queued, sent, delivered) for every message.'
       : 'The fake posts no status callbacks (BENCH_SMS_CALLBACKS=1 turns them on).',
+    transportNote(env),
     '',
     '| Figure | Linkline | Bare node:http | Signed + enqueue + no-op job | Target | Verdict |',
     '|---|---|---|---|---|---|',

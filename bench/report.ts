@@ -1,6 +1,6 @@
 /** Markdown sections of BENCHMARKS.md from the benchmark results. */
 import type { BenchEnv } from './lib.js';
-import { median, mr } from './lib.js';
+import { median, mr, transportNote } from './lib.js';
 import type { RunResult } from './scheduler-run.js';
 
 const ok = (met: boolean) => (met ? 'met' : '**not met**');
@@ -26,6 +26,7 @@ export function schedulerSection(runs: readonly RunResult[], env: BenchEnv): str
     `number of processes, each a BullMQ Worker with a no-op processor at concurrency 16, the same`,
     'delayed jobs), then Linkline on a fresh schema and a private redis-server. "Hand-off" is the',
     'local Twilio fake accepting the message over HTTP through the real SDK.',
+    transportNote(env),
     '',
     '| Figure | Linkline | Bare baseline | Target | Verdict |',
     '|---|---|---|---|---|',

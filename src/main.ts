@@ -16,7 +16,7 @@ import type { Config, TwilioConfig } from './config/schema.js';
 import { memoizeZoneOffsets } from './domain/schedule/zone-offsets.js';
 import { ingest } from './http/sms/inbound.js';
 import type { Logger } from './log.js';
-import { checkRedisSettings } from './redis.js';
+import { checkRedisSettings, redisAddress } from './redis.js';
 import { type SmsGateway, sendOutbound } from './runner/outbound.js';
 import { defaultRules } from './runner/rules/index.js';
 import { createRunner, type Runner } from './runner/runner.js';
@@ -169,7 +169,7 @@ export async function buildService(
   }
   const db = await openDb(dbOptionsOf(config.db));
   await migrate(db);
-  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  const redis = new Redis(redisAddress(config.redis.url), { maxRetriesPerRequest: null });
   redis.on('error', (err: NodeJS.ErrnoException) =>
     logger.warn({ code: err.code }, 'redis connection error'),
   );

@@ -2,11 +2,22 @@ import { Redis } from 'ioredis';
 import type { Logger } from './log.js';
 
 /**
+ * What ioredis takes for REDIS_URL: a `unix:///path/to/redis.sock` URL (a co-located Redis
+ * through its Unix socket, cheaper per command than loopback TCP) becomes the socket's path,
+ * keeping its query (`?db=1`, `?password=...`); a redis:// or rediss:// URL is given as it is.
+ */
+export function redisAddress(url: string): string {
+  if (!url.startsWith('unix:')) return url;
+  const parsed = new URL(url);
+  return `${decodeURIComponent(parsed.pathname)}${parsed.search}`;
+}
+
+/**
  * A Redis connection as BullMQ needs it: commands wait through reconnects instead of failing
  * after a few retries. The URL is never logged (it may carry a password).
  */
 export function connectRedis(url: string, logger: Logger): Redis {
-  const redis = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false });
+  const redis = new Redis(redisAddress(url), { maxRetriesPerRequest: null, lazyConnect: false });
   redis.on('error', (err: NodeJS.ErrnoException) => {
     logger.warn({ code: err.code, reason: err.message }, 'redis connection error');
   });

@@ -13,6 +13,7 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import { eraseByRef } from '../privacy/erase.js';
 import { exportByRef } from '../privacy/export.js';
 import { actorName, participantRef } from '../privacy/refs.js';
+import { redisAddress } from '../redis.js';
 import { closeQueues, createQueues, type Queues } from '../scheduler/queues.js';
 import { withTimeout } from '../scheduler/sink.js';
 import { dbOptionsOf, openDb } from '../store/db.js';
@@ -60,7 +61,7 @@ interface Opened {
 
 /** Redis for erasure; unreachable within 3 s: null (the jobs are left, and do nothing). */
 async function openQueues(url: string, prefix: string, io: PrivacyIo) {
-  const redis = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
+  const redis = new Redis(redisAddress(url), { maxRetriesPerRequest: null, lazyConnect: true });
   redis.on('error', () => undefined);
   try {
     await withTimeout(redis.connect(), 3_000);

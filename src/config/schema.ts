@@ -18,12 +18,23 @@ const LANG = /^[a-z]{2,3}(-[a-z0-9]{2,8})*$/;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-function urlWithSchemes(schemes: readonly string[], error: string) {
+/**
+ * A URL with one of `schemes` and a host. `socket(url)` may stand in for the host: a Unix
+ * socket of a co-located server (`postgres:///db?host=/var/run/postgresql`, `unix:///x.sock`).
+ */
+function urlWithSchemes(
+  schemes: readonly string[],
+  error: string,
+  socket: (url: URL) => boolean = () => false,
+) {
   return z.string().refine(
     (value) => {
       try {
         const url = new URL(value);
-        return schemes.includes(url.protocol) && url.host !== '';
+        if (!schemes.includes(url.protocol)) return false;
+        // unix://host/x.sock would be read as the socket /x.sock: a unix: URL has no host.
+        if (url.protocol === 'unix:') return url.host === '' && socket(url);
+        return url.host !== '' || socket(url);
       } catch {
         return false;
       }
@@ -31,6 +42,11 @@ function urlWithSchemes(schemes: readonly string[], error: string) {
     { error, abort: true },
   );
 }
+
+/** PostgreSQL's socket folder in `?host=` (an absolute path), as libpq and node-postgres read it. */
+const pgSocket = (url: URL) => url.searchParams.get('host')?.startsWith('/') === true;
+/** A Redis Unix socket: `unix:///path/to/redis.sock`. */
+const redisSocket = (url: URL) => url.protocol === 'unix:' && url.pathname.length > 1;
 
 const httpUrl = (error: string) => urlWithSchemes(['http:', 'https:'], error);
 
@@ -63,17 +79,26 @@ export const envSchema = z.object({
   DATABASE_URL: urlWithSchemes(
     ['postgres:', 'postgresql:'],
     'must be a postgres:// or postgresql:// connection URL',
+    pgSocket,
   )
     .optional()
-    .describe('PostgreSQL connection URL. Unset: an embedded PGlite database in DATA_DIR.'),
+    .describe(
+      'PostgreSQL connection URL (on the same host, its Unix socket: postgres:///linkline?host=/var/run/postgresql). Unset: an embedded PGlite database in DATA_DIR.',
+    ),
   DATA_DIR: z
     .string()
     .min(1, 'must not be empty')
     .default('./data')
     .describe('Folder for local state (the embedded PGlite database when DATABASE_URL is unset).'),
-  REDIS_URL: urlWithSchemes(['redis:', 'rediss:'], 'must be a redis:// or rediss:// URL')
+  REDIS_URL: urlWithSchemes(
+    ['redis:', 'rediss:', 'unix:'],
+    'must be a redis://, rediss:// or unix:///path/to/redis.sock URL',
+    redisSocket,
+  )
     .default('redis://127.0.0.1:6379')
-    .describe('Redis for queues, timers and locks (needs maxmemory-policy noeviction).'),
+    .describe(
+      'Redis for queues, timers and locks (needs maxmemory-policy noeviction); on the same host, its Unix socket: unix:///path/to/redis.sock.',
+    ),
   DEFAULT_TZ: z
     .string()
     .refine((zone) => IANAZone.isValidZone(zone), 'must be an IANA time zone such as Europe/London')

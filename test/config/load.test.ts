@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { configHelp, loadConfig } from '../../src/config/load.js';
 import { ENV_VARS } from '../../src/config/schema.js';
+import { redisAddress } from '../../src/redis.js';
 import { problemsOf } from './support.js';
 
 const TWILIO = {
@@ -135,6 +136,29 @@ describe('loadConfig', () => {
   it('uses PostgreSQL when DATABASE_URL is set', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/linkline' });
     expect(config.db).toEqual({ kind: 'postgres', url: 'postgres://u:p@127.0.0.1:5432/linkline' });
+  });
+
+  it('takes a co-located PostgreSQL or Redis by its Unix socket', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres:///linkline?host=/var/run/postgresql',
+      REDIS_URL: 'unix:///run/redis/redis.sock?db=2',
+    });
+    expect(config.db).toEqual({
+      kind: 'postgres',
+      url: 'postgres:///linkline?host=/var/run/postgresql',
+    });
+    expect(config.redis.url).toBe('unix:///run/redis/redis.sock?db=2');
+    expect(redisAddress(config.redis.url)).toBe('/run/redis/redis.sock?db=2');
+    expect(redisAddress('redis://127.0.0.1:6379/1')).toBe('redis://127.0.0.1:6379/1');
+  });
+
+  it.each([
+    ['DATABASE_URL', 'postgres:///linkline'],
+    ['DATABASE_URL', 'postgres:///linkline?host=relative/dir'],
+    ['REDIS_URL', 'unix://'],
+    ['REDIS_URL', 'unix://tmp/redis.sock'],
+  ])('refuses %s %j: no host and no absolute socket path', (name, value) => {
+    expect(problemsOf({ [name]: value }).some((p) => p.startsWith(`${name}: `))).toBe(true);
   });
 
   it.each([

@@ -8,15 +8,16 @@ import { Redis } from 'ioredis';
 export interface OwnRedis {
   url: string;
   port: number;
+  /** Its Unix socket (`unixsocket`), always on; with `socketOnly` the only way in. */
+  socket: string;
   stop(signal?: NodeJS.Signals): Promise<void>;
   restart(): Promise<void>;
 }
 
-async function waitReady(port: number): Promise<void> {
+async function waitReady(socket: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
     const probe = new Redis({
-      port,
-      host: '127.0.0.1',
+      path: socket,
       lazyConnect: true,
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
@@ -32,15 +33,22 @@ async function waitReady(port: number): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  throw new Error(`redis on ${port} did not start`);
+  throw new Error(`redis at ${socket} did not start`);
 }
 
-export async function startOwnRedis(opts: { aof?: boolean } = {}): Promise<OwnRedis> {
-  const port = 16_400 + Math.floor(Math.random() * 2000);
+export async function startOwnRedis(
+  opts: { aof?: boolean; socketOnly?: boolean } = {},
+): Promise<OwnRedis> {
+  const port = opts.socketOnly ? 0 : 16_400 + Math.floor(Math.random() * 2000);
   const dir = mkdtempSync(join(tmpdir(), 'll-redis-'));
+  const socket = join(dir, 'redis.sock');
   const args = [
     '--port',
     String(port),
+    '--unixsocket',
+    socket,
+    '--unixsocketperm',
+    '700',
     '--bind',
     '127.0.0.1',
     '--save',
@@ -54,12 +62,13 @@ export async function startOwnRedis(opts: { aof?: boolean } = {}): Promise<OwnRe
   let child: ChildProcess;
   const launch = async () => {
     child = spawn('redis-server', args, { stdio: 'ignore' });
-    await waitReady(port);
+    await waitReady(socket);
   };
   await launch();
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: opts.socketOnly ? `unix://${socket}` : `redis://127.0.0.1:${port}`,
     port,
+    socket,
     stop: async (signal = 'SIGTERM') => {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill(signal);
