@@ -174,6 +174,10 @@ describe.each(drivers)('erasure at Twilio ($name)', (driver) => {
     expect(counts).toEqual({ deleted: 4, gone: 0, waiting: 0, failed: 0, pending: 0 });
     for (const sid of a.sids) expect(atTwilio(w)).not.toContain(sid);
     expect(atTwilio(w)).toEqual(expect.arrayContaining(b.sids));
+    // Their number is nowhere in Twilio's log now; the other participant's is.
+    const numbers = w.fake.allMessages().flatMap((m) => [m.to, m.from]);
+    expect(numbers).not.toContain(a.phone);
+    expect(numbers).toContain(b.phone);
     expect(await pendingRows(db)).toEqual([]);
     // The logs name no number and no text.
     const logs = w.captured.output();
