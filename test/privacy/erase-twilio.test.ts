@@ -12,7 +12,7 @@ import {
 } from '../../src/privacy/twilio-erase.js';
 import { startTwilioFake, type TwilioFake } from '../../src/sandbox/twilio/index.js';
 import { closeQueues, createQueues, type Queues } from '../../src/scheduler/queues.js';
-import { processors, type WorkerDeps } from '../../src/scheduler/workers.js';
+import { processors, startWorkers, type WorkerDeps } from '../../src/scheduler/workers.js';
 import type { Db } from '../../src/store/db.js';
 import { createParticipant, setConsent } from '../../src/store/repos/participants.js';
 import {
@@ -424,5 +424,28 @@ describe('erasure queues the twilio-erase job (real Redis)', () => {
     }
     for (const sid of a.sids) expect(atTwilio(w)).not.toContain(sid);
     expect(atTwilio(w)).toEqual(expect.arrayContaining(b.sids));
+  });
+
+  it('startWorkers keeps one twilio-erase scheduler, every minute, however many processes start', async () => {
+    let runs = 0;
+    const deps = {
+      db: getDb(),
+      redis,
+      queues,
+      prefix,
+      logger: w.captured.logger,
+      concurrency: { maintenance: 1 },
+      twilioErase: { run: async () => void runs++, everyMs: MINUTE },
+    } as unknown as WorkerDeps;
+    const started = [await startWorkers(deps), await startWorkers(deps)];
+    try {
+      const schedulers = await queues.maintenance.getJobSchedulers();
+      expect(schedulers.filter((j) => j.key === TWILIO_ERASE_JOB)).toMatchObject([
+        { key: TWILIO_ERASE_JOB, every: MINUTE },
+      ]);
+      await until(() => runs > 0);
+    } finally {
+      for (const s of started) await s.close();
+    }
   });
 });
