@@ -16,6 +16,7 @@ import type { Config, TwilioConfig } from './config/schema.js';
 import { memoizeZoneOffsets } from './domain/schedule/zone-offsets.js';
 import { ingest } from './http/sms/inbound.js';
 import type { Logger } from './log.js';
+import { deleteAtTwilio, twilioRemover } from './privacy/twilio-erase.js';
 import { checkRedisSettings, redisAddress } from './redis.js';
 import { type SmsGateway, sendOutbound } from './runner/outbound.js';
 import { defaultRules } from './runner/rules/index.js';
@@ -306,6 +307,10 @@ export async function buildService(
     retentionLog.info({ ...counts, months: config.retentionMonths }, 'retention applied');
     return counts;
   };
+  // Erased participants' messages deleted from Twilio's log (checklist 88).
+  const remover = twilioRemover(twilio);
+  const eraseLog = logger.child({ component: 'twilio_erase' });
+  const twilioErase = () => deleteAtTwilio({ db, remover, logger: eraseLog, now });
   let slackSocket: SlackSocket | null = null;
   if (config.slackApp.socketMode && options.slackSocket !== false && slackSetup.appToken)
     slackSocket = startSocketMode(slack, {
@@ -327,6 +332,7 @@ export async function buildService(
         concurrency: { outbound: outboundConcurrency(config.smsRate) },
         inboundSweep: { run: sweep, everyMs: config.inboundSweepSeconds * 1000 },
         retention: { run: retention, tz: config.defaults.tz },
+        twilioErase: { run: twilioErase, everyMs: 60_000 },
         leadText: (messageId) => leadSmsReply(slack.deps, messageId, logger),
       })
     : null;
@@ -363,6 +369,7 @@ export async function buildService(
       redis.disconnect();
       sender.close();
       lister.close();
+      remover.close();
       await fake?.stop();
       await slackSetup.fake?.stop();
       await db.close();

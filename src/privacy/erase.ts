@@ -4,6 +4,7 @@ import type { Db } from '../store/db-port.js';
 import type { ScheduledItemKind } from '../store/enums.js';
 import { eraseParticipant } from '../store/repos/erasure.js';
 import { participantIdOf } from './refs.js';
+import { TWILIO_ERASE_JOB } from './twilio-erase.js';
 
 export interface EraseDeps {
   db: Db;
@@ -55,9 +56,11 @@ async function removeJobs(queues: Queues, jobs: { queue: QueueName; id: string }
 
 /**
  * Erases the participant with this reference (UK GDPR art. 17): the tombstone transaction
- * (src/store/repos/erasure.ts), then their BullMQ jobs are removed and the Slack outbox
- * deletes our posts. Null for an unknown reference. Erasing again is harmless: it answers
- * the same and removes any job a first run could not (Redis down).
+ * (src/store/repos/erasure.ts), then their BullMQ jobs are removed, the Slack outbox
+ * deletes our posts and the `twilio-erase` job is queued to delete their messages from
+ * Twilio's log (twilio-erase.ts; its every-minute run does it if this enqueue fails). Null
+ * for an unknown reference. Erasing again is harmless: it answers the same and removes any
+ * job a first run could not (Redis down).
  */
 export async function eraseByRef(
   deps: EraseDeps,
@@ -75,13 +78,29 @@ export async function eraseByRef(
     } catch (err) {
       deps.logger.warn({ ref, reason: (err as Error).message }, 'erasure: removing jobs failed');
     }
+    // No data: the job reads twilio_deletions. A failure waits for the every-minute run.
+    if (result.twilioDeletes > 0)
+      await deps.queues.maintenance
+        .add(TWILIO_ERASE_JOB, {})
+        .catch((err: Error) =>
+          deps.logger.warn(
+            { ref, reason: err.message },
+            'erasure: queueing twilio deletions failed',
+          ),
+        );
   }
   const { rows } = await deps.db.query<{ at: Date }>(
     'SELECT erased_at AS at FROM participants WHERE id = $1',
     [id],
   );
   deps.logger.info(
-    { ref, first: result.erased, jobsRemoved, slackDeletes: result.slackDeletes },
+    {
+      ref,
+      first: result.erased,
+      jobsRemoved,
+      slackDeletes: result.slackDeletes,
+      twilioDeletes: result.twilioDeletes,
+    },
     'participant erased',
   );
   return { ref, erased_at: rows[0]!.at.toISOString() };

@@ -1,6 +1,7 @@
 import { DelayedError, type Processor, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { TWILIO_ERASE_JOB } from '../privacy/twilio-erase.js';
 import { RetrySend, type SmsGateway, sendOutbound, WaitTurn } from '../runner/outbound.js';
 import type { BatchOutcome, Runner } from '../runner/runner.js';
 import { giveUpSend, isLastAttempt } from '../runner/send-failure.js';
@@ -39,6 +40,8 @@ export interface WorkerDeps {
    * `retention` at `RETENTION_AT` in zone `tz`; absent: its scheduler is removed.
    */
   retention?: { run: () => Promise<unknown>; tz: string };
+  /** Erased participants' messages deleted at Twilio (src/privacy/twilio-erase.ts), every `everyMs`. */
+  twilioErase?: { run: () => Promise<unknown>; everyMs: number };
   /** Reminders fired together in one transaction: at most this many (1: one at a time). */
   reminderBatch?: number;
   /** Inbound texts handled together in one transaction: at most this many (1: one at a time). */
@@ -53,6 +56,7 @@ export interface WorkerDeps {
 export const RECONCILE_JOB = 'reconcile';
 export const INBOUND_SWEEP_JOB = 'inbound-sweep';
 export const RETENTION_JOB = 'retention';
+export { TWILIO_ERASE_JOB };
 /** When the retention job runs: 03:30 every night (cron, in the service's zone), a quiet hour. */
 export const RETENTION_AT = '30 3 * * *';
 
@@ -176,6 +180,7 @@ export function processors(deps: WorkerDeps): Record<QueueName, Processor> {
     maintenance: async (job) => {
       if (job.name === INBOUND_SWEEP_JOB) return deps.inboundSweep?.run();
       if (job.name === RETENTION_JOB) return deps.retention?.run();
+      if (job.name === TWILIO_ERASE_JOB) return deps.twilioErase?.run();
       return reconcile(deps.db, deps.redis, deps.queues, deps.prefix, now(), deps.logger);
     },
   };
@@ -263,6 +268,13 @@ export async function startWorkers(deps: WorkerDeps): Promise<{ close: () => Pro
       { name: RETENTION_JOB },
     );
   else await deps.queues.maintenance.removeJobScheduler(RETENTION_JOB);
+  if (deps.twilioErase)
+    await deps.queues.maintenance.upsertJobScheduler(
+      TWILIO_ERASE_JOB,
+      { every: deps.twilioErase.everyMs },
+      { name: TWILIO_ERASE_JOB },
+    );
+  else await deps.queues.maintenance.removeJobScheduler(TWILIO_ERASE_JOB);
   return {
     // Waits for active jobs to finish (graceful SIGTERM drain).
     close: async () => {

@@ -180,3 +180,46 @@ export async function capture<T>(call: () => Promise<T>): Promise<Captured<T>> {
     return { ok: false, error, headers: slot.headers };
   }
 }
+
+/** What one `DELETE /Messages/{Sid}.json` came to (erasure, src/privacy/twilio-erase.ts). */
+export type RemoveOutcome =
+  /** 204: deleted now. */
+  | { readonly kind: 'deleted' }
+  /** 404 / 20404: not there (deleted before, or never ours to delete): done all the same. */
+  | { readonly kind: 'gone' }
+  /** 20009: Twilio has not finished with it (queued, sending, sent awaiting a receipt). */
+  | { readonly kind: 'in_flight' }
+  /** Anything else (429, 5xx, network, a refused credential): try again later. */
+  | { readonly kind: 'retry'; readonly code: string; readonly retryAfterMs?: number };
+
+/** Twilio's error code for a message or call that cannot be deleted before it is complete. */
+export const IN_FLIGHT_CODE = 20009;
+
+/**
+ * Deletes one Message resource through the SDK (`client.messages(sid).remove()`), judged by
+ * Twilio's error code where there is one (the HTTP status of 20009 is not documented). Never
+ * throws and never carries Twilio's error text (it can quote a number).
+ */
+export async function removeMessage(client: TwilioClient, sid: string): Promise<RemoveOutcome> {
+  const outcome = await capture(() => client.api.messages(sid).remove());
+  if (outcome.ok) return { kind: 'deleted' };
+  const error = outcome.error as { status?: unknown; code?: unknown };
+  const status = typeof error?.status === 'number' ? error.status : null;
+  const numeric = Number(error?.code);
+  const code = status !== null && Number.isInteger(numeric) ? numeric : null;
+  if (code === IN_FLIGHT_CODE) return { kind: 'in_flight' };
+  if (status === 404 || code === 20404) return { kind: 'gone' };
+  if (status !== null) {
+    const after = status === 429 ? outcome.headers?.['retry-after'] : undefined;
+    const seconds = typeof after === 'string' ? Number(after) : Number.NaN;
+    const label = code !== null && code > 0 ? String(code) : `http_${status}`;
+    return Number.isFinite(seconds)
+      ? { kind: 'retry', code: label, retryAfterMs: Math.max(0, seconds * 1000) }
+      : { kind: 'retry', code: label };
+  }
+  const network = (outcome.error as { code?: unknown } | null)?.code;
+  return {
+    kind: 'retry',
+    code: typeof network === 'string' && network ? network : 'unknown_error',
+  };
+}

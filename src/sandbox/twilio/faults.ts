@@ -23,8 +23,9 @@ export type FaultKind =
   | 'hang_after_accept'
   | 'accept_late';
 
-/** Which API call a fault applies to; `create` (POST Messages.json) unless told otherwise. */
-export type FaultOp = 'create' | 'fetch' | 'list' | 'any';
+/** Which API call a fault applies to; `create` (POST Messages.json) unless told otherwise
+ * (`delete`: DELETE Messages/{Sid}.json). */
+export type FaultOp = 'create' | 'fetch' | 'list' | 'delete' | 'any';
 
 export interface Fault {
   readonly kind: FaultKind;

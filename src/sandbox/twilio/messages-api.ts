@@ -101,6 +101,40 @@ export function fetchMessage(ctx: ApiContext, sid: string, path: string): WireRe
   return { status: 200, body: messageJson(message) };
 }
 
+/**
+ * Statuses Twilio lets a message be deleted in: final ones. A message still on its way
+ * (accepted, scheduled, queued, sending) or `sent` and waiting for its delivery receipt is
+ * refused with 20009 ("Cannot delete message in state SENT", as Twilio has answered callers
+ * deleting sent messages); Twilio asks to wait at least a minute and try again.
+ */
+export const DELETABLE: ReadonlySet<string> = new Set([
+  'delivered',
+  'undelivered',
+  'failed',
+  'received',
+  'canceled',
+]);
+
+/**
+ * The HTTP status the fake gives error 20009. Twilio documents the code and its message, not
+ * the status; callers should go by the code (src/privacy/twilio-erase.ts does).
+ */
+export const IN_FLIGHT_STATUS = 409;
+
+/** DELETE /Accounts/{sid}/Messages/{MessageSid}.json: 204 and no body when done. */
+export function deleteMessage(ctx: ApiContext, sid: string, path: string): WireResponse {
+  const message = ctx.store.get(sid);
+  if (!message) return notFound(path);
+  if (!DELETABLE.has(message.status))
+    return twilioError(
+      IN_FLIGHT_STATUS,
+      20009,
+      'Cannot delete this resource before it is complete',
+    );
+  ctx.store.remove(message);
+  return { status: 204, body: null };
+}
+
 export function notFound(path: string): WireResponse {
   return twilioError(404, 20404, `The requested resource ${path} was not found`);
 }

@@ -5,13 +5,14 @@ import type { Lifecycle } from './lifecycle.js';
 import {
   type ApiContext,
   createMessage,
+  deleteMessage,
   fetchMessage,
   listMessages,
   notFound,
 } from './messages-api.js';
 import { twilioError, type WireResponse } from './wire.js';
 
-export type ApiOp = 'create' | 'fetch' | 'list';
+export type ApiOp = 'create' | 'fetch' | 'list' | 'delete';
 
 /** One REST call the fake received and what it did with it. */
 export interface RequestRecord {
@@ -40,8 +41,8 @@ function route(method: string, path: string): Route | null {
     return { op: method === 'POST' ? 'create' : 'list', account: many[1], messageSid: null };
   }
   const one = FETCH.exec(path);
-  if (one?.[1] && one[2] && method === 'GET') {
-    return { op: 'fetch', account: one[1], messageSid: one[2] };
+  if (one?.[1] && one[2] && (method === 'GET' || method === 'DELETE')) {
+    return { op: method === 'GET' ? 'fetch' : 'delete', account: one[1], messageSid: one[2] };
   }
   return null;
 }
@@ -72,6 +73,12 @@ function authenticated(ctx: ServerContext, header: string | undefined): boolean 
 }
 
 function send(res: ServerResponse, wire: WireResponse): void {
+  if (wire.status === 204) {
+    // No Content: no body and no Content-Type, as Twilio answers a DELETE.
+    res.writeHead(204, { ...wire.headers });
+    res.end();
+    return;
+  }
   res.writeHead(wire.status, { 'Content-Type': 'application/json', ...wire.headers });
   res.end(JSON.stringify(wire.body));
 }
@@ -88,6 +95,7 @@ function perform(ctx: ServerContext, r: Route, path: string, params: URLSearchPa
     if (created) ctx.lifecycle.start(created);
     return response;
   }
+  if (r.op === 'delete') return deleteMessage(ctx, r.messageSid ?? '', path);
   return r.op === 'list' ? listMessages(ctx, params) : fetchMessage(ctx, r.messageSid ?? '', path);
 }
 

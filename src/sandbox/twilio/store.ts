@@ -89,6 +89,8 @@ export class FakeStore {
   /** By To, oldest first: a filtered list reads one number's messages, as Twilio's does,
    * not every message (a reconcile per ambiguous send on a 100,000-participant day). */
   readonly #byTo = new Map<string, FakeMessage[]>();
+  /** Deleted through the REST API: gone from fetch and list (kept out of `since` too). */
+  readonly #deleted = new WeakSet<FakeMessage>();
 
   constructor(private readonly now: () => Date) {}
 
@@ -115,14 +117,23 @@ export class FakeStore {
     return this.#bySid.get(sid);
   }
 
+  /** Forgets a message (DELETE): fetch answers 404 and no list shows it from now on. */
+  remove(message: FakeMessage): void {
+    this.#deleted.add(message);
+    if (this.#bySid.get(message.sid) === message) this.#bySid.delete(message.sid);
+  }
+
+  #live = (m: FakeMessage): boolean => !this.#deleted.has(m);
+
   /** Every message from the `from`-th one created (0-based), oldest first, and how many exist. */
   since(from: number): { messages: FakeMessage[]; next: number } {
-    return { messages: this.#messages.slice(Math.max(0, from)), next: this.#messages.length };
+    const messages = this.#messages.slice(Math.max(0, from)).filter(this.#live);
+    return { messages, next: this.#messages.length };
   }
 
   /** Newest first, as Twilio lists them. */
   all(): FakeMessage[] {
-    return [...this.#messages].reverse();
+    return this.#messages.filter(this.#live).reverse();
   }
 
   /**
@@ -131,9 +142,10 @@ export class FakeStore {
    */
   filtered(to: string | null, from: string | null): FakeMessage[] {
     const list = to !== null ? (this.#byTo.get(to) ?? []) : null;
-    if (list) return list.filter((m) => from === null || m.from === from).reverse();
+    if (list)
+      return list.filter((m) => this.#live(m) && (from === null || m.from === from)).reverse();
     if (from === null) return this.all();
-    return this.#messages.filter((m) => m.from === from).reverse();
+    return this.#messages.filter((m) => this.#live(m) && m.from === from).reverse();
   }
 
   /** Moves a message forward only: Twilio's resource never goes back from a final status. */

@@ -13,6 +13,7 @@ import { leadPhone0017 } from './0017-lead-phone.js';
 import { slackNotices0018 } from './0018-slack-notices.js';
 import { slackDelete0019 } from './0019-slack-delete.js';
 import { crisisDuty0021 } from './0021-crisis-duty.js';
+import { twilioErase0022 } from './0022-twilio-erase.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -34,4 +35,5 @@ export const MIGRATIONS: readonly Migration[] = [
   slackNotices0018,
   slackDelete0019,
   crisisDuty0021,
+  twilioErase0022,
 ];

@@ -29,15 +29,16 @@ export function nameSwapper(names: readonly string[], ref: string): <T>(value: T
  * their Slack DMs) name the people on the roster. In the erasure's transaction, before the
  * names are nulled: the participant's first name (and a drop-in name they were added
  * under) becomes their reference in the leads' copies for the activities they were on,
- * as the roster shows anyone who did not consent to their name being shared.
+ * as the roster shows anyone who did not consent to their name being shared. Returns the
+ * ids of the lead SMS that named them (Twilio's copy is deleted too: erasure-twilio.ts).
  */
-export async function pseudonymiseLeadCopies(tx: Db, id: string, ref: string): Promise<void> {
+export async function pseudonymiseLeadCopies(tx: Db, id: string, ref: string): Promise<string[]> {
   const { rows: named } = await tx.query<{ name: string }>(
     `SELECT first_name AS name FROM participants WHERE id = $1 AND first_name IS NOT NULL
      UNION SELECT first_name FROM session_drop_ins WHERE participant_id = $1 AND first_name IS NOT NULL`,
     [id],
   );
-  if (named.length === 0) return;
+  if (named.length === 0) return [];
   const swap = nameSwapper(
     named.map((n) => n.name),
     ref,
@@ -47,10 +48,12 @@ export async function pseudonymiseLeadCopies(tx: Db, id: string, ref: string): P
        AND address IN (SELECT lead_phone FROM (${THEIR_ACTIVITIES}) a)`,
     [id],
   );
+  const naming: string[] = [];
   for (const m of sms.rows) {
     const body = swap(m.body);
-    if (body !== m.body)
-      await tx.query('UPDATE messages SET body = $2 WHERE id = $1', [m.id, body]);
+    if (body === m.body) continue;
+    naming.push(m.id);
+    await tx.query('UPDATE messages SET body = $2 WHERE id = $1', [m.id, body]);
   }
   const posts = await tx.query<{ id: string; payload: unknown }>(
     `SELECT id, payload FROM slack_outbox WHERE thread_key LIKE 'lead:%'
@@ -65,4 +68,5 @@ export async function pseudonymiseLeadCopies(tx: Db, id: string, ref: string): P
         JSON.stringify(payload),
       ]);
   }
+  return naming;
 }

@@ -3,6 +3,7 @@ import { lockParticipant } from '../participant-lock.js';
 import { appendAudit } from './audit.js';
 import { pseudonymiseLeadCopies } from './erasure-leads.js';
 import { eraseSlack } from './erasure-slack.js';
+import { queueTwilioDeletions, queueTwilioDeletionsOf } from './erasure-twilio.js';
 import { cancelPendingForParticipant } from './scheduled-items.js';
 
 export interface ErasureResult {
@@ -13,6 +14,8 @@ export interface ErasureResult {
   cancelledJobIds: string[];
   /** Slack posts queued for deletion (chat.delete through the Slack outbox). */
   slackDeletes: number;
+  /** Messages recorded for deletion from Twilio's log (twilio_deletions). */
+  twilioDeletes: number;
 }
 
 const NOTHING: ErasureResult = {
@@ -20,13 +23,15 @@ const NOTHING: ErasureResult = {
   slackThreads: [],
   cancelledJobIds: [],
   slackDeletes: 0,
+  twilioDeletes: 0,
 };
 
 /**
  * Turns a participant into a pseudonymous tombstone (see the erasure design comment in
  * migration 0001): identifiers and free text go, reporting categories and foreign keys
  * stay. One transaction. An opted-out phone is kept in suppressions. Our Slack posts about
- * them are queued for deletion and their stored text emptied (erasure-slack.ts); leads'
+ * them are queued for deletion and their stored text emptied (erasure-slack.ts); their
+ * messages are recorded for deletion from Twilio's log (erasure-twilio.ts); leads'
  * copies name them by reference only (erasure-leads.ts). Idempotent.
  */
 export function eraseParticipant(db: Db, id: string, actor: string): Promise<ErasureResult> {
@@ -40,8 +45,11 @@ export function eraseParticipant(db: Db, id: string, actor: string): Promise<Era
     );
     const person = found.rows[0];
     if (!person) return NOTHING;
+    // Before the raw forms go with the number: their SIDs are needed at Twilio.
+    let twilioDeletes = await queueTwilioDeletions(tx, id, person.phone);
     if (person.phone !== null) await forgetPhone(tx, person.phone, person.optedOut);
-    await pseudonymiseLeadCopies(tx, id, person.ref);
+    const leadCopies = await pseudonymiseLeadCopies(tx, id, person.ref);
+    twilioDeletes += await queueTwilioDeletionsOf(tx, leadCopies);
     await scrubContent(tx, id);
     const slackDeletes = await eraseSlack(tx, id);
     const cancelled = await cancelPendingForParticipant(tx, id, 'erased');
@@ -63,6 +71,7 @@ export function eraseParticipant(db: Db, id: string, actor: string): Promise<Era
       slackThreads: threads.rows,
       cancelledJobIds: cancelled.map((item) => item.jobId),
       slackDeletes,
+      twilioDeletes,
     };
   });
 }
