@@ -92,8 +92,8 @@ export interface LogWatch {
 /**
  * A logger at trace into memory (TEST_LOG=1 also prints it), checked after every test of the
  * file and at `done()`: no number or SMS body of the test's database (participants,
- * messages) or accepted by `gateway`, nor any value a test adds to `leaks`, may be in it.
- * `db` may be a function, for a file whose database is opened later (in a `beforeAll`);
+ * messages, activities' lead phones) or accepted by `gateway`, nor any value a test adds to
+ * `leaks`, may be in it. `db` may be a function, for a file whose database is opened later (in a `beforeAll`);
  * until it gives one, only `gateway` and `leaks` are looked at.
  */
 export function watchLogs(
@@ -126,6 +126,10 @@ export function watchLogs(
         leaks.add('an SMS body stored', r.body);
         if (r.address?.startsWith('+')) leaks.phone(r.address, 'a message address');
       }
+      const leads = await database.query<{ lead_phone: string }>(
+        'SELECT DISTINCT lead_phone FROM activities WHERE lead_phone IS NOT NULL',
+      );
+      for (const r of leads.rows) leaks.phone(r.lead_phone, 'an activity lead');
     } catch {
       // Not migrated, or closed: nothing more to learn from it.
     }
