@@ -2,13 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { registerRoutes } from '../src/http/routes.js';
-import { createLogger } from '../src/log.js';
 import { buildService, pacerKey, type Service } from '../src/main.js';
 import { enqueueSends } from '../src/scheduler/sink.js';
 import { type Running, start } from '../src/serve.js';
 import { TEST_DATABASE_URL } from './store/drivers.js';
 import { pickPort } from './support/listen-port.js';
-import { waitFor } from './support/pipeline.js';
+import { useLogWatch, waitFor } from './support/pipeline.js';
 
 const RATE = 5;
 const BURST = 40;
@@ -17,6 +16,8 @@ describe('the composed service paces its sends (SMS_RATE; checklist 42)', () => 
   const schema = `ll_test_${randomBytes(6).toString('hex')}`;
   const port = pickPort();
   let service: Service;
+  // Checklist 90: the service logs at trace into memory, leak-checked after each test.
+  const logs = useLogWatch(() => service?.db);
   let running: Running;
 
   beforeAll(async () => {
@@ -26,9 +27,9 @@ describe('the composed service paces its sends (SMS_RATE; checklist 42)', () => 
       DATABASE_URL: `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
       QUEUE_PREFIX: `lltest-${randomBytes(4).toString('hex')}`,
       SMS_RATE: String(RATE),
-      LOG_LEVEL: 'silent',
+      LOG_LEVEL: 'trace',
     });
-    const logger = createLogger({ level: 'silent' });
+    const { logger } = logs;
     const { openDb } = await import('../src/store/db.js');
     const bootstrap = await openDb({ databaseUrl: TEST_DATABASE_URL, schema });
     await bootstrap.close();

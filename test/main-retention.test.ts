@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import type { Job } from 'bullmq';
+import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { buildService, type Service } from '../src/main.js';
-import { RETENTION_JOB } from '../src/scheduler/workers.js';
+import { RETENTION_AT, RETENTION_JOB } from '../src/scheduler/workers.js';
 import { openDb } from '../src/store/db.js';
 import { TEST_DATABASE_URL } from './store/drivers.js';
 import { LeakWatch } from './support/leak-check.js';
@@ -13,7 +15,9 @@ import { waitFor } from './support/pipeline.js';
  * Checklist 89, the wiring: the nightly job named `retention` on the maintenance queue,
  * handled by the workers `buildService` starts, really runs `Service.applyRetention` on the
  * service's database (test/store/retention.test.ts tests what a run removes;
- * test/scheduler/job-scheduler.test.ts the schedule, with a stub `run`).
+ * test/scheduler/job-scheduler.test.ts the schedule, with a stub `run`). And the nightly
+ * trigger itself: the Job Scheduler the service upserts at start queues a delayed `retention`
+ * job due at the next 03:30 in DEFAULT_TZ (Europe/London), which, promoted, the workers run.
  */
 describe('the retention job as `linkline serve` wires it (checklist 89)', () => {
   const schema = `ll_test_${randomBytes(6).toString('hex')}`;
@@ -116,5 +120,113 @@ describe('the retention job as `linkline serve` wires it (checklist 89)', () => 
       messages: 2,
       months: 12,
     });
+  });
+
+  /** The `retention` jobs waiting in the maintenance queue's delayed set. */
+  const delayedRetention = async () =>
+    (await service.queues.maintenance.getDelayed()).filter((j) => j.name === RETENTION_JOB);
+
+  /** When a delayed job is due (its timestamp plus its delay), as an instant in UTC. */
+  const dueAt = (job: Job) => DateTime.fromMillis(job.timestamp + (job.opts.delay ?? 0)).toUTC();
+
+  /** The next 03:30 in `tz` strictly after `from`. */
+  const next0330 = (from: DateTime, tz: string) => {
+    let at = from.setZone(tz).set({ hour: 3, minute: 30, second: 0, millisecond: 0 });
+    if (at <= from) at = at.plus({ days: 1 });
+    return at;
+  };
+
+  /** Promotes the job, waits until a worker has finished it, and returns it finished. */
+  async function promoteAndRun(job: Job) {
+    await job.promote();
+    await waitFor(
+      async () => (await service.queues.maintenance.getJob(job.id!))?.finishedOn !== undefined,
+    );
+    const done = (await service.queues.maintenance.getJob(job.id!))!;
+    expect(done.failedReason).toBeUndefined();
+    return done;
+  }
+
+  /** Waits for the scheduler's next delayed `retention` job after `previous`, and returns it. */
+  async function nextDelayed(previous: Job) {
+    let found: Job[] = [];
+    await waitFor(async () => {
+      found = (await delayedRetention()).filter((j) => j.id !== previous.id);
+      return found.length > 0;
+    });
+    // One upcoming night, not one per run.
+    expect(found).toHaveLength(1);
+    return found[0]!;
+  }
+
+  it('89: the nightly Job Scheduler queues one delayed `retention` job at the next 03:30 Europe/London; promoted, the workers run applyRetention, and the next night is queued', async () => {
+    const tz = service.config.defaults.tz;
+    expect(tz).toBe('Europe/London');
+    // What buildService's workers upserted at start: one scheduler, 03:30 in the service zone.
+    const scheduler = await service.queues.maintenance.getJobScheduler(RETENTION_JOB);
+    expect(scheduler).toMatchObject({ pattern: RETENTION_AT, tz });
+    const [tonight, ...more] = await delayedRetention();
+    expect(more).toHaveLength(0);
+    const expected = next0330(DateTime.fromMillis(tonight!.timestamp), tz);
+    expect(dueAt(tonight!).toISO()).toBe(expected.toUTC().toISO());
+    expect(Number(scheduler?.next)).toBe(expected.toMillis());
+    expect(expected.setZone(tz).toFormat('HH:mm')).toBe('03:30');
+
+    // Someone last active 14 months ago: the promoted job (as if 03:30 had come) removes it.
+    const old = await personTexted(14, '+447700900613', 'a worry from long ago');
+    const done = await promoteAndRun(tonight!);
+    expect(done.returnvalue).toMatchObject({ participants: 1, messages: 2 });
+    expect(await bodies(old)).toEqual([
+      { body: null, address: null },
+      { body: null, address: null },
+    ]);
+    // The scheduler then queues the next night's, 03:30 a day later (none skipped, none doubled).
+    const tomorrow = await nextDelayed(tonight!);
+    expect(dueAt(tomorrow).toISO()).toBe(expected.plus({ days: 1 }).toUTC().toISO());
+  });
+
+  it('89: across the clock changes (the scheduler started ahead with BullMQ startDate) it is 03:30 London each night: 03:30 UTC in GMT, 02:30 UTC in BST', async () => {
+    const tz = service.config.defaults.tz;
+    for (const { startDate, nights } of [
+      // Clocks go forward on Sunday 28 March 2027 (01:00 UTC).
+      {
+        startDate: '2027-03-26T12:00:00Z',
+        nights: [
+          '2027-03-27T03:30:00.000Z',
+          '2027-03-28T02:30:00.000Z',
+          '2027-03-29T02:30:00.000Z',
+        ],
+      },
+      // Clocks go back on Sunday 31 October 2027 (01:00 UTC).
+      {
+        startDate: '2027-10-29T12:00:00Z',
+        nights: [
+          '2027-10-30T02:30:00.000Z',
+          '2027-10-31T03:30:00.000Z',
+          '2027-11-01T03:30:00.000Z',
+        ],
+      },
+    ]) {
+      // The service's own pattern and zone, with a start date ahead of now.
+      await service.queues.maintenance.upsertJobScheduler(
+        RETENTION_JOB,
+        { pattern: RETENTION_AT, tz, startDate: new Date(startDate) },
+        { name: RETENTION_JOB },
+      );
+      const first = await delayedRetention();
+      expect(first, startDate).toHaveLength(1);
+      let job = first[0]!;
+      const seen = [dueAt(job).toISO()];
+      for (let night = 1; night < nights.length; night++) {
+        // Each night's job, promoted, is run by the workers (a real retention run, counts back).
+        const done = await promoteAndRun(job);
+        expect(done.returnvalue).toHaveProperty('participants');
+        job = await nextDelayed(job);
+        seen.push(dueAt(job).toISO());
+      }
+      expect(seen).toEqual(nights);
+      for (const at of seen)
+        expect(DateTime.fromISO(at!).setZone(tz).toFormat('HH:mm'), at!).toBe('03:30');
+    }
   });
 });

@@ -2,16 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { registerRoutes } from '../src/http/routes.js';
-import { createLogger } from '../src/log.js';
 import { buildService, type Service } from '../src/main.js';
 import { type Running, start } from '../src/serve.js';
 import { TEST_DATABASE_URL } from './store/drivers.js';
-import { waitFor } from './support/pipeline.js';
+import { useLogWatch, waitFor } from './support/pipeline.js';
 
 describe('the service as `linkline serve` composes it (sandbox mode)', () => {
   const schema = `ll_test_${randomBytes(6).toString('hex')}`;
   const port = 21_000 + Math.floor(Math.random() * 4000);
   let service: Service;
+  // Checklist 90: the service logs at trace into memory, leak-checked after each test.
+  const logs = useLogWatch(() => service?.db);
   let running: Running;
 
   beforeAll(async () => {
@@ -21,9 +22,9 @@ describe('the service as `linkline serve` composes it (sandbox mode)', () => {
       DATABASE_URL: `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
       QUEUE_PREFIX: `lltest-${randomBytes(4).toString('hex')}`,
       SMS_RATE: '0',
-      LOG_LEVEL: 'silent',
+      LOG_LEVEL: 'trace',
     });
-    const logger = createLogger({ level: 'silent' });
+    const { logger } = logs;
     const { openDb } = await import('../src/store/db.js');
     const bootstrap = await openDb({ databaseUrl: TEST_DATABASE_URL, schema });
     await bootstrap.close();

@@ -7,7 +7,7 @@ import { render } from '../../src/engine/i18n.js';
 import { noEffects } from '../../src/runner/effects.js';
 import { DEMO_SLACK_LEAD } from '../../src/sandbox/page/seed.js';
 import { createSink } from '../../src/scheduler/sink.js';
-import { quietLogger, waitFor } from '../support/pipeline.js';
+import { waitFor } from '../support/pipeline.js';
 import { type RunningService, startService } from '../support/sandbox-server.js';
 
 // Issue 6's acceptance journey, end to end over HTTP through the local Twilio and the local
@@ -204,7 +204,7 @@ describe('the Polish journey, end to end', () => {
 
     // Tomorrow 09:00: then the link worker books them (the booking domain, on the sandbox clock).
     await moveClock(today.plus({ days: 1, hours: 9 }));
-    const sink = createSink(db(), s.service.queues, quietLogger);
+    const sink = createSink(db(), s.service.queues, s.logs.logger);
     const outcomes = await inBookingTx(
       db(),
       {

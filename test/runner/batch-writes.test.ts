@@ -8,7 +8,7 @@ import type { Db } from '../../src/store/db.js';
 import { createParticipant, setConsent, setOptOut } from '../../src/store/repos/participants.js';
 import { upsertScheduledItem } from '../../src/store/repos/scheduled-items.js';
 import { drivers, uniquePhone, useTestDb } from '../store/drivers.js';
-import { quietLogger } from '../support/pipeline.js';
+import { useLogWatch } from '../support/pipeline.js';
 
 const pgDriver = drivers.find((d) => d.name === 'pg')!;
 
@@ -37,6 +37,8 @@ function counting(db: Db): { db: Db; statements: () => number } {
  */
 describe('a batch of fired reminders writes what one at a time writes', () => {
   const getDb = useTestDb(pgDriver, { migrated: true });
+  // Checklist 90: what the code under test logs, at trace, is leak-checked after each test.
+  const logs = useLogWatch(getDb);
   let catalog: { flows: Readonly<Record<string, Flow>>; locales: LocaleSet };
   beforeAll(async () => {
     catalog = await loadCheckedCatalog('flows', 'locales');
@@ -49,7 +51,7 @@ describe('a batch of fired reminders writes what one at a time writes', () => {
       flows: catalog.flows,
       locales: catalog.locales,
       defaultLang: 'en',
-      logger: quietLogger,
+      logger: logs.logger,
       now: () => new Date(),
       sink: async (e) => {
         effects.push(e);

@@ -7,13 +7,15 @@ import { defaultRules } from '../../src/runner/rules/index.js';
 import { createRunner } from '../../src/runner/runner.js';
 import { reconcile } from '../../src/scheduler/reconciler.js';
 import { drivers, sleep, TEST_DATABASE_URL, uniquePhone, useTestDb } from '../store/drivers.js';
-import { quietLogger } from '../support/pipeline.js';
+import { useLogWatch } from '../support/pipeline.js';
 import { type RulesPipeline, startRulesPipeline, waitFor } from './rules/support.js';
 
 const driver = drivers.find((d) => d.name === 'pg')!;
 
 describe('crashes and ordering around the participant lock (checklist 16, 17, 19)', () => {
   const getDb = useTestDb(driver, { migrated: true });
+  // Checklist 90: what the code under test logs, at trace, is leak-checked after each test.
+  const logs = useLogWatch(getDb);
   let p: RulesPipeline;
   beforeAll(async () => {
     p = await startRulesPipeline(getDb());
@@ -32,7 +34,7 @@ describe('crashes and ordering around the participant lock (checklist 16, 17, 19
       flows: catalog.flows,
       locales: catalog.locales,
       defaultLang: 'en',
-      logger: quietLogger,
+      logger: logs.logger,
       now,
       sink: async () => {
         throw new Error('killed after commit');
@@ -40,7 +42,7 @@ describe('crashes and ordering around the participant lock (checklist 16, 17, 19
       rules: defaultRules({
         locales: catalog.locales,
         defaultLang: 'en',
-        logger: quietLogger,
+        logger: logs.logger,
         now,
       }),
     });
@@ -62,8 +64,8 @@ describe('crashes and ordering around the participant lock (checklist 16, 17, 19
     expect(replies.rowCount).toBe(1);
     // The reconciler finds the committed reply with no job and queues it: sent once.
     const later = new Date(Date.now() + 60_000);
-    await reconcile(getDb(), p.redis, p.queues, p.prefix, later, quietLogger);
-    await reconcile(getDb(), p.redis, p.queues, p.prefix, later, quietLogger);
+    await reconcile(getDb(), p.redis, p.queues, p.prefix, later, logs.logger);
+    await reconcile(getDb(), p.redis, p.queues, p.prefix, later, logs.logger);
     await waitFor(() => p.gateway.to(phone).length === 1);
     await sleep(500);
     expect(p.gateway.to(phone)).toHaveLength(1);

@@ -9,12 +9,14 @@ import { defaultRules } from '../../src/runner/rules/index.js';
 import { createRunner, type GlobalRule } from '../../src/runner/runner.js';
 import type { Db } from '../../src/store/db.js';
 import { drivers, TEST_DATABASE_URL, uniquePhone, useTestDb } from '../store/drivers.js';
-import { quietLogger } from '../support/pipeline.js';
+import { useLogWatch } from '../support/pipeline.js';
 
 const driver = drivers.find((d) => d.name === 'pg')!;
 
 describe('inbound turns in one transaction (group commit)', () => {
   const getDb = useTestDb(driver, { migrated: true });
+  // Checklist 90: what the code under test logs, at trace, is leak-checked after each test.
+  const logs = useLogWatch(getDb);
   let catalog: Awaited<ReturnType<typeof loadCheckedCatalog>>;
   beforeAll(async () => {
     catalog = await loadCheckedCatalog('flows', 'locales');
@@ -30,12 +32,12 @@ describe('inbound turns in one transaction (group commit)', () => {
       flows: catalog.flows,
       locales,
       defaultLang: 'en',
-      logger: quietLogger,
+      logger: logs.logger,
       now,
       sink: async (e) => {
         sunk.push(e);
       },
-      rules: [...extra, ...defaultRules({ locales, defaultLang: 'en', logger: quietLogger, now })],
+      rules: [...extra, ...defaultRules({ locales, defaultLang: 'en', logger: logs.logger, now })],
     });
     return { r, sunk };
   }

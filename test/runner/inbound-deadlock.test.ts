@@ -10,7 +10,7 @@ import { createParticipant, setConsent } from '../../src/store/repos/participant
 import { upsertScheduledItem } from '../../src/store/repos/scheduled-items.js';
 import { drivers, sleep, TEST_DATABASE_URL, uniquePhone, useTestDb } from '../store/drivers.js';
 import { capturedLogger } from '../support/log-capture.js';
-import { quietLogger } from '../support/pipeline.js';
+import { useLogWatch } from '../support/pipeline.js';
 
 const driver = drivers.find((d) => d.name === 'pg')!;
 
@@ -93,6 +93,8 @@ function meetingAtFirstSessionLock(db: Db, observer: pg.Client, parties: number)
 
 describe('inbound batches that cancel bookings on shared sessions (deadlock)', () => {
   const getDb = useTestDb(driver, { migrated: true });
+  // Checklist 90: what the code under test logs, at trace, is leak-checked after each test.
+  const logs = useLogWatch(getDb);
   let catalog: Awaited<ReturnType<typeof loadCheckedCatalog>>;
   let observer: pg.Client;
   let activityId: string;
@@ -109,7 +111,7 @@ describe('inbound batches that cancel bookings on shared sessions (deadlock)', (
     await observer?.end();
   });
 
-  function runner(db: Db, logger = quietLogger) {
+  function runner(db: Db, logger = logs.logger) {
     const now = () => new Date();
     return createRunner({
       db,

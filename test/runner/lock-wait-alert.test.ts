@@ -6,7 +6,7 @@ import { createLockAlert, lockWaitFigures } from '../../src/scheduler/lock-alert
 import { unwatchLockWaits, watchLockWaits } from '../../src/store/participant-lock.js';
 import { drivers, sleep, TEST_DATABASE_URL, uniquePhone, useTestDb } from '../store/drivers.js';
 import { capturedLogger } from '../support/log-capture.js';
-import { quietLogger } from '../support/pipeline.js';
+import { useLogWatch } from '../support/pipeline.js';
 import { type RulesPipeline, startRulesPipeline, waitFor } from './rules/support.js';
 
 const driver = drivers.find((d) => d.name === 'pg')!;
@@ -19,8 +19,10 @@ const THRESHOLD_MS = 400;
  */
 describe('a long wait for a participant lock raises the alert (checklist 19)', () => {
   const getDb = useTestDb(driver, { migrated: true });
+  // Checklist 90: what the code under test logs, at trace, is leak-checked after each test.
+  const logs = useLogWatch(getDb);
   const { logger, output } = capturedLogger('info');
-  const app = buildServer({ logger: quietLogger, checks: {} });
+  const app = buildServer({ logger: logs.logger, checks: {} });
   let p: RulesPipeline;
   let watch: ReturnType<typeof createLockAlert>;
   beforeAll(async () => {

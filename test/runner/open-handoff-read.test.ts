@@ -4,7 +4,7 @@ import { acceptInbound } from '../../src/runner/accept-inbound.js';
 import { createRunner, type GlobalRule } from '../../src/runner/runner.js';
 import type { Db } from '../../src/store/db.js';
 import { drivers, uniquePhone, useTestDb } from '../store/drivers.js';
-import { quietLogger } from '../support/pipeline.js';
+import { useLogWatch } from '../support/pipeline.js';
 
 const driver = drivers.find((d) => d.name === 'pg')!;
 
@@ -15,6 +15,8 @@ const driver = drivers.find((d) => d.name === 'pg')!;
  */
 describe('an inbound turn reads the open hand-off for the rules', () => {
   const getDb = useTestDb(driver, { migrated: true });
+  // Checklist 90: what the code under test logs, at trace, is leak-checked after each test.
+  const logs = useLogWatch(getDb);
 
   const text = async (phone: string, body: string) =>
     (
@@ -39,7 +41,7 @@ describe('an inbound turn reads the open hand-off for the rules', () => {
       flows: {},
       locales: {} as never,
       defaultLang: 'en',
-      logger: quietLogger,
+      logger: logs.logger,
       now: () => new Date(),
       sink: async () => {},
       rules: [first, record],

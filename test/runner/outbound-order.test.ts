@@ -9,7 +9,7 @@ import { processors } from '../../src/scheduler/workers.js';
 import { getMessage, insertOutbound } from '../../src/store/repos/messages.js';
 import { createParticipant } from '../../src/store/repos/participants.js';
 import { drivers, sleep, uniquePhone, useTestDb } from '../store/drivers.js';
-import { quietLogger, waitFor } from '../support/pipeline.js';
+import { useLogWatch, waitFor } from '../support/pipeline.js';
 
 const driver = drivers.find((d) => d.name === 'pg')!;
 
@@ -21,6 +21,8 @@ const driver = drivers.find((d) => d.name === 'pg')!;
  */
 describe("a participant's outbound messages leave in the order written (checklist 44)", () => {
   const getDb = useTestDb(driver, { migrated: true });
+  // Checklist 90: what the code under test logs, at trace, is leak-checked after each test.
+  const logs = useLogWatch(getDb);
   const prefix = `lltest-${randomBytes(4).toString('hex')}`;
   const connections: Redis[] = [];
   const workers: Worker[] = [];
@@ -51,7 +53,7 @@ describe("a participant's outbound messages leave in the order written (checklis
       prefix,
       runner: {} as Runner,
       gateway,
-      logger: quietLogger,
+      logger: logs.logger,
     }).outbound;
     for (const name of ['A', 'B']) {
       const connection = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: null });

@@ -16,11 +16,13 @@ import {
 import { createParticipant, setConsent, setOptOut } from '../../src/store/repos/participants.js';
 import { drivers, uniquePhone, useTestDb } from '../store/drivers.js';
 import { counting } from '../support/counting-db.js';
-import { quietLogger } from '../support/pipeline.js';
+import { useLogWatch } from '../support/pipeline.js';
 
 for (const driver of drivers) {
   describe(`sends claimed and marked together (${driver.name})`, () => {
     const getDb = useTestDb(driver, { migrated: true });
+    // Checklist 90: what the code under test logs, at trace, is leak-checked after each test.
+    const logs = useLogWatch(getDb);
 
     async function queued(participantId?: string) {
       const db = getDb();
@@ -91,8 +93,8 @@ for (const driver of drivers) {
         },
         reconcile: async () => null,
       };
-      await sendOutbound(db, gateway, reply.message.id, quietLogger);
-      await sendOutbound(db, gateway, reminder.id, quietLogger);
+      await sendOutbound(db, gateway, reply.message.id, logs.logger);
+      await sendOutbound(db, gateway, reminder.id, logs.logger);
       expect(seen.get(reply.message.id)).toBe(true);
       expect(seen.get(reminder.id)).toBe(false);
     });
@@ -112,8 +114,8 @@ for (const driver of drivers) {
         reconcile: async () => null,
       };
       // The direct send of a reply and its job, at the same moment: one claims it.
-      const first = sendOutbound(db, gateway, id, quietLogger).catch((e: unknown) => e);
-      const second = await sendOutbound(db, gateway, id, quietLogger).catch((e: unknown) => e);
+      const first = sendOutbound(db, gateway, id, logs.logger).catch((e: unknown) => e);
+      const second = await sendOutbound(db, gateway, id, logs.logger).catch((e: unknown) => e);
       expect(second).toBeInstanceOf(WaitTurn);
       expect(sent).toHaveLength(1);
       // The claiming run fails retryably: the message is queued again...
@@ -127,7 +129,7 @@ for (const driver of drivers) {
         },
         reconcile: async () => null,
       };
-      expect(await sendOutbound(db, ok, id, quietLogger)).toBe('sent');
+      expect(await sendOutbound(db, ok, id, logs.logger)).toBe('sent');
       expect(sent).toHaveLength(2);
       expect((await getMessage(db, id))?.status).toBe('sent');
     });
@@ -144,7 +146,7 @@ for (const driver of drivers) {
         reconcile: async () => null,
       };
       const results = await Promise.all(
-        ids.map(({ id }) => sendOutbound(db, gateway, id, quietLogger)),
+        ids.map(({ id }) => sendOutbound(db, gateway, id, logs.logger)),
       );
       expect(results.every((r) => r === 'sent')).toBe(true);
       expect(new Set(calls).size).toBe(30);
@@ -196,7 +198,7 @@ for (const driver of drivers) {
         },
       });
       const results = await Promise.all(
-        all.map(({ id }) => sendOutbound(db, gateway, id, quietLogger)),
+        all.map(({ id }) => sendOutbound(db, gateway, id, logs.logger)),
       );
       expect(results.slice(0, 20).every((r) => r === 'sent')).toBe(true);
       expect(results.slice(20)).toEqual(['skipped', 'skipped']);

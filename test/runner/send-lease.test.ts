@@ -8,7 +8,7 @@ import {
 import { getMessage, insertOutbound } from '../../src/store/repos/messages.js';
 import { createParticipant } from '../../src/store/repos/participants.js';
 import { drivers, uniquePhone, useTestDb } from '../store/drivers.js';
-import { quietLogger } from '../support/pipeline.js';
+import { useLogWatch } from '../support/pipeline.js';
 
 /** A provider whose sends stay in flight until the test lets them go. */
 function slowProvider() {
@@ -29,6 +29,8 @@ function slowProvider() {
 for (const driver of drivers) {
   describe(`a send is leased to one worker (${driver.name})`, () => {
     const getDb = useTestDb(driver, { migrated: true });
+    // Checklist 90: what the code under test logs, at trace, is leak-checked after each test.
+    const logs = useLogWatch(getDb);
 
     async function queued() {
       const db = getDb();
@@ -48,17 +50,17 @@ for (const driver of drivers) {
       const id = await queued();
       const p = slowProvider();
       // Worker A claims the message and is inside the provider call.
-      const a = sendOutbound(db, p.gateway, id, quietLogger);
+      const a = sendOutbound(db, p.gateway, id, logs.logger);
       await expect.poll(() => p.sent.length).toBe(1);
       // Worker B runs the same message (a duplicate job after Redis lost the first one).
-      const b = await sendOutbound(db, p.gateway, id, quietLogger).catch((e: unknown) => e);
+      const b = await sendOutbound(db, p.gateway, id, logs.logger).catch((e: unknown) => e);
       expect(b).toBeInstanceOf(WaitTurn);
       expect((b as WaitTurn).delayMs).toBeGreaterThan(1_000);
       expect(p.sent).toHaveLength(1);
       p.release({ kind: 'sent', sid: 'SM1' });
       expect(await a).toBe('sent');
       // B's retry finds it sent and does nothing.
-      expect(await sendOutbound(db, p.gateway, id, quietLogger)).toBe('done');
+      expect(await sendOutbound(db, p.gateway, id, logs.logger)).toBe('done');
       expect(p.sent).toHaveLength(1);
     });
 
@@ -66,7 +68,7 @@ for (const driver of drivers) {
       const db = getDb();
       const id = await queued();
       const p = slowProvider();
-      const a = sendOutbound(db, p.gateway, id, quietLogger).catch((e: unknown) => e);
+      const a = sendOutbound(db, p.gateway, id, logs.logger).catch((e: unknown) => e);
       await expect.poll(() => p.sent.length).toBe(1);
       p.release({ kind: 'ambiguous' });
       await a;
@@ -81,7 +83,7 @@ for (const driver of drivers) {
           return { sid: 'SM2' };
         },
       };
-      expect(await sendOutbound(db, found, id, quietLogger)).toBe('reconciled');
+      expect(await sendOutbound(db, found, id, logs.logger)).toBe('reconciled');
       expect(reconciled).toBe(1);
       expect((await getMessage(db, id))?.status).toBe('sent');
     });

@@ -7,7 +7,7 @@ import { triggerFlow } from '../../src/runner/triggers.js';
 import type { Db } from '../../src/store/db.js';
 import { createParticipant } from '../../src/store/repos/participants.js';
 import { drivers, uniquePhone, useTestDb } from '../store/drivers.js';
-import { quietLogger } from '../support/pipeline.js';
+import { useLogWatch } from '../support/pipeline.js';
 
 const pg = drivers.find((d) => d.name === 'pg')!;
 const catalog = await loadCheckedCatalog('flows', 'locales');
@@ -19,6 +19,8 @@ async function one<T>(db: Db, sql: string, params: unknown[]): Promise<T> {
 
 describe('flows started from outside a conversation (missed session, next session)', () => {
   const getDb = useTestDb(pg, { migrated: true });
+  // Checklist 90: what the code under test logs, at trace, is leak-checked after each test.
+  const logs = useLogWatch(getDb);
   const effects: Effects[] = [];
   const deps = () => {
     const db = getDb();
@@ -30,11 +32,11 @@ describe('flows started from outside a conversation (missed session, next sessio
       flows: catalog.flows,
       locales: catalog.locales,
       defaultLang: 'en',
-      logger: quietLogger,
+      logger: logs.logger,
       now: () => new Date(),
       sink,
     });
-    return { db, runner, sink, logger: quietLogger };
+    return { db, runner, sink, logger: logs.logger };
   };
 
   /** A consented participant with bookings on an activity's sessions, days from now. */

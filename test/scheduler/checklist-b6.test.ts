@@ -19,7 +19,7 @@ import type { ScheduledItem } from '../../src/store/repos/scheduled-items.js';
 import { twilioConfig } from '../channels/sms/fixtures.js';
 import { drivers, uniquePhone, useTestDb } from '../store/drivers.js';
 import { startGuardedPipelineWith } from '../support/guarded.js';
-import { type Pipeline, quietLogger, startPipeline, waitFor } from '../support/pipeline.js';
+import { type Pipeline, startPipeline, useLogWatch, waitFor } from '../support/pipeline.js';
 
 const pg = drivers.find((d) => d.name === 'pg')!;
 
@@ -34,13 +34,15 @@ const NOW = new Date('2026-03-01T09:30:00Z');
 
 describe('checklist 64 and 67: reminder jobs in Redis through the admin API and its afterCommit sink', () => {
   const getDb = useTestDb(pg, { migrated: true });
+  // Checklist 90: what the code under test logs, at trace, is leak-checked after each test.
+  const logs = useLogWatch(getDb);
   let p: Pipeline;
   let app: App;
   let clock = NOW;
 
   beforeAll(async () => {
     p = await startPipeline(getDb(), undefined, () => clock);
-    app = buildServer({ logger: quietLogger, checks: {} });
+    app = buildServer({ logger: logs.logger, checks: {} });
     // As src/http/routes.ts wires it: after each commit the sink enqueues and removes jobs.
     registerAdminRoutes(app, {
       db: getDb(),
@@ -205,6 +207,8 @@ function redisOpts(r: Redis) {
 
 describe('checklist 75: the outbound queue retry policy, against the local Twilio', () => {
   const getDb = useTestDb(pg, { migrated: true });
+  // Checklist 90: what the code under test logs, at trace, is leak-checked after each test.
+  const logs = useLogWatch(getDb);
   let fake: TwilioFake;
   let sender: SmsSender;
   let p: Awaited<ReturnType<typeof startGuardedPipelineWith>>;
@@ -220,7 +224,7 @@ describe('checklist 75: the outbound queue retry policy, against the local Twili
       authToken: twilioConfig('').authToken,
       statusCallbacks: false,
     });
-    const real = createSmsSender(twilioConfig(fake.url), { logger: quietLogger });
+    const real = createSmsSender(twilioConfig(fake.url), { logger: logs.logger });
     // The gateway refuses non-UK-mobile numbers before Twilio (number-type.ts), so a number
     // Twilio itself refuses with 21211 is reached this way: the participant's UK mobile
     // passes the gateway's check, and the request goes to the fake's invalid-To number.

@@ -15,7 +15,7 @@ import { createSink } from '../../src/scheduler/sink.js';
 import { createParticipant, setConsent } from '../../src/store/repos/participants.js';
 import { type ScheduledItem, upsertScheduledItem } from '../../src/store/repos/scheduled-items.js';
 import { drivers, uniquePhone, useTestDb } from '../store/drivers.js';
-import { type Pipeline, quietLogger, startPipeline, waitFor } from '../support/pipeline.js';
+import { type Pipeline, startPipeline, waitFor } from '../support/pipeline.js';
 import { type RunningService, startService } from '../support/sandbox-server.js';
 import { at, dayFromToday, driver, sleep } from './gaps-support.js';
 
@@ -270,7 +270,7 @@ describe('checklist 77: a reminder job that runs before its due time', () => {
       await createSink(
         getDb(),
         p.queues,
-        quietLogger,
+        p.logger,
         ahead,
       )({
         sends: [],

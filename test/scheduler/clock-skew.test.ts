@@ -6,7 +6,7 @@ import { createSink } from '../../src/scheduler/sink.js';
 import { upsertScheduledItem } from '../../src/store/repos/scheduled-items.js';
 import { drivers, useTestDb } from '../store/drivers.js';
 import { capturedLogger } from '../support/log-capture.js';
-import { type Pipeline, quietLogger, startPipeline, waitFor } from '../support/pipeline.js';
+import { type Pipeline, startPipeline, useLogWatch, waitFor } from '../support/pipeline.js';
 
 /** Checklist 77: the start-up check that this host's clock agrees with Redis `TIME`. */
 describe('clock skew against Redis TIME', () => {
@@ -46,6 +46,8 @@ describe('clock skew against Redis TIME', () => {
  */
 describe('a producer 90 s ahead of the worker', () => {
   const getDb = useTestDb(drivers.find((d) => d.name === 'pg')!, { migrated: true });
+  // Checklist 90: what the code under test logs, at trace, is leak-checked after each test.
+  const logs = useLogWatch(getDb);
   let p: Pipeline;
   beforeAll(async () => {
     p = await startPipeline(getDb());
@@ -69,7 +71,7 @@ describe('a producer 90 s ahead of the worker', () => {
     await createSink(
       getDb(),
       p.queues,
-      quietLogger,
+      logs.logger,
       ahead,
     )({
       sends: [],

@@ -17,7 +17,7 @@ import { reconcile } from '../../src/scheduler/reconciler.js';
 import { createParticipant, setConsent } from '../../src/store/repos/participants.js';
 import type { ScheduledItem } from '../../src/store/repos/scheduled-items.js';
 import { drivers, uniquePhone, useTestDb } from '../store/drivers.js';
-import { type Pipeline, quietLogger, startPipeline, waitFor } from '../support/pipeline.js';
+import { type Pipeline, startPipeline, useLogWatch, waitFor } from '../support/pipeline.js';
 
 const pg = drivers.find((d) => d.name === 'pg')!;
 const TOKEN = 'test-admin-token-0123456789';
@@ -25,6 +25,8 @@ const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 
 describe('checklist 78: the runner around the clock changes (Europe/London)', () => {
   const getDb = useTestDb(pg, { migrated: true });
+  // Checklist 90: what the code under test logs, at trace, is leak-checked after each test.
+  const logs = useLogWatch(getDb);
   let p: Pipeline;
   let app: App;
   let clock = new Date('2026-03-20T12:00:00Z');
@@ -38,7 +40,7 @@ describe('checklist 78: the runner around the clock changes (Europe/London)', ()
       sentAt.set(m.to, [...(sentAt.get(m.to) ?? []), clock]);
       return send(m);
     };
-    app = buildServer({ logger: quietLogger, checks: {} });
+    app = buildServer({ logger: logs.logger, checks: {} });
     registerAdminRoutes(app, {
       db: getDb(),
       config: { adminToken: TOKEN },
@@ -218,7 +220,7 @@ describe('checklist 78: the runner around the clock changes (Europe/London)', ()
     // 09:00 BST: the reconciler's pass, the skipped job's hash gone (as after its retention).
     clock = new Date('2026-03-29T08:00:00Z');
     await p.queues.reminders.remove(item.jobId);
-    await reconcile(getDb(), p.redis, p.queues, p.prefix, clock, quietLogger);
+    await reconcile(getDb(), p.redis, p.queues, p.prefix, clock, logs.logger);
     const reminders = () => p.gateway.to(b.phone).filter((t) => t.startsWith('Reminder:'));
     await waitFor(() => reminders().length >= 1, 15_000);
     await new Promise((r) => setTimeout(r, 1_500));

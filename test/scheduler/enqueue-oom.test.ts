@@ -30,12 +30,14 @@ import { createParticipant, setConsent } from '../../src/store/repos/participant
 import { upsertScheduledItem } from '../../src/store/repos/scheduled-items.js';
 import { drivers, uniquePhone, useTestDb } from '../store/drivers.js';
 import { capturedLogger } from '../support/log-capture.js';
-import { MemoryGateway, quietLogger, waitFor } from '../support/pipeline.js';
+import { MemoryGateway, useLogWatch, waitFor } from '../support/pipeline.js';
 
 const pg = drivers.find((d) => d.name === 'pg')!;
 
 describe('checklist 71: the sink after commit with Redis at maxmemory (noeviction)', () => {
   const getDb = useTestDb(pg, { migrated: true });
+  // Checklist 90: what the code under test logs, at trace, is leak-checked after each test.
+  const logs = useLogWatch(getDb);
   const log = capturedLogger('info');
   const prefix = `lloom-${process.pid}`;
   let child: ChildProcess;
@@ -75,7 +77,7 @@ describe('checklist 71: the sink after commit with Redis at maxmemory (noevictio
       flows: catalog.flows,
       locales: catalog.locales,
       defaultLang: 'en',
-      logger: quietLogger,
+      logger: logs.logger,
       now: () => new Date(),
       sink: createSink(getDb(), queues, log.logger),
     });
@@ -106,7 +108,7 @@ describe('checklist 71: the sink after commit with Redis at maxmemory (noevictio
   }
 
   const scrape = async () => {
-    const app = buildServer({ logger: quietLogger, checks: {} });
+    const app = buildServer({ logger: logs.logger, checks: {} });
     registerMetrics(app, {
       overdueTimers: async () => 0,
       queueDepths: async () => ({}),
@@ -209,7 +211,7 @@ describe('checklist 71: the sink after commit with Redis at maxmemory (noevictio
       queues,
       prefix,
       new Date(Date.now() + 11_000),
-      quietLogger,
+      logs.logger,
     );
     expect(counts).toMatchObject({ sends: 1, items: 1 });
     expect(await redis.get(`${prefix}:ops:enqueue_failures`)).toBe('2');
@@ -225,7 +227,7 @@ describe('checklist 71: the sink after commit with Redis at maxmemory (noevictio
       prefix,
       runner,
       gateway,
-      logger: quietLogger,
+      logger: logs.logger,
     });
     try {
       await waitFor(() => gateway.to(phone).length === 1, 20_000);

@@ -14,7 +14,7 @@ import { getMessage, insertOutbound } from '../../src/store/repos/messages.js';
 import { createParticipant } from '../../src/store/repos/participants.js';
 import { uniquePhone } from '../store/drivers.js';
 import { capturedLogger } from '../support/log-capture.js';
-import { quietLogger, waitFor } from '../support/pipeline.js';
+import { useLogWatch, waitFor } from '../support/pipeline.js';
 import { localTwilioGateway, outboundWorker } from '../support/stall-worker.js';
 import { type Cluster, startCluster } from '../support/workers.js';
 
@@ -57,7 +57,9 @@ describe('a worker that blocks its event loop (checklist 74)', () => {
   let monitor: EventLoopMonitor;
   const events: Event[] = [];
   const { logger, output } = capturedLogger('info');
-  const app = buildServer({ logger: quietLogger, checks: {} });
+  // Checklist 90: this process's server, provider and worker A log at trace, leak-checked.
+  const logs = useLogWatch(() => c?.db);
+  const app = buildServer({ logger: logs.logger, checks: {} });
   const twilio = { close: () => undefined } as ReturnType<typeof localTwilioGateway>;
 
   const eventsFile = join(mkdtempSync(join(tmpdir(), 'll-stall-')), 'events.jsonl');
@@ -66,7 +68,7 @@ describe('a worker that blocks its event loop (checklist 74)', () => {
   beforeAll(async () => {
     writeFileSync(eventsFile, '');
     c = await startCluster();
-    Object.assign(twilio, localTwilioGateway(c.fake.url, quietLogger));
+    Object.assign(twilio, localTwilioGateway(c.fake.url, logs.logger));
     monitor = startEventLoopMonitor({ logger });
     registerMetrics(app, {
       overdueTimers: async () => 0,
@@ -144,7 +146,7 @@ describe('a worker that blocks its event loop (checklist 74)', () => {
       redis: c.redis,
       queues: c.queues,
       prefix: c.env.QUEUE_PREFIX!,
-      logger: quietLogger,
+      logger: logs.logger,
       gateway,
       lockMs: LOCK_MS,
       stalledMs: STALLED_MS,

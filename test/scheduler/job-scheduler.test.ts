@@ -7,7 +7,7 @@ import {
   startWorkers,
 } from '../../src/scheduler/workers.js';
 import { drivers, useTestDb } from '../store/drivers.js';
-import { type Pipeline, quietLogger, startPipeline } from '../support/pipeline.js';
+import { type Pipeline, startPipeline, useLogWatch } from '../support/pipeline.js';
 
 const pg = drivers.find((d) => d.name === 'pg')!;
 
@@ -18,6 +18,8 @@ const pg = drivers.find((d) => d.name === 'pg')!;
  */
 describe('the reconcile Job Scheduler', () => {
   const getDb = useTestDb(pg, { migrated: true });
+  // Checklist 90: what the code under test logs, at trace, is leak-checked after each test.
+  const logs = useLogWatch(getDb);
   let p: Pipeline;
   const extra: { close: () => Promise<void> }[] = [];
   beforeAll(async () => {
@@ -38,7 +40,7 @@ describe('the reconcile Job Scheduler', () => {
           prefix: p.prefix,
           runner: p.runner,
           gateway: p.gateway,
-          logger: quietLogger,
+          logger: logs.logger,
         }),
       );
     expect(await p.queues.maintenance.getJobSchedulersCount()).toBe(1);
@@ -60,7 +62,7 @@ describe('the reconcile Job Scheduler', () => {
       prefix: p.prefix,
       runner: p.runner,
       gateway: p.gateway,
-      logger: quietLogger,
+      logger: logs.logger,
       retention: { run: async () => void runs++, tz: 'Europe/London' },
     };
     // Two processes start: still one scheduler.

@@ -6,7 +6,7 @@ import { overdueCount } from '../../src/scheduler/reconciler.js';
 import { createSink } from '../../src/scheduler/sink.js';
 import { upsertScheduledItem } from '../../src/store/repos/scheduled-items.js';
 import { signalProgram } from '../support/chaos/procs.js';
-import { quietLogger, waitFor } from '../support/pipeline.js';
+import { useLogWatch, waitFor } from '../support/pipeline.js';
 import { type Cluster, startCluster } from '../support/workers.js';
 
 /**
@@ -16,7 +16,9 @@ import { type Cluster, startCluster } from '../support/workers.js';
  */
 describe('the overdue-timers watchdog', () => {
   let c: Cluster;
-  const app = buildServer({ logger: quietLogger, checks: {} });
+  // Checklist 90: this process's server and sink log at trace, leak-checked.
+  const logs = useLogWatch(() => c?.db);
+  const app = buildServer({ logger: logs.logger, checks: {} });
   const spawned: ChildProcess[] = [];
   beforeAll(async () => {
     c = await startCluster();
@@ -63,7 +65,7 @@ describe('the overdue-timers watchdog', () => {
       await createSink(
         c.db,
         c.queues,
-        quietLogger,
+        logs.logger,
       )({
         sends: [],
         items: [item],

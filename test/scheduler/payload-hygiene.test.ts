@@ -1,7 +1,8 @@
 /**
  * Checklist 80: BullMQ keeps job data in clear text in Redis. The hashes of a queued outbound
- * job (`send-<id>`, queued by the sink after the runner committed a reply) and of a queued
- * inbound job (`in-<id>`, queued by the webhook's `ingest`) hold opaque ids only; and the real
+ * job (`send-<id>`, queued by the sink after the runner committed a reply), of a queued
+ * inbound job (`in-<id>`, queued by the webhook's `ingest`) and of an activity lead's text
+ * (`lead-<id>`, queued by `ingest` too) hold opaque ids only; and the real
  * Workers (`startWorkers`) apply JOB_RETENTION: completed jobs older than a day or beyond the
  * newest 10,000 are deleted, failed jobs older than 30 days are deleted.
  */
@@ -18,16 +19,18 @@ import {
   jobKey,
   type Queues,
 } from '../../src/scheduler/queues.js';
-import { inboundJob } from '../../src/scheduler/reconciler.js';
+import { inboundJob, inboundLeadJob } from '../../src/scheduler/reconciler.js';
 import { createSink, sendJobId } from '../../src/scheduler/sink.js';
 import { drivers, uniquePhone, useTestDb } from '../store/drivers.js';
-import { type Pipeline, quietLogger, startPipeline, waitFor } from '../support/pipeline.js';
+import { type Pipeline, startPipeline, useLogWatch, waitFor } from '../support/pipeline.js';
 
 const pg = drivers.find((d) => d.name === 'pg')!;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-describe('checklist 80: what a queued send-<id> and in-<id> job keeps in Redis', () => {
+describe('checklist 80: what a queued send-<id>, in-<id> and lead-<id> job keeps in Redis', () => {
   const getDb = useTestDb(pg, { migrated: true });
+  // Checklist 90: what the code under test logs, at trace, is leak-checked after each test.
+  const logs = useLogWatch(getDb);
   const prefix = `lltest-${randomBytes(4).toString('hex')}`;
   let redis: Redis;
   let queues: Queues;
@@ -43,9 +46,9 @@ describe('checklist 80: what a queued send-<id> and in-<id> job keeps in Redis',
       flows: catalog.flows,
       locales: catalog.locales,
       defaultLang: 'en',
-      logger: quietLogger,
+      logger: logs.logger,
       now: () => new Date(),
-      sink: createSink(getDb(), queues, quietLogger),
+      sink: createSink(getDb(), queues, logs.logger),
     });
   });
   afterAll(async () => {
@@ -82,7 +85,7 @@ describe('checklist 80: what a queued send-<id> and in-<id> job keeps in Redis',
         const job = inboundJob(id);
         await queues.inbound.add(job.name, job.data, job.opts);
       };
-      expect(await ingest({ db: getDb(), enqueueInbound }, sms, quietLogger)).toBe('stored');
+      expect(await ingest({ db: getDb(), enqueueInbound }, sms, logs.logger)).toBe('stored');
       const { rows } = await getDb().query<{ id: string }>(
         'SELECT id FROM messages WHERE provider_sid = $1',
         [sid],
@@ -132,6 +135,90 @@ describe('checklist 80: what a queued send-<id> and in-<id> job keeps in Redis',
         .join('\n');
       for (const f of forbidden) expect(everything, `${key} holds ${f}`).not.toContain(f);
       // Retention comes from the Worker, not stored per job.
+      expect(JSON.parse(hash.opts ?? '{}')).not.toHaveProperty('removeOnFail');
+    }
+  });
+
+  it("80: a lead-<id> hash (an activity lead's text) holds the message id only: no number, name or text", async () => {
+    // An activity whose lead texts from their phone: their texts are attendance replies.
+    const lead = uniquePhone();
+    const activity = `Knit and Natter ${randomBytes(3).toString('hex')}`;
+    await getDb().query(
+      `WITH a AS (INSERT INTO activities (name, location, lead_phone) VALUES ($1, 'Moss Side Library', $2) RETURNING id)
+       INSERT INTO sessions (activity_id, starts_at, ends_at)
+       SELECT id, now() - interval '2 hours', now() - interval '1 hour' FROM a`,
+      [activity, lead],
+    );
+    const other = uniquePhone();
+    const texts = [
+      `All 6 came to ${activity} today except Margaret`,
+      `Margaret's daughter says call her on ${other}, she is unwell`,
+    ];
+    const queued: { inbound: string[]; lead: string[] } = { inbound: [], lead: [] };
+    const ids: string[] = [];
+    for (const body of texts) {
+      const sid = `SM${randomBytes(16).toString('hex')}`;
+      const sms = {
+        messageSid: sid,
+        accountSid: `AC${'0'.repeat(32)}`,
+        from: lead,
+        to: '+447700900000',
+        body,
+        numSegments: 1,
+        numMedia: 0,
+        media: [],
+        messagingServiceSid: null,
+        fromCountry: 'GB',
+        optOutType: null,
+      } as unknown as Parameters<typeof ingest>[1];
+      // The webhook's path: stored without a participant, then its lead job queued (lead-<id>).
+      const deps = {
+        db: getDb(),
+        enqueueInbound: async (id: string) => {
+          queued.inbound.push(id);
+          const job = inboundJob(id);
+          await queues.inbound.add(job.name, job.data, job.opts);
+        },
+        enqueueLead: async (id: string) => {
+          queued.lead.push(id);
+          const job = inboundLeadJob(id);
+          await queues.inbound.add(job.name, job.data, job.opts);
+        },
+      };
+      expect(await ingest(deps, sms, logs.logger)).toBe('stored');
+      const { rows } = await getDb().query<{ id: string; participant_id: string | null }>(
+        'SELECT id, participant_id FROM messages WHERE provider_sid = $1',
+        [sid],
+      );
+      expect(rows[0]!.participant_id).toBeNull();
+      ids.push(rows[0]!.id);
+    }
+    // Both went the lead's way, none as a participant's turn.
+    expect(queued).toEqual({ inbound: [], lead: ids });
+
+    const forbidden = [
+      lead,
+      lead.replace(/^\+/, ''),
+      lead.replace(/^\+44/, ''),
+      other,
+      other.replace(/^\+44/, ''),
+      activity,
+      'Margaret',
+      'Moss Side',
+      'unwell',
+      ...texts.map((t) => t.slice(0, 20)),
+    ];
+    for (const id of ids) {
+      const key = jobKey(prefix, 'inbound', `lead-${id}`);
+      const hash = await redis.hgetall(key);
+      expect(Object.keys(hash).length, `${key} exists`).toBeGreaterThan(0);
+      expect(hash.name).toBe(inboundLeadJob(id).name);
+      expect(JSON.parse(hash.data!)).toEqual({ messageId: id });
+      expect(id).toMatch(UUID);
+      const everything = Object.entries(hash)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n');
+      for (const f of forbidden) expect(everything, `${key} holds ${f}`).not.toContain(f);
       expect(JSON.parse(hash.opts ?? '{}')).not.toHaveProperty('removeOnFail');
     }
   });

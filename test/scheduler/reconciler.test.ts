@@ -10,12 +10,14 @@ import {
 } from '../../src/store/repos/scheduled-items.js';
 import { drivers, useTestDb } from '../store/drivers.js';
 import { type OwnRedis, startOwnRedis } from '../support/own-redis.js';
-import { type Pipeline, quietLogger, startPipeline, waitFor } from '../support/pipeline.js';
+import { type Pipeline, startPipeline, useLogWatch, waitFor } from '../support/pipeline.js';
 
 const pg = drivers.find((d) => d.name === 'pg')!;
 
 describe('timers survive Redis losing everything', () => {
   const getDb = useTestDb(pg, { migrated: true });
+  // Checklist 90: what the code under test logs, at trace, is leak-checked after each test.
+  const logs = useLogWatch(getDb);
   let redis: OwnRedis;
   let p: Pipeline;
   let sessionId: string;
@@ -64,12 +66,12 @@ describe('timers survive Redis losing everything', () => {
     await admin.flushall();
     expect(await p.queues.nudges.getDelayedCount()).toBe(0);
     // The workers' own every-minute reconcile may race this one: together they restore all.
-    const restored = await reconcile(getDb(), p.redis, p.queues, p.prefix, new Date(), quietLogger);
+    const restored = await reconcile(getDb(), p.redis, p.queues, p.prefix, new Date(), logs.logger);
     expect(restored.items).toBeGreaterThan(0);
     expect(await p.queues.nudges.getDelayedCount()).toBe(1000);
     // A second pass finds nothing missing: no duplicates.
     expect(
-      (await reconcile(getDb(), p.redis, p.queues, p.prefix, new Date(), quietLogger)).items,
+      (await reconcile(getDb(), p.redis, p.queues, p.prefix, new Date(), logs.logger)).items,
     ).toBe(0);
     const ids = items.map((i) => i.id);
     await waitFor(async () => (await firedCount(ids)).size === 1000, 60_000);

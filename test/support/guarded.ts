@@ -12,7 +12,7 @@ import { createSink, enqueueSends } from '../../src/scheduler/sink.js';
 import { startWorkers } from '../../src/scheduler/workers.js';
 import type { Db } from '../../src/store/db.js';
 import { insertOutbound } from '../../src/store/repos/messages.js';
-import { quietLogger, waitFor } from './pipeline.js';
+import { type SentRecord, waitFor, watchLogs } from './pipeline.js';
 
 /** A provider double whose answers are scripted; unscripted sends are accepted. */
 export class ScriptGateway implements SmsGateway {
@@ -88,20 +88,26 @@ export async function startGuardedPipelineWith<G extends SmsGateway>(
   const queues = createQueues(redis, prefix);
   const pacer = new GatePacer();
   const now = () => new Date();
-  const sink = createSink(db, queues, quietLogger, now);
+  // Checklist 90: at trace into memory, checked after each test and at close (the numbers and
+  // bodies of the database and, when the provider records them, of what it accepted).
+  const recorded = provider as Partial<SentRecord>;
+  const sent = recorded.accepted ? { accepted: recorded.accepted } : null;
+  const watch = watchLogs(db, sent);
+  const { logger } = watch;
+  const sink = createSink(db, queues, logger, now);
   const runner = createRunner({
     db,
     flows: catalog.flows,
     locales: catalog.locales,
     defaultLang: 'en',
-    logger: quietLogger,
+    logger,
     now,
     sink,
     rules: defaultRules({
       locales: catalog.locales,
       defaultLang: 'en',
       flows: catalog.flows,
-      logger: quietLogger,
+      logger,
       now,
     }),
   });
@@ -112,7 +118,7 @@ export async function startGuardedPipelineWith<G extends SmsGateway>(
     prefix,
     runner,
     gateway: guardedGateway(provider, createSendGuard(db, classes), pacer),
-    logger: quietLogger,
+    logger,
   });
 
   /** Writes an outbox row and queues it as the sink does; returns its id. */
@@ -157,6 +163,10 @@ export async function startGuardedPipelineWith<G extends SmsGateway>(
     runner,
     queueMessage,
     finished,
+    logger,
+    leaks: watch.leaks,
+    logs: watch.logs,
+    checkLogs: watch.checkLogs,
     close: async () => {
       pacer.open();
       await workers.close();
@@ -165,6 +175,7 @@ export async function startGuardedPipelineWith<G extends SmsGateway>(
       );
       await closeQueues(queues);
       redis.disconnect();
+      await watch.done();
     },
   };
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { afterEach } from 'vitest';
+import { afterAll, afterEach } from 'vitest';
 import { loadCheckedCatalog } from '../../src/catalog/load.js';
 import type { Logger } from '../../src/log.js';
 import type { SendOutcome, SmsGateway } from '../../src/runner/outbound.js';
@@ -59,8 +59,16 @@ export interface Pipeline {
   close: () => Promise<void>;
 }
 
-/** For code a test builds besides the pipeline (its logs are not captured or checked). */
+/**
+ * A silent logger, for code whose log a test does not want checked (its logs are neither
+ * captured nor checked). Prefer `watchLogs(db).logger` (checklist 90).
+ */
 export const quietLogger = pino({ level: 'silent' });
+
+/** What a provider double accepted (`MemoryGateway`, `ScriptGateway`): numbers and bodies. */
+export interface SentRecord {
+  readonly accepted: readonly { readonly to: string; readonly body: string }[];
+}
 
 /** Log watches (pipelines) started and not yet closed, checked after each test. */
 const live = new Set<LogWatch>();
@@ -84,32 +92,44 @@ export interface LogWatch {
 /**
  * A logger at trace into memory (TEST_LOG=1 also prints it), checked after every test of the
  * file and at `done()`: no number or SMS body of the test's database (participants,
- * messages) or accepted by `gateway`, nor any value a test adds to `leaks`, may be in it.
+ * messages, activities' lead phones) or accepted by `gateway`, nor any value a test adds to
+ * `leaks`, may be in it. `db` may be a function, for a file whose database is opened later (in a `beforeAll`);
+ * until it gives one, only `gateway` and `leaks` are looked at.
  */
-export function watchLogs(db: Db, gateway: MemoryGateway): LogWatch {
+export function watchLogs(
+  db: Db | (() => Db | undefined) | null,
+  gateway?: SentRecord | null,
+): LogWatch {
   const capture = capturedLogger('trace', process.env.TEST_LOG ? process.stdout : undefined);
   const leaks = new LeakWatch();
   let seenAccepted = 0;
   /** What this test used: the gateway's sends, and the numbers and bodies in the database. */
   const gather = async () => {
-    for (const a of gateway.accepted.slice(seenAccepted)) {
+    const accepted = gateway?.accepted ?? [];
+    for (const a of accepted.slice(seenAccepted)) {
       leaks.phone(a.to, 'a recipient');
       leaks.add('an SMS body sent', a.body);
     }
-    seenAccepted = gateway.accepted.length;
+    seenAccepted = accepted.length;
     // The database may already be closed (a file's own afterAll): then what was seen suffices.
     try {
-      const people = await db.query<{ phone: string }>(
+      const database = typeof db === 'function' ? db() : db;
+      if (!database) return;
+      const people = await database.query<{ phone: string }>(
         'SELECT phone FROM participants WHERE phone IS NOT NULL',
       );
       for (const r of people.rows) leaks.phone(r.phone);
-      const messages = await db.query<{ body: string | null; address: string | null }>(
+      const messages = await database.query<{ body: string | null; address: string | null }>(
         'SELECT DISTINCT body, address FROM messages',
       );
       for (const r of messages.rows) {
         leaks.add('an SMS body stored', r.body);
         if (r.address?.startsWith('+')) leaks.phone(r.address, 'a message address');
       }
+      const leads = await database.query<{ lead_phone: string }>(
+        'SELECT DISTINCT lead_phone FROM activities WHERE lead_phone IS NOT NULL',
+      );
+      for (const r of leads.rows) leaks.phone(r.lead_phone, 'an activity lead');
     } catch {
       // Not migrated, or closed: nothing more to learn from it.
     }
@@ -131,6 +151,20 @@ export function watchLogs(db: Db, gateway: MemoryGateway): LogWatch {
     },
   };
   live.add(watch);
+  return watch;
+}
+
+/**
+ * `watchLogs` for a describe block (call it in the block, as `useTestDb`): its logger is for
+ * the code a test builds itself (a runner, a sink, a reconciler pass, a server); checked after
+ * each test, and at the block's end.
+ */
+export function useLogWatch(
+  db: Db | (() => Db | undefined) | null,
+  gateway?: SentRecord | null,
+): LogWatch {
+  const watch = watchLogs(db, gateway);
+  afterAll(() => watch.done());
   return watch;
 }
 

@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { composeServe } from '../../src/cli/run-service.js';
 import { loadConfig } from '../../src/config/load.js';
-import { createLogger } from '../../src/log.js';
 import type { Service } from '../../src/main.js';
 import type { SandboxRuntime } from '../../src/sandbox/page/index.js';
 import { type Running, start } from '../../src/serve.js';
-import { openDb } from '../../src/store/db.js';
+import { type Db, openDb } from '../../src/store/db.js';
 import { TEST_DATABASE_URL } from '../store/drivers.js';
 import { withFreePort } from './listen-port.js';
+import { type LogWatch, watchLogs } from './pipeline.js';
 
 /** A port nobody listens on right now (the kernel's pick). */
 export async function freePort(): Promise<number> {
@@ -37,6 +37,11 @@ export interface RunningService {
   service: Service;
   sandbox: SandboxRuntime | null;
   running: Running;
+  /**
+   * Checklist 90: the service logs at trace into memory; after each test of the file and at
+   * `stop()` the log must hold no number or SMS body of its database (`watchLogs`).
+   */
+  logs: Pick<LogWatch, 'logger' | 'leaks' | 'logs' | 'checkLogs'>;
   stop(): Promise<void>;
 }
 
@@ -48,9 +53,11 @@ export async function startService(env: Record<string, string> = {}): Promise<Ru
   const schema = `ll_test_${randomBytes(6).toString('hex')}`;
   const bootstrap = await openDb({ databaseUrl: TEST_DATABASE_URL, schema });
   await bootstrap.close();
-  const logger = createLogger({ level: 'silent' });
+  let db: Db | undefined;
+  const watch = watchLogs(() => db);
+  const { logger } = watch;
   const { port, service, sandbox, running } = await withFreePort(async (port) => {
-    const config = loadConfig({ ...serviceEnv(port, schema), LOG_LEVEL: 'silent', ...env });
+    const config = loadConfig({ ...serviceEnv(port, schema), LOG_LEVEL: 'trace', ...env });
     const composed = await composeServe(config, logger);
     try {
       return { port, ...composed, running: await start(config, logger, composed.options) };
@@ -59,11 +66,13 @@ export async function startService(env: Record<string, string> = {}): Promise<Ru
       throw err;
     }
   });
+  db = service.db;
   return {
     url: `http://127.0.0.1:${port}`,
     service,
     sandbox,
     running,
+    logs: watch,
     stop: async () => {
       await Promise.all(
         Object.values(service.queues).map((q) =>
@@ -74,6 +83,7 @@ export async function startService(env: Record<string, string> = {}): Promise<Ru
       await running.close();
       const admin = await openDb({ databaseUrl: TEST_DATABASE_URL });
       await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).finally(() => admin.close());
+      await watch.done();
     },
   };
 }

@@ -9,6 +9,7 @@ import { appendAudit } from '../../../src/store/repos/audit.js';
 import { insertOutbound } from '../../../src/store/repos/messages.js';
 import { createParticipant } from '../../../src/store/repos/participants.js';
 import { drivers, uniquePhone, useTestDb } from '../../store/drivers.js';
+import { useLogWatch } from '../../support/pipeline.js';
 import { buildSlackChannel, type Locales, startSlackSide } from './support.js';
 
 // The duty phone and the safety-text warning on the Slack side alone, with a clock the test
@@ -21,6 +22,8 @@ const driver = drivers.find((d) => d.name === 'pg')!;
 
 describe('urgent hand-offs: duty phone and safety-text warning (Slack side)', () => {
   const db = useTestDb(driver, { migrated: true });
+  // Checklist 90: the Slack channel logs at trace into memory, leak-checked after each test.
+  const logs = useLogWatch(db);
   let fake: SlackFake;
   let clock: Date;
   let sent: Effects['sends'];
@@ -40,6 +43,7 @@ describe('urgent hand-offs: duty phone and safety-text warning (Slack side)', ()
 
   function channel(duty: SlackAppConfig['duty'] | null = { phone: DUTY, alertMinutes: 5 }) {
     return buildSlackChannel({
+      logger: logs.logger,
       db: db(),
       fake,
       locales,

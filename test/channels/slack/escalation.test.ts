@@ -7,6 +7,7 @@ import type { SlackFake } from '../../../src/sandbox/slack/index.js';
 import type { Db } from '../../../src/store/db.js';
 import { createParticipant } from '../../../src/store/repos/participants.js';
 import { drivers, uniquePhone, useTestDb } from '../../store/drivers.js';
+import { useLogWatch } from '../../support/pipeline.js';
 import { buildSlackChannel, type Locales, startSlackSide } from './support.js';
 
 // Priority 5: urgent hand-offs (the crisis rule's entry point), re-pings until claimed,
@@ -19,6 +20,8 @@ const driver = drivers.find((d) => d.name === 'pg')!;
 
 describe('escalation of unclaimed hand-offs', () => {
   const db = useTestDb(driver, { migrated: true });
+  // Checklist 90: the Slack channel logs at trace into memory, leak-checked after each test.
+  const logs = useLogWatch(db);
   let fake: SlackFake;
   let clock: Date;
   let sent: Effects['sends'];
@@ -40,6 +43,7 @@ describe('escalation of unclaimed hand-offs', () => {
     fallback: string | null = null,
   ): { slack: SlackChannel; sink: (e: Effects) => Promise<void> } {
     return buildSlackChannel({
+      logger: logs.logger,
       db: db(),
       fake,
       locales,

@@ -10,7 +10,7 @@ import { type SlackFake, startSlackFake } from '../../../src/sandbox/slack/index
 import type { Db } from '../../../src/store/db.js';
 import { createParticipant } from '../../../src/store/repos/participants.js';
 import { drivers, uniquePhone, useTestDb } from '../../store/drivers.js';
-import { quietLogger, waitFor } from '../../support/pipeline.js';
+import { useLogWatch, waitFor } from '../../support/pipeline.js';
 
 // A hand-off thread's link-worker replies reach the participant in the order they were
 // written (Slack ts), whatever happens to one event's first processing: the chaos suite once
@@ -90,6 +90,8 @@ async function processed(db: Db, eventId: string): Promise<boolean> {
 
 describe.each(drivers)('thread replies keep their order ($name)', (driver) => {
   const db = useTestDb(driver, { migrated: true });
+  // Checklist 90: the Slack channel logs at trace into memory, leak-checked after each test.
+  const logs = useLogWatch(db);
   let fake: SlackFake;
   let locales: Awaited<ReturnType<typeof loadCheckedCatalog>>['locales'];
 
@@ -125,7 +127,7 @@ describe.each(drivers)('thread replies keep their order ($name)', (driver) => {
       locales,
       defaultLang: 'en',
       tz: 'Europe/London',
-      logger: quietLogger,
+      logger: logs.logger,
       now: () => new Date(Date.now() + offset()),
       flowIds: () => [],
     });

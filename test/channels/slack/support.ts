@@ -1,10 +1,10 @@
 import { loadCheckedCatalog } from '../../../src/catalog/load.js';
 import { createSlackChannel, type SlackChannel } from '../../../src/channels/slack/index.js';
 import { parseStaffed, type SlackAppConfig } from '../../../src/config/slack-app.js';
+import type { Logger } from '../../../src/log.js';
 import type { Effects } from '../../../src/runner/effects.js';
 import { type SlackFake, startSlackFake } from '../../../src/sandbox/slack/index.js';
 import type { Db } from '../../../src/store/db.js';
-import { quietLogger } from '../../support/pipeline.js';
 
 // The Slack side alone, with a clock the test moves: the fake, the catalog and the link worker
 // the tests in this folder (escalation, crisis-duty) start from, and the channel they build.
@@ -36,6 +36,8 @@ export function buildSlackChannel(opts: {
   handoffChannel: string;
   now: () => Date;
   onSends: (sends: Effects['sends']) => void;
+  /** The test's checked logger (`useLogWatch`, checklist 90). */
+  logger: Logger;
   staffed?: string;
   fallbackContact?: string | null;
   duty?: SlackAppConfig['duty'] | null;
@@ -60,7 +62,7 @@ export function buildSlackChannel(opts: {
     locales: opts.locales,
     defaultLang: 'en',
     tz: 'Europe/London',
-    logger: quietLogger,
+    logger: opts.logger,
     now: opts.now,
     flowIds: () => [],
   });

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { twilioGateway } from '../../../src/channels/sms/gateway.js';
 import { createSmsSender, type SmsSender } from '../../../src/channels/sms/sender.js';
 import { startTwilioFake, type TwilioFake } from '../../../src/sandbox/twilio/index.js';
-import { capturedLogger } from '../../support/log-capture.js';
+import { useLogWatch } from '../../support/pipeline.js';
 import { ACCOUNT_SID, AUTH_TOKEN, FROM, twilioConfig } from './fixtures.js';
 
 const MOBILE = '+447700900123';
@@ -11,6 +11,19 @@ const OUR_ID = '6a1b1f52-6f57-4d38-9a7e-2b1b0f4f5c11';
 
 let fake: TwilioFake;
 let sender: SmsSender;
+// Checklist 90: the sender logs at trace into memory, leak-checked after each test.
+const logs = useLogWatch(null);
+logs.leaks.phone(MOBILE, 'the recipient');
+logs.leaks.add('the Twilio auth token', AUTH_TOKEN);
+for (const phone of ['+441632960123', '+442079460000', '+448001111111'])
+  logs.leaks.phone(phone, 'a landline recipient');
+for (const body of [
+  'See you at 10.',
+  'Your group is tomorrow.',
+  'Only once, please.',
+  'Stored body',
+])
+  logs.leaks.add('an SMS body sent', body);
 
 beforeEach(async () => {
   fake = await startTwilioFake({
@@ -19,7 +32,7 @@ beforeEach(async () => {
     statusCallbacks: false,
   });
   sender = createSmsSender(twilioConfig(fake.url), {
-    logger: capturedLogger('silent').logger,
+    logger: logs.logger,
     httpTimeoutMs: 1_000,
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createSink } from '../../../src/scheduler/sink.js';
-import { quietLogger, waitFor } from '../../support/pipeline.js';
+import { waitFor } from '../../support/pipeline.js';
 import { AMY, HANDOFFS, RAJ, useHarness } from './harness.js';
 
 // Acceptance: "I want to talk to someone" by SMS, end to end over HTTP with the local
@@ -219,7 +219,7 @@ describe('a hand-off thread, end to end', () => {
       });
     });
     expect(effects.handoffs).toHaveLength(1);
-    await createSink(h.service.db, h.service.queues, quietLogger)(effects);
+    await createSink(h.service.db, h.service.queues, h.logger)(effects);
     await h.service.slack.announce(effects.handoffs);
     const parent = await h.parent(p.ref);
     // Timers paused: a handed-off conversation has no pending flow timers.

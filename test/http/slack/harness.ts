@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
 import { registerRoutes } from '../../../src/http/routes.js';
+import type { Logger } from '../../../src/log.js';
 import { buildService, type Service } from '../../../src/main.js';
 import type {
   FakeSlackMessage,
@@ -75,6 +76,8 @@ export interface Harness {
   logs(): string;
   /** The values the check looks for; tests may add their own. */
   leaks: LeakWatch;
+  /** The service's logger (trace, in memory, checked): for code a test runs itself. */
+  logger: Logger;
   close(): Promise<void>;
 }
 
@@ -153,6 +156,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     twilio,
     leaks,
     logs: capture.output,
+    logger,
     checkLogs: (context) => {
       const output = capture.output();
       capture.clear();

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { leadSmsReply } from '../../../src/channels/leads/index.js';
 import { textInput } from '../../../src/sandbox/slack/payloads.js';
 import { reconcile } from '../../../src/scheduler/reconciler.js';
-import { quietLogger, waitFor } from '../../support/pipeline.js';
+import { waitFor } from '../../support/pipeline.js';
 import { AMY, HANDOFFS, JO, useHarness } from './harness.js';
 
 // Activity leads, end to end over HTTP with the local Twilio and the local Slack: the
@@ -297,11 +297,11 @@ describe('activity leads', () => {
           ),
       },
     } as typeof deps;
-    await expect(leadSmsReply(failing, first, quietLogger)).rejects.toThrow('connection lost');
+    await expect(leadSmsReply(failing, first, h.logger)).rejects.toThrow('connection lost');
     expect((await status(bAnn)).status).toBe('confirmed');
     // Its retry handles it; any later run finds it handled.
-    expect(await leadSmsReply(deps, first, quietLogger)).toBe('handled');
-    expect(await leadSmsReply(deps, first, quietLogger)).toBe('duplicate');
+    expect(await leadSmsReply(deps, first, h.logger)).toBe('handled');
+    expect(await leadSmsReply(deps, first, h.logger)).toBe('duplicate');
     await waitFor(() => thanks().length === 1);
     expect((await status(bAnn)).status).toBe('attended');
 
@@ -314,7 +314,7 @@ describe('activity leads', () => {
       svc.queues,
       svc.config.queuePrefix,
       new Date(),
-      quietLogger,
+      h.logger,
     );
     expect(counts.inbound).toBeGreaterThanOrEqual(1);
     await waitFor(() => thanks().length === 2);
@@ -324,7 +324,7 @@ describe('activity leads', () => {
     );
     expect(rows[0]?.processed).toBe(true);
     expect((await status(bAnn)).status).toBe('absent');
-    await reconcile(svc.db, svc.redis, svc.queues, svc.config.queuePrefix, new Date(), quietLogger);
+    await reconcile(svc.db, svc.redis, svc.queues, svc.config.queuePrefix, new Date(), h.logger);
     await new Promise((r) => setTimeout(r, 300));
     expect(thanks()).toHaveLength(2);
   });

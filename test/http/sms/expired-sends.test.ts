@@ -4,7 +4,7 @@ import { listAuditEvents } from '../../../src/store/repos/audit.js';
 import { getMessage, insertOutbound } from '../../../src/store/repos/messages.js';
 import { createParticipant, setConsent } from '../../../src/store/repos/participants.js';
 import { notices } from '../../support/guarded.js';
-import { quietLogger, waitFor } from '../../support/pipeline.js';
+import { waitFor } from '../../support/pipeline.js';
 import { type RunningService, startService } from '../../support/sandbox-server.js';
 
 /** The local Twilio's magic number whose sends end `failed` with 30036 (validity expired). */
@@ -46,7 +46,7 @@ describe('sends that expired at the carrier (30036)', () => {
     await createSink(
       db,
       s.service.queues,
-      quietLogger,
+      s.logs.logger,
     )({ sends: [{ id: message.id, priority: 0 }], items: [], cancelledJobs: [], handoffs: [] });
     return { who, id: message.id };
   }

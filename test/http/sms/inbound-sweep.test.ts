@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../src/log.js';
 import { buildService, type Service } from '../../../src/main.js';
 import { INBOUND_SWEEP_JOB } from '../../../src/scheduler/workers.js';
 import { sleep } from '../../store/drivers.js';
@@ -86,7 +85,7 @@ describe('the inbound sweep after a webhook outage', () => {
     // This one schedules the repeatable sweep, as every `serve` and `worker` does.
     const second: Service = await buildService(
       { ...s.service.config, sandboxTwilioUrl: fake().url, inboundSweepSeconds: 300 },
-      createLogger({ level: 'silent' }),
+      s.logs.logger,
     );
     try {
       const scheduler = await s.service.queues.maintenance.getJobScheduler(INBOUND_SWEEP_JOB);

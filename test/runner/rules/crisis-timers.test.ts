@@ -18,7 +18,7 @@ import {
   upsertScheduledItem,
 } from '../../../src/store/repos/scheduled-items.js';
 import { drivers, uniquePhone, useTestDb } from '../../store/drivers.js';
-import { quietLogger, waitFor } from '../../support/pipeline.js';
+import { useLogWatch, waitFor } from '../../support/pipeline.js';
 import { localTwilioGateway } from '../../support/stall-worker.js';
 
 const pg = drivers.find((d) => d.name === 'pg')!;
@@ -34,6 +34,8 @@ const SAFETY = /^If you are in danger now, call 999\./;
  */
 describe('crisis, then a pending reminder or journey timer fires (checklist 82 c)', () => {
   const getDb = useTestDb(pg, { migrated: true });
+  // Checklist 90: what the code under test logs, at trace, is leak-checked after each test.
+  const logs = useLogWatch(getDb);
   let fake: TwilioFake;
   let queues: Queues;
   let redis: Redis;
@@ -51,25 +53,25 @@ describe('crisis, then a pending reminder or journey timer fires (checklist 82 c
       authToken: SANDBOX_TWILIO.authToken,
       statusCallbacks: false,
     });
-    twilio = localTwilioGateway(fake.url, quietLogger);
+    twilio = localTwilioGateway(fake.url, logs.logger);
     redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
     const prefix = `lltest-${randomBytes(4).toString('hex')}`;
     queues = createQueues(redis, prefix);
     const now = () => new Date();
-    sink = createSink(db, queues, quietLogger, now);
+    sink = createSink(db, queues, logs.logger, now);
     const runner = createRunner({
       db,
       flows: catalog.flows,
       locales: catalog.locales,
       defaultLang: 'en',
-      logger: quietLogger,
+      logger: logs.logger,
       now,
       sink,
       rules: defaultRules({
         locales: catalog.locales,
         defaultLang: 'en',
         flows: catalog.flows,
-        logger: quietLogger,
+        logger: logs.logger,
         now,
       }),
     });
@@ -80,7 +82,7 @@ describe('crisis, then a pending reminder or journey timer fires (checklist 82 c
       prefix,
       runner,
       gateway: twilio.gateway,
-      logger: quietLogger,
+      logger: logs.logger,
     });
   }, 30_000);
 

@@ -12,7 +12,7 @@ import {
 import { startTwilioFake, type TwilioFake } from '../../../src/sandbox/twilio/index.js';
 import { reconcile } from '../../../src/scheduler/reconciler.js';
 import { createSink } from '../../../src/scheduler/sink.js';
-import { quietLogger, waitFor } from '../../support/pipeline.js';
+import { waitFor } from '../../support/pipeline.js';
 import { type RunningService, startService } from '../../support/sandbox-server.js';
 import { startSlackReceiver } from '../../support/slack-receiver.js';
 
@@ -71,7 +71,7 @@ describe('sandbox mode: the demo seed, the page and its /sandbox API', () => {
     const workers = await s.service.db.query('SELECT slack_user_id FROM link_workers');
     expect(workers.rowCount).toBe(2);
 
-    const sink = createSink(s.service.db, s.service.queues, quietLogger);
+    const sink = createSink(s.service.db, s.service.queues, s.logs.logger);
     const again = await seedDemo(s.service.db, {
       now: new Date(),
       tz: 'Europe/London',
@@ -157,7 +157,7 @@ describe('sandbox mode: the demo seed, the page and its /sandbox API', () => {
       service.queues,
       service.config.queuePrefix,
       clock.now(),
-      quietLogger,
+      s.logs.logger,
     );
     const { rows } = await service.db.query<{ job_id: string }>(
       `SELECT s.job_id FROM scheduled_items s JOIN participants p ON p.id = s.participant_id
