@@ -67,9 +67,11 @@ describe('the service as `linkline serve` composes it (sandbox mode)', () => {
     );
   });
 
-  it('exposes the overdue-timers figure, queue depths and the event-loop delay', async () => {
+  it('exposes the overdue-timers figure, queue depths, the event-loop delay and pending Twilio deletions', async () => {
     const res = await running.app.inject({ method: 'GET', url: '/metrics' });
     expect(res.body).toMatch(/^linkline_overdue_timers 0$/m);
+    expect(res.body).toMatch(/^linkline_twilio_deletions_pending 0$/m);
+    expect(res.body).toMatch(/^linkline_twilio_deletions_stuck 0$/m);
     expect(res.body).toMatch(/linkline_queue_jobs\{queue="inbound"\} \d+/);
     expect(res.body).toMatch(/^linkline_event_loop_delay_p99_seconds \d+\.\d{3}$/m);
     expect(res.body).toMatch(/^linkline_event_loop_delay_max_seconds \d+\.\d{3}$/m);

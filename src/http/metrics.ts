@@ -23,6 +23,8 @@ export interface MetricsDeps {
   redisPersistenceOff?: () => Promise<number | null>;
   /** Enqueues that failed after their commit, every process (checklist 71). */
   enqueueFailures?: () => Promise<number>;
+  /** Erasure's deletions at Twilio still to do, and those tried STUCK_AFTER times (88). */
+  twilioDeletions?: () => Promise<{ pending: number; stuck: number }>;
   /** More lines (the Slack events endpoint's health). */
   extra?: () => string[];
 }
@@ -32,14 +34,16 @@ const label = (value: string) => value.replace(/[\\"\n]/g, '');
 /** `GET /metrics` in Prometheus text format: what an alert on stuck timers watches. */
 export function registerMetrics(app: App, deps: MetricsDeps): void {
   app.get('/metrics', async (_request, reply) => {
-    const [overdue, depths, locks, expired, persistenceOff, enqueueFailures] = await Promise.all([
-      deps.overdueTimers(),
-      deps.queueDepths(),
-      deps.lockWaits?.(),
-      deps.expiredSends?.(),
-      deps.redisPersistenceOff?.(),
-      deps.enqueueFailures?.(),
-    ]);
+    const [overdue, depths, locks, expired, persistenceOff, enqueueFailures, deletions] =
+      await Promise.all([
+        deps.overdueTimers(),
+        deps.queueDepths(),
+        deps.lockWaits?.(),
+        deps.expiredSends?.(),
+        deps.redisPersistenceOff?.(),
+        deps.enqueueFailures?.(),
+        deps.twilioDeletions?.(),
+      ]);
     const lines = [
       '# HELP linkline_overdue_timers Timers more than 2 minutes past due and not fired.',
       '# TYPE linkline_overdue_timers gauge',
@@ -82,6 +86,15 @@ export function registerMetrics(app: App, deps: MetricsDeps): void {
         '# HELP linkline_enqueue_failures_total Enqueues that failed after their commit (Redis full or down); the reconciler retries them.',
         '# TYPE linkline_enqueue_failures_total counter',
         `linkline_enqueue_failures_total ${enqueueFailures}`,
+      );
+    if (deletions)
+      lines.push(
+        "# HELP linkline_twilio_deletions_pending Erased participants' messages still to delete from Twilio's log.",
+        '# TYPE linkline_twilio_deletions_pending gauge',
+        `linkline_twilio_deletions_pending ${deletions.pending}`,
+        '# HELP linkline_twilio_deletions_stuck Of those, the ones the twilio_erase_stuck alert names (tried about a day).',
+        '# TYPE linkline_twilio_deletions_stuck gauge',
+        `linkline_twilio_deletions_stuck ${deletions.stuck}`,
       );
     return reply.type('text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);
   });

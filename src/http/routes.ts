@@ -2,6 +2,7 @@ import { sessionNotices } from '../channels/leads/session-change.js';
 import { jobEffects } from '../domain/booking/changes.js';
 import type { Logger } from '../log.js';
 import type { Service } from '../main.js';
+import { STUCK_AFTER } from '../privacy/twilio-erase.js';
 import { redisPersistenceOff } from '../redis.js';
 import { noEffects } from '../runner/effects.js';
 import { expiredSendCounts } from '../runner/expired-sends.js';
@@ -10,6 +11,7 @@ import { lockWaitFigures } from '../scheduler/lock-alert.js';
 import { countEnqueueFailure, enqueueFailureCount } from '../scheduler/queues.js';
 import { inboundJob, inboundLeadJob, overdueCount } from '../scheduler/reconciler.js';
 import { createSink } from '../scheduler/sink.js';
+import { twilioDeletionFigures } from '../store/repos/erasure-twilio.js';
 import { registerAdminRoutes } from './admin/index.js';
 import { registerMetrics } from './metrics.js';
 import type { App } from './server.js';
@@ -59,6 +61,7 @@ export function registerRoutes(app: App, service: Service, logger: Logger): void
     eventLoop: () => service.eventLoop.scrape(),
     redisPersistenceOff: () => redisPersistenceOff(service.redis),
     enqueueFailures: () => enqueueFailureCount(service.redis, service.config.queuePrefix),
+    twilioDeletions: () => twilioDeletionFigures(service.db, STUCK_AFTER),
   });
   registerAdminRoutes(app, {
     db: service.db,

@@ -48,3 +48,19 @@ export async function queueTwilioDeletionsOf(tx: Db, messageIds: readonly string
   );
   return rowCount ?? 0;
 }
+
+/**
+ * For `/metrics`: deletions at Twilio still to do, and how many of them have been tried
+ * `stuckAfter` times or more (the `twilio_erase_stuck` alert's rows).
+ */
+export async function twilioDeletionFigures(
+  db: Db,
+  stuckAfter: number,
+): Promise<{ pending: number; stuck: number }> {
+  const { rows } = await db.query<{ pending: number; stuck: number }>(
+    `SELECT count(*)::int AS pending, count(*) FILTER (WHERE attempts >= $1)::int AS stuck
+     FROM twilio_deletions`,
+    [stuckAfter],
+  );
+  return rows[0] ?? { pending: 0, stuck: 0 };
+}
