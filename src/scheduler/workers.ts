@@ -56,7 +56,6 @@ export interface WorkerDeps {
 export const RECONCILE_JOB = 'reconcile';
 export const INBOUND_SWEEP_JOB = 'inbound-sweep';
 export const RETENTION_JOB = 'retention';
-export { TWILIO_ERASE_JOB };
 /** When the retention job runs: 03:30 every night (cron, in the service's zone), a quiet hour. */
 export const RETENTION_AT = '30 3 * * *';
 
