@@ -43,6 +43,7 @@ import { migrate } from './store/migrate.js';
 import { unwatchLockWaits, watchLockWaits } from './store/participant-lock.js';
 import { getMessage } from './store/repos/messages.js';
 import { applyRetention, type RetentionCounts } from './store/repos/retention.js';
+import { ANALYZE_EVERY_MS, analyzeChanged, needsOwnAnalyze } from './store/stats-keeper.js';
 
 /** The sandbox's pretend Twilio account: no real credentials exist in sandbox mode. */
 export const SANDBOX_TWILIO: TwilioConfig = {
@@ -311,6 +312,15 @@ export async function buildService(
   const remover = twilioRemover(twilio);
   const eraseLog = logger.child({ component: 'twilio_erase' });
   const twilioErase = () => deleteAtTwilio({ db, remover, logger: eraseLog, now });
+  // No autovacuum (turned off, or PGlite): the workers analyse Linkline's tables themselves.
+  const ownAnalyze = config.workers && (await needsOwnAnalyze(db));
+  const analyzeLog = logger.child({ component: 'analyze' });
+  if (ownAnalyze)
+    analyzeLog.info('no autovacuum on this database: the workers keep its statistics fresh');
+  const analyze = async () => {
+    const tables = await analyzeChanged(db);
+    if (tables.length > 0) analyzeLog.debug({ tables }, 'analysed');
+  };
   let slackSocket: SlackSocket | null = null;
   if (config.slackApp.socketMode && options.slackSocket !== false && slackSetup.appToken)
     slackSocket = startSocketMode(slack, {
@@ -333,6 +343,7 @@ export async function buildService(
         inboundSweep: { run: sweep, everyMs: config.inboundSweepSeconds * 1000 },
         retention: { run: retention, tz: config.defaults.tz },
         twilioErase: { run: twilioErase, everyMs: 60_000 },
+        ...(ownAnalyze ? { analyze: { run: analyze, everyMs: ANALYZE_EVERY_MS } } : {}),
         leadText: (messageId) => leadSmsReply(slack.deps, messageId, logger),
       })
     : null;

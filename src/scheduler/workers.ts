@@ -6,6 +6,7 @@ import { RetrySend, type SmsGateway, sendOutbound, WaitTurn } from '../runner/ou
 import type { BatchOutcome, Runner } from '../runner/runner.js';
 import { giveUpSend, isLastAttempt } from '../runner/send-failure.js';
 import type { Db } from '../store/db.js';
+import { ANALYZE_JOB } from '../store/stats-keeper.js';
 import { createBatcher } from './batcher.js';
 import { EARLY_TOLERANCE_MS, earlyBy } from './early-guard.js';
 import {
@@ -42,6 +43,11 @@ export interface WorkerDeps {
   retention?: { run: () => Promise<unknown>; tz: string };
   /** Erased participants' messages deleted at Twilio (src/privacy/twilio-erase.ts), every `everyMs`. */
   twilioErase?: { run: () => Promise<unknown>; everyMs: number };
+  /**
+   * Fresh planner statistics where no autovacuum runs (src/store/stats-keeper.ts), every
+   * `everyMs` as job `analyze`; absent: its scheduler is removed.
+   */
+  analyze?: { run: () => Promise<unknown>; everyMs: number };
   /** Reminders fired together in one transaction: at most this many (1: one at a time). */
   reminderBatch?: number;
   /** Inbound texts handled together in one transaction: at most this many (1: one at a time). */
@@ -180,6 +186,7 @@ export function processors(deps: WorkerDeps): Record<QueueName, Processor> {
       if (job.name === INBOUND_SWEEP_JOB) return deps.inboundSweep?.run();
       if (job.name === RETENTION_JOB) return deps.retention?.run();
       if (job.name === TWILIO_ERASE_JOB) return deps.twilioErase?.run();
+      if (job.name === ANALYZE_JOB) return deps.analyze?.run();
       return reconcile(deps.db, deps.redis, deps.queues, deps.prefix, now(), deps.logger);
     },
   };
@@ -274,6 +281,13 @@ export async function startWorkers(deps: WorkerDeps): Promise<{ close: () => Pro
       { name: TWILIO_ERASE_JOB },
     );
   else await deps.queues.maintenance.removeJobScheduler(TWILIO_ERASE_JOB);
+  if (deps.analyze)
+    await deps.queues.maintenance.upsertJobScheduler(
+      ANALYZE_JOB,
+      { every: deps.analyze.everyMs },
+      { name: ANALYZE_JOB },
+    );
+  else await deps.queues.maintenance.removeJobScheduler(ANALYZE_JOB);
   return {
     // Waits for active jobs to finish (graceful SIGTERM drain).
     close: async () => {
