@@ -93,7 +93,7 @@ async function readGuards(db: Db, ids: readonly string[]): Promise<Map<string, R
        coalesce((SELECT (c.detail->>'marketing')::boolean FROM consent_events c
          WHERE c.participant_id = p.id AND c.kind IN ('consent_given', 'consent_withdrawn')
          ORDER BY c.id DESC LIMIT 1), false) AS marketing
-     FROM messages m LEFT JOIN participants p ON p.id = m.participant_id WHERE m.id = ANY($1::uuid[])`,
+     FROM messages m LEFT JOIN participants p ON p.id = m.participant_id WHERE m.id = ANY((SELECT $1::uuid[])::uuid[])`,
     [ids],
   );
   return new Map(rows.map((r) => [r.id, r]));

@@ -166,7 +166,7 @@ export async function tryLockMessageParticipants(
      LEFT JOIN bookings b ON b.id = CASE
        WHEN c.state #>> '{context,booking,id}' ~* '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$'
        THEN (c.state #>> '{context,booking,id}')::uuid END
-     WHERE m.id = ANY($1::uuid[])`,
+     WHERE m.id = ANY((SELECT $1::uuid[])::uuid[])`,
     [[...new Set(messageIds)]],
   );
   return new Map(

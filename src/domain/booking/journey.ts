@@ -143,7 +143,8 @@ async function writeJourney(
 ): Promise<ScheduledItem[]> {
   const { rows } = await tx.query<ScheduledItem>(
     `WITH v AS (
-       SELECT * FROM unnest($2::text[], $3::text[], $4::uuid[], $5::timestamptz[], $6::text[])
+       SELECT * FROM unnest((SELECT $2::text[]), (SELECT $3::text[]), (SELECT $4::uuid[]),
+         (SELECT $5::timestamptz[]), (SELECT $6::text[]))
          WITH ORDINALITY AS v(item_key, kind, booking_id, due_at, payload, ord)
      ), up AS (
        INSERT INTO scheduled_items (item_key, kind, participant_id, booking_id, due_at, payload)

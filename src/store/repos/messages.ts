@@ -372,7 +372,7 @@ export async function claimSends(
   const { rows } = await db.query<
     Message & { opted_out: boolean; earlier: boolean; claimed: boolean }
   >(
-    `WITH m AS (SELECT ${MESSAGE_SELECT}, seq FROM messages WHERE id = ANY($1::uuid[])),
+    `WITH m AS (SELECT ${MESSAGE_SELECT}, seq FROM messages WHERE id = ANY((SELECT $1::uuid[])::uuid[])),
      look AS (
        SELECT m.*,
          coalesce((SELECT p.opted_out FROM participants p WHERE p.id = m."participantId"), false) AS opted_out,
@@ -417,10 +417,9 @@ export async function markSentMany(
   if (items.length === 0) return [];
   const { rows } = await db.query<{ id: string }>(
     `UPDATE messages m SET status = 'sent', status_at = now(),
-       provider_sid = coalesce(m.provider_sid, v.sid), skip_reason = NULL,
-       sent_at = coalesce(m.sent_at, now())
-     FROM unnest($1::uuid[], $2::text[]) AS v(id, sid)
-     WHERE m.id = v.id AND m.direction <> 'in' AND m.status = ANY($3::text[])
+       provider_sid = coalesce(m.provider_sid, ($2::text[])[array_position($1::uuid[], m.id)]),
+       skip_reason = NULL, sent_at = coalesce(m.sent_at, now())
+     WHERE m.id = ANY((SELECT $1::uuid[])::uuid[]) AND m.direction <> 'in' AND m.status = ANY($3::text[])
      RETURNING m.id`,
     // `direction <> 'in'` (the same as 'out') does not match the partial outbox index's
     // predicate: with `= 'out'` the planner, whose statistics lag a burst, hash-joined the
