@@ -15,7 +15,9 @@ import type { Db } from './db-port.js';
  * So when autovacuum is off, or the database is PGlite, the workers run the maintenance
  * job `analyze` every ANALYZE_EVERY_MS: it analyses each table of the current schema whose
  * changes since its last ANALYZE pass autovacuum's own threshold (the server's settings),
- * and nothing else. A table analysed gets fresh plans in every connection.
+ * and nothing else. A table analysed gets fresh plans in every connection. A transaction-level
+ * advisory lock per schema keeps two worker processes from analysing at once (the second skips
+ * its round).
  */
 
 /** The maintenance queue's job name (no data: the job reads pg_stat_user_tables). */
@@ -40,19 +42,26 @@ export async function needsOwnAnalyze(db: Db): Promise<boolean> {
  * its last ANALYZE, plus one.
  */
 export async function analyzeChanged(db: Db): Promise<string[]> {
-  const { rows } = await db.query<{ name: string }>(
-    `WITH t AS (
-       SELECT c.relname AS name, c.relpages, greatest(c.reltuples, 0) AS tuples,
-         coalesce(s.n_mod_since_analyze, 0) AS changed,
-         pg_relation_size(c.oid) / current_setting('block_size')::int AS pages,
-         current_setting('autovacuum_analyze_threshold')::float8 AS threshold,
-         current_setting('autovacuum_analyze_scale_factor')::float8 AS scale
-       FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
-       WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r')
-     SELECT name FROM t
-     WHERE changed > threshold + scale * tuples OR pages > (1 + scale) * relpages + 1
-     ORDER BY pages - relpages DESC, changed DESC`,
-  );
-  for (const { name } of rows) await db.exec(`ANALYZE "${name.replaceAll('"', '""')}"`);
-  return rows.map((r) => r.name);
+  // One keeper at a time per schema, across processes: the others skip this round.
+  return db.transaction(async (tx) => {
+    const { rows: lock } = await tx.query<{ ok: boolean }>(
+      `SELECT pg_try_advisory_xact_lock(hashtextextended('linkline.analyze.' || current_schema(), 0)) AS ok`,
+    );
+    if (!lock[0]?.ok) return [];
+    const { rows } = await tx.query<{ name: string }>(
+      `WITH t AS (
+         SELECT c.relname AS name, c.relpages, greatest(c.reltuples, 0) AS tuples,
+           coalesce(s.n_mod_since_analyze, 0) AS changed,
+           pg_relation_size(c.oid) / current_setting('block_size')::int AS pages,
+           current_setting('autovacuum_analyze_threshold')::float8 AS threshold,
+           current_setting('autovacuum_analyze_scale_factor')::float8 AS scale
+         FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+         WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r')
+       SELECT name FROM t
+       WHERE changed > threshold + scale * tuples OR pages > (1 + scale) * relpages + 1
+       ORDER BY pages - relpages DESC, changed DESC`,
+    );
+    for (const { name } of rows) await tx.exec(`ANALYZE "${name.replaceAll('"', '""')}"`);
+    return rows.map((r) => r.name);
+  });
 }

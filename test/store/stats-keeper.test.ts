@@ -100,3 +100,28 @@ describe('the statistics keeper across connections (pg)', () => {
     }
   });
 });
+
+describe('two keepers at once (pg)', () => {
+  const getDb = useTestDb(drivers.find((d) => d.name === 'pg')!, { migrated: false });
+
+  it('while one keeper holds the schema, another (another worker process) skips its round', async () => {
+    const db = getDb();
+    await db.exec(TABLE);
+    await db.exec(GROW);
+    const schema = (await db.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]!.s;
+    const other = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(
+        `SELECT pg_advisory_xact_lock(hashtextextended('linkline.analyze.' || $1::text, 0))`,
+        [schema],
+      );
+      expect(await analyzeChanged(db)).toEqual([]);
+      await other.query('COMMIT');
+      expect(await analyzeChanged(db)).toEqual(['keeper_t']);
+    } finally {
+      await other.end();
+    }
+  });
+});
