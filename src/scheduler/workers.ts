@@ -1,4 +1,10 @@
-import { DelayedError, type Processor, UnrecoverableError, Worker } from 'bullmq';
+import {
+  DelayedError,
+  type Processor,
+  type RepeatOptions,
+  UnrecoverableError,
+  Worker,
+} from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { TWILIO_ERASE_JOB } from '../privacy/twilio-erase.js';
@@ -255,39 +261,22 @@ export async function startWorkers(deps: WorkerDeps): Promise<{ close: () => Pro
     w.on('error', (err) =>
       deps.logger.warn({ reason: err.message, queue: w.name }, 'worker error'),
     );
-  await deps.queues.maintenance.upsertJobScheduler(
-    RECONCILE_JOB,
-    { every: 60_000 },
-    { name: RECONCILE_JOB },
-  );
-  if (deps.inboundSweep && deps.inboundSweep.everyMs > 0)
-    await deps.queues.maintenance.upsertJobScheduler(
+  // The maintenance queue's periodic jobs: each scheduler upserted, or removed when absent.
+  const schedules: [string, Omit<RepeatOptions, 'key'> | null][] = [
+    [RECONCILE_JOB, { every: 60_000 }],
+    [
       INBOUND_SWEEP_JOB,
-      { every: deps.inboundSweep.everyMs },
-      { name: INBOUND_SWEEP_JOB },
-    );
-  else await deps.queues.maintenance.removeJobScheduler(INBOUND_SWEEP_JOB);
-  if (deps.retention)
-    await deps.queues.maintenance.upsertJobScheduler(
-      RETENTION_JOB,
-      { pattern: RETENTION_AT, tz: deps.retention.tz },
-      { name: RETENTION_JOB },
-    );
-  else await deps.queues.maintenance.removeJobScheduler(RETENTION_JOB);
-  if (deps.twilioErase)
-    await deps.queues.maintenance.upsertJobScheduler(
-      TWILIO_ERASE_JOB,
-      { every: deps.twilioErase.everyMs },
-      { name: TWILIO_ERASE_JOB },
-    );
-  else await deps.queues.maintenance.removeJobScheduler(TWILIO_ERASE_JOB);
-  if (deps.analyze)
-    await deps.queues.maintenance.upsertJobScheduler(
-      ANALYZE_JOB,
-      { every: deps.analyze.everyMs },
-      { name: ANALYZE_JOB },
-    );
-  else await deps.queues.maintenance.removeJobScheduler(ANALYZE_JOB);
+      deps.inboundSweep && deps.inboundSweep.everyMs > 0
+        ? { every: deps.inboundSweep.everyMs }
+        : null,
+    ],
+    [RETENTION_JOB, deps.retention ? { pattern: RETENTION_AT, tz: deps.retention.tz } : null],
+    [TWILIO_ERASE_JOB, deps.twilioErase ? { every: deps.twilioErase.everyMs } : null],
+    [ANALYZE_JOB, deps.analyze ? { every: deps.analyze.everyMs } : null],
+  ];
+  for (const [name, repeat] of schedules)
+    if (repeat) await deps.queues.maintenance.upsertJobScheduler(name, repeat, { name });
+    else await deps.queues.maintenance.removeJobScheduler(name);
   return {
     // Waits for active jobs to finish (graceful SIGTERM drain).
     close: async () => {
